@@ -1,0 +1,184 @@
+// The AST: what the user wrote, with a span on every node. The formatter, the language server
+// and the resolver read it; nothing here knows about ANTLR or about any target.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "diag/source.h"
+
+namespace fence::ast {
+
+struct Name {
+  std::string text;
+  Span span;
+};
+
+// A string literal: `value` is unescaped, `span` covers the quotes.
+struct StringLit {
+  std::string value;
+  Span span;
+};
+
+// ---- label selectors (kubectl syntax) ----
+enum class SelOp { Equals, NotEquals, In, NotIn, Exists, DoesNotExist };
+
+struct SelRequirement {
+  Name key;
+  SelOp op = SelOp::Exists;
+  std::vector<Name> values;
+  Span span;
+};
+
+struct Selector {
+  std::vector<SelRequirement> reqs;
+  Span span;
+};
+
+// ---- references to pods ----
+struct NsRef {
+  enum class Kind { Name, Selector, All } kind = Kind::Name;
+  Name name;          // Kind::Name
+  Selector selector;  // Kind::Selector
+  Span span;
+};
+
+struct PodRef {
+  enum class Kind { Name, Selector, All } kind = Kind::Name;
+  Name name;
+  Selector selector;
+  Span span;
+};
+
+// `web-api`, `pods[...]`, `all pods`, `monitoring/prometheus`, `ns[team=obs]`, `all namespaces`.
+// A bare name may also name a `let`; the resolver decides.
+struct Ref {
+  std::optional<NsRef> ns;
+  std::optional<PodRef> pod;  // absent: every pod of the namespaces
+  Span span;
+
+  bool is_bare_name() const { return !ns && pod && pod->kind == PodRef::Kind::Name; }
+};
+
+// ---- ports and L7 ----
+struct PortItem {
+  enum class Kind { Number, Range, Named, Any } kind = Kind::Number;
+  Name first;  // the number's text, the range's start, or the port name
+  Name last;   // Range only
+  std::optional<Name> protocol;
+  Span span;
+};
+
+struct HttpRule {
+  Name method;  // GET, POST, ..., ANY
+  std::optional<StringLit> path;
+  std::optional<StringLit> host;
+  std::vector<StringLit> headers;
+  Span span;
+};
+
+// ---- peers and targets ----
+struct Target;
+
+struct Expr {
+  enum class Kind { Cidr, DnsName, Entity, Ref, Group, Except } kind = Kind::Ref;
+  Name text;                  // Cidr, DnsName, Entity: as written
+  Ref ref;                    // Ref
+  std::vector<Target> items;  // Group
+  std::unique_ptr<Expr> lhs;  // Except: base
+  std::unique_ptr<Expr> rhs;  // Except: what is taken out
+  Span span;
+};
+
+struct Target {
+  std::unique_ptr<Expr> peer;
+  bool has_ports = false;
+  std::vector<PortItem> ports;
+  Span ports_span;
+  std::vector<HttpRule> http;
+  Span span;
+};
+
+// ---- items ----
+struct Import {
+  bool is_path = false;  // import "file.fence" vs import std
+  std::string target;    // module name or unescaped path
+  Span target_span;
+  Span span;
+};
+
+struct Environments {
+  std::vector<Name> names;
+  Span span;
+};
+
+struct Value {
+  std::optional<StringLit> string;  // `let x = "text"`
+  std::vector<Target> targets;      // otherwise
+  Span span;
+};
+
+struct Let {
+  Name name;
+  std::vector<Name> envs;  // `let x in dev, staging = ...`; empty: the default value
+  Value value;
+  Span span;
+};
+
+struct Set {
+  Name name;
+  std::vector<Name> envs;
+  Value value;
+  Span span;
+};
+
+enum class Direction { Egress, Ingress, All };
+
+struct DefaultDeny {
+  Direction direction = Direction::Egress;
+  Span span;
+};
+
+enum class Verb { MayReach, MayBeReachedBy, MustNotReach, MustNotBeReachedBy };
+
+struct Statement {
+  std::vector<Ref> subjects;
+  Verb verb = Verb::MayReach;
+  Span verb_span;
+  std::vector<Target> targets;
+  Span span;
+};
+
+struct Item;
+
+struct Block {
+  enum class Kind { Namespace, Cluster, When } kind = Kind::Namespace;
+  Name name;               // Namespace
+  std::vector<Name> envs;  // When
+  std::vector<Item> items;
+  Span header_span;  // `namespace production` / `when prod`
+  Span span;
+};
+
+struct Item {
+  std::variant<Import, Environments, Let, Set, DefaultDeny, Statement, Block> node;
+  Span span() const;
+};
+
+struct Comment {
+  std::string text;  // including '#'
+  Span span;
+};
+
+struct File {
+  FileId id = kNoFile;
+  std::vector<Item> items;
+  std::vector<Comment> comments;  // for the formatter and `# fence:allow`
+};
+
+std::string_view verb_text(Verb v);
+
+}  // namespace fence::ast

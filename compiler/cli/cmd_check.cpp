@@ -1,0 +1,31 @@
+// fence check: every diagnostic the build would give, and no output.
+#include "cli/commands.h"
+#include "cli/compile_flags.h"
+
+namespace fence::cli {
+
+namespace {
+
+class CheckCommand : public Command {
+ public:
+  void add_to(CLI::App& app) override {
+    sub_ = app.add_subcommand("check", "Report diagnostics without writing anything");
+    sub_->description(
+        "Compile and report every diagnostic, writing no output. Without --env, a program that declares environments\n"
+        "is checked in each of them.");
+    flags_.add_to(*sub_);
+  }
+
+  int run() override { return compile(flags_, true).ok ? kExitOk : kExitErrors; }
+
+ private:
+  CompileFlags flags_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_check_command() {
+  return std::make_unique<CheckCommand>();
+}
+
+}  // namespace fence::cli

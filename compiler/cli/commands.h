@@ -1,0 +1,33 @@
+// The subcommands. Each lives in its own file (cmd_<name>.cpp) and registers here.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace fence::cli {
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  // Adds the subcommand and its options to the application.
+  virtual void add_to(CLI::App& app) = 0;
+  virtual int run() = 0;
+  bool parsed() const { return sub_ != nullptr && sub_->parsed(); }
+
+ protected:
+  CLI::App* sub_ = nullptr;
+};
+
+std::unique_ptr<Command> make_build_command();
+std::unique_ptr<Command> make_check_command();
+
+inline std::vector<std::unique_ptr<Command>> all_commands() {
+  std::vector<std::unique_ptr<Command>> v;
+  v.push_back(make_build_command());
+  v.push_back(make_check_command());
+  return v;
+}
+
+}  // namespace fence::cli

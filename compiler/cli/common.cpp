@@ -1,0 +1,106 @@
+#include "cli/common.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "diag/render.h"
+
+namespace fence::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError{fmt::format("cannot read '{}': {}", path, std::strerror(errno))};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw UsageError{fmt::format("cannot read '{}'", path)};
+  return ss.str();
+}
+}  // namespace
+
+std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args) {
+  std::vector<driver::SourceInput> out;
+  if (args.empty()) throw UsageError{"no input files: name .fence files or directories"};
+  for (const auto& a : args) {
+    if (a == "-") {
+      std::ostringstream ss;
+      ss << std::cin.rdbuf();
+      out.push_back({"<stdin>", ss.str()});
+      continue;
+    }
+    std::error_code ec;
+    auto status = fs::status(a, ec);
+    if (ec || !fs::exists(status)) throw UsageError{fmt::format("cannot read '{}': no such file or directory", a)};
+    if (fs::is_directory(status)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(a, fs::directory_options::skip_permission_denied, ec); it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        if (ec) break;
+        if (it->is_regular_file(ec) && it->path().extension() == ".fence") found.push_back(it->path().lexically_normal().string());
+      }
+      if (ec) throw UsageError{fmt::format("cannot read directory '{}': {}", a, ec.message())};
+      if (found.empty()) throw UsageError{fmt::format("no .fence files in '{}'", a)};
+      std::sort(found.begin(), found.end());
+      for (const auto& f : found) out.push_back({f, read_whole(f)});
+    } else {
+      out.push_back({fs::path(a).lexically_normal().string(), read_whole(a)});
+    }
+  }
+  return out;
+}
+
+bool use_color(ColorMode mode, int fd) {
+  if (mode == ColorMode::Always) return true;
+  if (mode == ColorMode::Never) return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return false;
+  const char* term = std::getenv("TERM");
+  if (term != nullptr && std::string_view(term) == "dumb") return false;
+  return ::isatty(fd) == 1;
+}
+
+void print_diagnostics(const driver::Compilation& c, ColorMode color) {
+  RenderOptions opt;
+  opt.color = use_color(color, STDERR_FILENO);
+  std::cerr << render_all(c.sink(), c.sources(), opt);
+  std::cerr.flush();
+}
+
+std::vector<std::optional<std::string>> choose_environments(const std::vector<std::string>& declared, const std::vector<std::string>& requested,
+                                                            bool all_envs, bool allow_default) {
+  std::vector<std::optional<std::string>> out;
+  if (all_envs) {
+    if (declared.empty()) throw UsageError{"--all-envs: the program declares no environments"};
+    for (const auto& e : declared) out.emplace_back(e);
+    return out;
+  }
+  for (const auto& r : requested) {
+    if (std::find(declared.begin(), declared.end(), r) == declared.end()) {
+      if (declared.empty()) throw UsageError{fmt::format("--env {}: the program declares no environments", r)};
+      throw UsageError{fmt::format("--env {}: the program declares only {}", r, fmt::join(declared, ", "))};
+    }
+    out.emplace_back(r);
+  }
+  if (!out.empty()) return out;
+  if (!declared.empty() && !allow_default) {
+    throw UsageError{fmt::format("the program declares environments ({}): choose one with --env, or --all-envs", fmt::join(declared, ", "))};
+  }
+  if (!declared.empty()) {
+    for (const auto& e : declared) out.emplace_back(e);
+    return out;
+  }
+  out.emplace_back(std::nullopt);
+  return out;
+}
+
+}  // namespace fence::cli

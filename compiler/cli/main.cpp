@@ -1,0 +1,44 @@
+// fence: the command line. Thin by design: each subcommand parses its flags and calls the library.
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+
+#ifndef FENCE_VERSION
+#define FENCE_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace fence::cli;
+  CLI::App app{"Fence compiles network intent into Kubernetes NetworkPolicy YAML."};
+  app.set_version_flag("--version", std::string("fence ") + FENCE_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 success (warnings allowed), 1 the program has errors, 2 usage or I/O errors.\nRun `fence COMMAND --help` for a command's "
+      "options.");
+
+  std::vector<std::unique_ptr<Command>> commands = all_commands();
+  for (auto& c : commands) c->add_to(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    for (auto& c : commands) {
+      if (c->parsed()) return c->run();
+    }
+    return kExitUsage;
+  } catch (const UsageError& e) {
+    std::cerr << "fence: error: " << e.message << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "fence: internal error: " << e.what() << "\nThis is a bug in fence; please report it with the input that caused it.\n";
+    return 3;
+  }
+}

@@ -1,0 +1,65 @@
+// The pipeline in one place, for the command line, the language server and the tests:
+// load (syntax) -> resolve (sema) -> check -> lower/<target> -> emit. After a stage that
+// reported errors, nothing runs that could produce output.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diag/diagnostic.h"
+#include "emit/document.h"
+#include "ir/ir.h"
+#include "lower/k8s/lower.h"
+#include "sema/loader.h"
+#include "sema/resolve.h"
+
+namespace fence::driver {
+
+struct SourceInput {
+  std::string path;  // as shown to the user
+  std::string text;
+};
+
+struct Options {
+  std::vector<std::string> stdlib_path = sema::default_stdlib_path();
+  bool run_checks = true;
+  lower::k8s::Options k8s;
+};
+
+// The targets Fence can lower to.
+const std::vector<std::string>& targets();
+
+class Compilation {
+ public:
+  explicit Compilation(Options options);
+
+  // Loads and parses the inputs and their imports. False on any error.
+  bool load(const std::vector<SourceInput>& inputs);
+  // Resolves the loaded program for one environment (none: default values), then runs the
+  // checks. May be called once per environment; each call replaces the IR. False on errors.
+  bool analyze(const std::optional<std::string>& environment = std::nullopt);
+  // Lowers the last analyzed program to one target's objects. Empty when this analysis or the
+  // lowering reported errors.
+  std::vector<emit::Object> lower(const std::string& target);
+
+  const std::vector<std::string>& environments() const { return environments_; }
+  const ir::Program& program() const { return ir_; }
+  const sema::LoadedProgram& loaded() const { return loaded_; }
+  const SourceManager& sources() const { return sm_; }
+  DiagnosticSink& sink() { return sink_; }
+  const DiagnosticSink& sink() const { return sink_; }
+  const Options& options() const { return options_; }
+
+ private:
+  Options options_;
+  SourceManager sm_;
+  DiagnosticSink sink_;
+  sema::LoadedProgram loaded_;
+  std::vector<std::string> environments_;
+  ir::Program ir_;
+  std::size_t errors_before_analysis_ = 0;
+  bool analyzed_ok_ = false;
+};
+
+}  // namespace fence::driver

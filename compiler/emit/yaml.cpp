@@ -1,0 +1,164 @@
+#include "emit/yaml.h"
+
+#include <fmt/format.h>
+
+namespace fence::emit {
+
+namespace {
+
+bool reserved_word(std::string_view s) {
+  static const char* words[] = {"y", "yes", "n", "no", "true", "false", "on", "off", "null"};
+  for (const char* w : words) {
+    std::string_view ws(w);
+    if (ws.size() != s.size()) continue;
+    bool eq = true;
+    for (std::size_t i = 0; i < s.size(); ++i) eq = eq && std::tolower(static_cast<unsigned char>(s[i])) == ws[i];
+    if (eq) return true;
+  }
+  return false;
+}
+
+std::string scalar(const Node& n) {
+  switch (n.kind) {
+    case Node::Kind::String:
+      return plain_safe(n.str) ? n.str : double_quoted(n.str);
+    case Node::Kind::Int:
+      return std::to_string(n.num);
+    case Node::Kind::Bool:
+      return n.flag ? "true" : "false";
+    case Node::Kind::Map:
+      return "{}";
+    case Node::Kind::Seq:
+      return "[]";
+  }
+  return {};
+}
+
+bool is_block(const Node& n) {
+  return (n.kind == Node::Kind::Map && !n.map.empty()) || (n.kind == Node::Kind::Seq && !n.seq.empty());
+}
+
+void write_comment(std::string& out, const std::string& comment, int indent) {
+  if (comment.empty()) return;
+  std::size_t start = 0;
+  while (start <= comment.size()) {
+    auto nl = comment.find('\n', start);
+    auto line = comment.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    out += std::string(static_cast<std::size_t>(indent), ' ') + "# " + line + "\n";
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+}
+
+void write(std::string& out, const Node& n, int indent);
+
+// Writes the entries of a map at `indent`; the first line's indent may already be written
+// (after "- "), which `first_inline` says.
+void write_map(std::string& out, const Node& n, int indent, bool first_inline) {
+  bool first = true;
+  for (const auto& [k, v] : n.map) {
+    if (!(first && first_inline)) out += std::string(static_cast<std::size_t>(indent), ' ');
+    first = false;
+    out += plain_safe(k) ? k : double_quoted(k);
+    out += ':';
+    if (is_block(v)) {
+      out += '\n';
+      // Sequences under a key are indented by two, as kubectl and the Kubernetes docs write them.
+      write(out, v, indent + 2);
+    } else {
+      out += ' ';
+      out += scalar(v);
+      out += '\n';
+    }
+  }
+}
+
+void write_seq(std::string& out, const Node& n, int indent) {
+  for (const auto& item : n.seq) {
+    write_comment(out, item.comment, indent);
+    out += std::string(static_cast<std::size_t>(indent), ' ') + "- ";
+    if (item.kind == Node::Kind::Map && !item.map.empty()) {
+      write_map(out, item, indent + 2, true);
+    } else if (item.kind == Node::Kind::Seq && !item.seq.empty()) {
+      out += '\n';
+      write_seq(out, item, indent + 2);
+    } else {
+      out += scalar(item);
+      out += '\n';
+    }
+  }
+}
+
+void write(std::string& out, const Node& n, int indent) {
+  if (n.kind == Node::Kind::Map) {
+    write_map(out, n, indent, false);
+  } else if (n.kind == Node::Kind::Seq) {
+    write_seq(out, n, indent);
+  } else {
+    out += std::string(static_cast<std::size_t>(indent), ' ') + scalar(n) + "\n";
+  }
+}
+
+}  // namespace
+
+bool plain_safe(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' || c == '-';
+    if (!ok) return false;
+  }
+  char f = s.front();
+  bool starts_alpha = (f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z') || f == '_';
+  if (starts_alpha) return !reserved_word(s);
+  // Digits, '.', '-' first: safe only when a '/' rules out every number form (CIDRs).
+  return f != '-' && s.find('/') != std::string_view::npos;
+}
+
+std::string double_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += fmt::format("\\x{:02x}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string to_yaml(const Node& doc) {
+  std::string out;
+  if (!is_block(doc)) return scalar(doc) + "\n";
+  write(out, doc, 0);
+  return out;
+}
+
+std::string to_yaml_stream(const std::vector<Object>& objects) {
+  std::string out;
+  for (const auto& o : objects) {
+    out += "---\n";
+    out += to_yaml(o.doc);
+  }
+  return out;
+}
+
+}  // namespace fence::emit

@@ -1,0 +1,21 @@
+// YAML text for documents. Block style, two-space indents, `{}`/`[]` for empty collections,
+// integers as integers, and strings double-quoted whenever YAML 1.1 or 1.2 could read them as
+// anything but that string (numbers, booleans, null, or text with YAML's special characters).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emit/document.h"
+
+namespace fence::emit {
+
+std::string to_yaml(const Node& doc);
+// A multi-document stream: each document starts with "---".
+std::string to_yaml_stream(const std::vector<Object>& objects);
+// True when `s` can be written without quotes and read back as the same string.
+bool plain_safe(std::string_view s);
+std::string double_quoted(std::string_view s);
+
+}  // namespace fence::emit

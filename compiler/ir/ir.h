@@ -1,0 +1,125 @@
+// The IR: what a program means, independent of any target. Sema produces it, checks read it,
+// and each lower/<target> turns it into that target's objects. Every rule remembers the
+// statement and the target it came from, so that any later stage can point at the user's line.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diag/source.h"
+#include "net/cidr.h"
+#include "net/port.h"
+#include "net/selector.h"
+
+namespace fence::ir {
+
+enum class Direction { Egress, Ingress };
+enum class Action { Allow, Deny };
+
+std::string_view direction_name(Direction d);  // "egress", "ingress"
+
+// Which namespaces: one by name, those whose labels match, or all of them.
+struct NamespaceSel {
+  enum class Kind { Named, Selector, Any } kind = Kind::Named;
+  std::string name;
+  net::LabelSelector selector;
+
+  std::string str() const;  // "production", "ns[team=obs]", "all namespaces"
+  friend auto operator<=>(const NamespaceSel&, const NamespaceSel&) = default;
+};
+
+// Pods: a namespace choice and a pod selector (empty: every pod there).
+struct Endpoint {
+  NamespaceSel ns;
+  net::LabelSelector pods;
+
+  std::string str() const;  // "production/app=web-api", "all namespaces/k8s-app=kube-dns"
+  friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
+};
+
+// One CIDR with the addresses taken out of it. Every except lies strictly inside `cidr`.
+struct CidrBlock {
+  net::Cidr cidr;
+  std::vector<net::Cidr> except;  // sorted, none inside another
+
+  std::string str() const;
+  friend auto operator<=>(const CidrBlock&, const CidrBlock&) = default;
+};
+
+struct Peer {
+  enum class Kind { Endpoint, Cidr, DnsName, Entity } kind = Kind::Endpoint;
+  Endpoint endpoint;
+  CidrBlock cidr;
+  std::string dns;     // DnsName: lower case, no trailing dot; may hold '*'
+  std::string entity;  // Entity: Cilium's name, e.g. "kube-apiserver"
+  Span span;           // where the user wrote it (inside a let, possibly)
+
+  bool is_dns_pattern() const { return dns.find('*') != std::string::npos; }
+  std::string str() const;
+  // Equality ignores where the peer was written.
+  bool same_as(const Peer& o) const;
+};
+
+struct HttpRule {
+  std::string method;  // upper case; empty matches every method
+  std::string path;    // a regular expression; empty matches every path
+  std::string host;
+  std::vector<std::string> headers;
+  Span span;
+
+  bool same_as(const HttpRule& o) const { return method == o.method && path == o.path && host == o.host && headers == o.headers; }
+};
+
+struct Origin {
+  Span statement;  // the whole statement
+  Span target;     // the target (or source) within it that produced this rule
+  // Set on rules Fence added to open the other side of a connection (the meaning's rule 1):
+  // the ingress side of a `may reach`, or the egress side of a `may be reached by`.
+  bool implied = false;
+};
+
+// Where a rule applies: one namespace, or the whole cluster.
+struct Scope {
+  bool cluster = false;
+  std::string ns;  // when !cluster
+
+  std::string str() const { return cluster ? std::string("cluster") : ns; }
+  friend auto operator<=>(const Scope&, const Scope&) = default;
+};
+
+struct Rule {
+  Action action = Action::Allow;
+  Direction direction = Direction::Egress;
+  Scope scope;
+  Endpoint subject;  // in a namespace scope, subject.ns is that namespace
+  Span subject_span;
+  std::vector<Peer> peers;
+  std::vector<net::Port> ports;  // empty: every port and protocol
+  std::vector<HttpRule> http;    // L7; empty: none
+  Origin origin;
+};
+
+struct DefaultDeny {
+  Scope scope;
+  bool egress = false;
+  bool ingress = false;
+  Span span;
+};
+
+struct Program {
+  std::optional<std::string> environment;   // the environment this IR was built for
+  std::vector<DefaultDeny> default_denies;  // in source order
+  std::vector<Rule> rules;                  // in source order, implied rules after their statement
+  std::vector<std::string> namespaces;      // every namespace with a block, sorted
+  // Declared by `set pod-cidrs` / `set service-cidrs`: addresses that belong to the cluster.
+  std::vector<net::Cidr> pod_cidrs;
+  std::vector<net::Cidr> service_cidrs;
+
+  bool denies(const Scope& s, Direction d) const;
+  // True when the namespace's ingress (egress) is denied by default, by its own block or a
+  // cluster-wide default deny.
+  bool namespace_denies(const std::string& ns, Direction d) const;
+};
+
+}  // namespace fence::ir

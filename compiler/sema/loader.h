@@ -1,0 +1,63 @@
+// Loading a program: the files the user named, then every file they import, each parsed once.
+// Imports are resolved relative to the importing file; `import std` is looked up on the
+// standard-library path. Cycles and missing files are errors at the import's span.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ast/ast.h"
+#include "diag/diagnostic.h"
+
+namespace fence::sema {
+
+struct LoadedFile {
+  FileId id = kNoFile;
+  std::string canonical;  // identity of the file ("<stdlib>/x.fence" for the stdlib)
+  std::string disk_path;  // where it was read from; imports are relative to it
+  ast::File ast;
+  std::vector<std::size_t> imports;  // indices into Program::files, one per import item that loaded
+  bool root = false;                 // named by the user rather than imported
+};
+
+struct LoadedProgram {
+  std::vector<LoadedFile> files;  // roots in the order given, then imports as discovered
+  bool ok = true;                 // false after syntax errors, missing imports or cycles: do not resolve
+};
+
+struct LoaderOptions {
+  // Directories searched for `import std` (std.fence) and other module names, in order.
+  std::vector<std::string> stdlib_path;
+  // Reads a file; the language server substitutes its open buffers. Defaults to the disk.
+  std::function<std::optional<std::string>(const std::string& path)> read_file;
+};
+
+// The standard library's directories: $FENCE_PATH (colon-separated), then next to the binary
+// (../share/fence/stdlib, ./stdlib), then the source tree the binary was built from.
+std::vector<std::string> default_stdlib_path();
+
+class Loader {
+ public:
+  Loader(SourceManager& sm, DiagnosticSink& sink, LoaderOptions options);
+
+  // Adds a root file whose text the caller has read. `display` is the path shown to the user.
+  void add_root(const std::string& display, std::string text);
+  // Parses the roots and loads their imports, transitively.
+  LoadedProgram finish();
+
+ private:
+  std::optional<std::size_t> load_import(std::size_t from, const ast::Import& imp);
+  void check_cycles(LoadedProgram& prog);
+
+  SourceManager& sm_;
+  DiagnosticSink& sink_;
+  LoaderOptions options_;
+  LoadedProgram prog_;
+  std::map<std::string, std::size_t> by_canonical_;
+  std::vector<std::string> display_dirs_;
+};
+
+}  // namespace fence::sema

@@ -1,0 +1,1159 @@
+#include "sema/resolve.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "net/names.h"
+
+namespace fence::sema {
+
+namespace {
+
+using Variants = std::vector<const ast::Let*>;  // one definition per environment set
+using LetTable = std::map<std::string, Variants, std::less<>>;
+
+using SetTable = std::map<std::string, std::vector<const ast::Set*>, std::less<>>;
+
+// Where a name is looked up: a namespace block's definitions (if any), then its file's, then
+// the files that file imports.
+struct Lexical {
+  std::size_t file = 0;
+  const LetTable* block = nullptr;
+};
+
+// Where a value is used: the namespace that bare workload names belong to, and their label key.
+struct UseSite {
+  ir::Scope scope;
+  bool top_level = false;  // outside any block: bare workload names have no namespace
+  std::string label_key = kDefaultLabelKey;
+};
+
+// A resolved target: peers sharing ports and L7 rules.
+struct RTarget {
+  std::vector<ir::Peer> peers;
+  bool has_ports = false;
+  std::vector<net::Port> ports;
+  std::vector<ir::HttpRule> http;
+  Span span;
+};
+using RValue = std::vector<RTarget>;
+
+const std::vector<std::string> kSettings = {"label-key", "pod-cidrs", "service-cidrs"};
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string quote_list(const std::vector<std::string>& v) {
+  std::vector<std::string> q;
+  for (const auto& s : v) q.push_back("'" + s + "'");
+  return fmt::format("{}", fmt::join(q, ", "));
+}
+
+// Edit distance, for "did you mean".
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& options) {
+  std::optional<std::string> best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& o : options) {
+    auto d = distance(word, o);
+    if (d < best_d) {
+      best_d = d;
+      best = o;
+    }
+  }
+  return best;
+}
+
+class Resolver {
+ public:
+  Resolver(const LoadedProgram& prog, const SourceManager& sm, const ResolveOptions& opt, DiagnosticSink& sink)
+      : prog_(prog), sm_(sm), opt_(opt), sink_(sink) {}
+
+  ir::Program run();
+
+ private:
+  // ---- tables ----
+  void collect_environments();
+  void build_tables();
+  void collect_block_lets(const std::vector<ast::Item>& items, LetTable& table, SetTable& sets);
+  void add_let(LetTable& table, const ast::Let& let);
+  void add_set(SetTable& table, const ast::Set& set);
+  bool check_env_names(const std::vector<ast::Name>& envs);
+  bool env_matches(const std::vector<ast::Name>& envs) const;
+  const ast::Let* pick_variant(const std::string& name, const Variants& variants, Span use);
+  const ast::Set* pick_set(const std::vector<const ast::Set*>& variants, Span use);
+
+  // ---- placement ----
+  enum class Place { TopLevel, Block, TopWhen, BlockWhen };
+  bool placed_ok(const ast::Item& item, Place where);
+
+  // ---- lookup ----
+  struct Found {
+    const Variants* variants = nullptr;
+    Lexical lex;  // where the definition lives
+  };
+  std::optional<Found> lookup(std::string_view name, const Lexical& lex, Span use);
+
+  // ---- values ----
+  std::optional<RValue> target_list(const std::vector<ast::Target>& targets, const Lexical& lex, const UseSite& use);
+  std::optional<RValue> target(const ast::Target& t, const Lexical& lex, const UseSite& use);
+  std::optional<RValue> expr(const ast::Expr& e, const Lexical& lex, const UseSite& use);
+  std::optional<RValue> let_value(const std::string& name, const Found& found, Span use_span, const UseSite& use);
+  std::optional<RValue> except(const ast::Expr& e, const Lexical& lex, const UseSite& use);
+  std::optional<ir::Endpoint> endpoint(const ast::Ref& r, const Lexical& lex, const UseSite& use);
+  std::optional<std::string> namespace_name(const ast::Name& n, const Lexical& lex);
+  std::optional<net::LabelSelector> selector(const ast::Selector& s, bool for_namespaces);
+  std::optional<net::Cidr> cidr(const ast::Name& text);
+  std::optional<std::vector<net::Port>> ports(const std::vector<ast::PortItem>& items);
+  std::optional<std::uint16_t> port_number(const ast::Name& n);
+
+  // ---- statements ----
+  struct Context {
+    Lexical lex;
+    UseSite use;
+    bool in_namespace = false;
+    bool in_cluster = false;
+  };
+  void walk(const std::vector<ast::Item>& items, const Context& ctx, Place place);
+  void statement(const ast::Statement& s, const Context& ctx);
+  void default_deny(const ast::DefaultDeny& d, const Context& ctx);
+  std::string label_key_for(const SetTable& sets, const std::string& inherited);
+  void settings();
+  void add_implied();
+
+  const LoadedProgram& prog_;
+  const SourceManager& sm_;
+  const ResolveOptions& opt_;
+  DiagnosticSink& sink_;
+
+  std::vector<std::string> environments_;
+  bool environments_declared_ = false;
+  std::vector<LetTable> file_lets_;
+  std::vector<SetTable> file_sets_;
+  std::map<const ast::Block*, LetTable> block_lets_;
+  std::map<const ast::Block*, SetTable> block_sets_;
+
+  std::vector<const ast::Let*> active_;  // lets being resolved, for cycle detection
+  std::map<std::tuple<const ast::Let*, std::string, std::string, bool>, std::optional<RValue>> memo_;
+  std::set<const ast::Let*> reported_cycle_;
+
+  ir::Program out_;
+  std::set<std::string> namespaces_;
+};
+
+// =============================================================================================
+// Tables
+
+void Resolver::collect_environments() {
+  const ast::Environments* first = nullptr;
+  for (const auto& f : prog_.files) {
+    for (const auto& item : f.ast.items) {
+      const auto* e = std::get_if<ast::Environments>(&item.node);
+      if (e == nullptr) continue;
+      std::vector<std::string> names;
+      for (const auto& n : e->names) {
+        auto why = net::check_dns_label(n.text);
+        if (!why.empty()) {
+          sink_.error(Code::E0314, n.span, fmt::format("'{}' is not a valid environment name: {}", n.text, why));
+          continue;
+        }
+        if (std::find(names.begin(), names.end(), n.text) != names.end()) {
+          sink_.error(Code::E0204, n.span, fmt::format("environment '{}' is declared twice", n.text));
+          continue;
+        }
+        names.push_back(n.text);
+      }
+      if (first == nullptr) {
+        first = e;
+        environments_ = names;
+        environments_declared_ = true;
+      } else {
+        auto a = environments_, b = names;
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        if (a != b) {
+          sink_.error(Code::E0215, e->span, "these environments differ from the ones declared elsewhere in the program")
+              .note(first->span, "the first declaration is here");
+        }
+      }
+    }
+  }
+}
+
+bool Resolver::check_env_names(const std::vector<ast::Name>& envs) {
+  bool ok = true;
+  for (const auto& n : envs) {
+    if (std::find(environments_.begin(), environments_.end(), n.text) != environments_.end()) continue;
+    ok = false;
+    auto& d = sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}'", n.text));
+    if (!environments_declared_) {
+      d.hint(fmt::format("declare the environments first, e.g. `environments {}, prod`", n.text));
+    } else {
+      if (auto c = closest(n.text, environments_)) d.hint(fmt::format("did you mean '{}'?", *c));
+      d.note(Span{}, fmt::format("the program declares {}", quote_list(environments_)));
+    }
+  }
+  return ok;
+}
+
+bool Resolver::env_matches(const std::vector<ast::Name>& envs) const {
+  if (!opt_.environment) return false;
+  return std::any_of(envs.begin(), envs.end(), [&](const ast::Name& n) { return n.text == *opt_.environment; });
+}
+
+void Resolver::add_let(LetTable& table, const ast::Let& let) {
+  check_env_names(let.envs);
+  auto& variants = table[let.name.text];
+  for (const auto* other : variants) {
+    // Two defaults, or two values for one environment, are a clash.
+    bool clash = false;
+    std::string which;
+    if (other->envs.empty() && let.envs.empty()) {
+      clash = true;
+    } else {
+      for (const auto& a : let.envs) {
+        for (const auto& b : other->envs) {
+          if (a.text == b.text) {
+            clash = true;
+            which = a.text;
+          }
+        }
+      }
+    }
+    if (clash) {
+      auto msg = which.empty() ? fmt::format("'{}' is defined twice", let.name.text)
+                               : fmt::format("'{}' is defined twice for environment '{}'", let.name.text, which);
+      sink_.error(Code::E0204, let.name.span, msg).note(other->name.span, "the first definition is here");
+      return;
+    }
+  }
+  variants.push_back(&let);
+}
+
+void Resolver::add_set(SetTable& table, const ast::Set& set) {
+  check_env_names(set.envs);
+  if (std::find(kSettings.begin(), kSettings.end(), set.name.text) == kSettings.end()) {
+    auto& d = sink_.error(Code::E0206, set.name.span, fmt::format("there is no setting named '{}'", set.name.text));
+    if (auto c = closest(set.name.text, kSettings)) d.hint(fmt::format("did you mean '{}'?", *c));
+    d.note(Span{}, fmt::format("the settings are {}", quote_list(kSettings)));
+    return;
+  }
+  auto& variants = table[set.name.text];
+  for (const auto* other : variants) {
+    bool clash = other->envs.empty() && set.envs.empty();
+    for (const auto& a : set.envs) {
+      for (const auto& b : other->envs) clash = clash || a.text == b.text;
+    }
+    if (clash) {
+      sink_.error(Code::E0204, set.name.span, fmt::format("'{}' is set twice here", set.name.text)).note(other->name.span, "it was first set here");
+      return;
+    }
+  }
+  variants.push_back(&set);
+}
+
+void Resolver::collect_block_lets(const std::vector<ast::Item>& items, LetTable& table, SetTable& sets) {
+  for (const auto& item : items) {
+    if (const auto* l = std::get_if<ast::Let>(&item.node)) add_let(table, *l);
+    if (const auto* s = std::get_if<ast::Set>(&item.node)) add_set(sets, *s);
+    if (const auto* b = std::get_if<ast::Block>(&item.node)) {
+      if (b->kind == ast::Block::Kind::When) {
+        collect_block_lets(b->items, table, sets);  // misplaced lets are reported by placed_ok
+      } else {
+        collect_block_lets(b->items, block_lets_[b], block_sets_[b]);
+      }
+    }
+  }
+}
+
+void Resolver::build_tables() {
+  file_lets_.resize(prog_.files.size());
+  file_sets_.resize(prog_.files.size());
+  for (std::size_t f = 0; f < prog_.files.size(); ++f) {
+    for (const auto& item : prog_.files[f].ast.items) {
+      if (const auto* l = std::get_if<ast::Let>(&item.node)) add_let(file_lets_[f], *l);
+      if (const auto* s = std::get_if<ast::Set>(&item.node)) add_set(file_sets_[f], *s);
+      if (const auto* b = std::get_if<ast::Block>(&item.node)) {
+        if (b->kind != ast::Block::Kind::When) collect_block_lets(b->items, block_lets_[b], block_sets_[b]);
+      }
+    }
+  }
+}
+
+const ast::Let* Resolver::pick_variant(const std::string& name, const Variants& variants, Span use) {
+  const ast::Let* fallback = nullptr;
+  for (const auto* v : variants) {
+    if (v->envs.empty()) fallback = v;
+    if (env_matches(v->envs)) return v;
+  }
+  if (fallback != nullptr) return fallback;
+  auto& d = opt_.environment ? sink_.error(Code::E0210, use, fmt::format("'{}' has no value in environment '{}'", name, *opt_.environment))
+                             : sink_.error(Code::E0210, use, fmt::format("'{}' has no default value, only values for some environments", name));
+  for (const auto* v : variants) {
+    std::vector<std::string> envs;
+    for (const auto& e : v->envs) envs.push_back(e.text);
+    d.note(v->name.span, fmt::format("defined for {} here", fmt::join(envs, ", ")));
+  }
+  d.hint(opt_.environment ? fmt::format("add `let {} in {} = ...` or a default `let {} = ...`", name, *opt_.environment, name)
+                          : std::string("build with --env, or add a default value"));
+  return nullptr;
+}
+
+const ast::Set* Resolver::pick_set(const std::vector<const ast::Set*>& variants, Span /*use*/) {
+  const ast::Set* fallback = nullptr;
+  for (const auto* v : variants) {
+    if (v->envs.empty()) fallback = v;
+    if (env_matches(v->envs)) return v;
+  }
+  return fallback;
+}
+
+// =============================================================================================
+// Placement
+
+bool Resolver::placed_ok(const ast::Item& item, Place where) {
+  auto misplaced = [&](Span s, std::string msg) {
+    sink_.error(Code::E0103, s, std::move(msg));
+    return false;
+  };
+  bool top = where == Place::TopLevel;
+  bool when = where == Place::TopWhen || where == Place::BlockWhen;
+  if (std::holds_alternative<ast::Import>(item.node) && !top) return misplaced(item.span(), "imports belong at the top of a file, outside any block");
+  if (std::holds_alternative<ast::Environments>(item.node) && !top)
+    return misplaced(item.span(), "environments are declared at the top level of a file");
+  if (const auto* l = std::get_if<ast::Let>(&item.node); l && when) {
+    return misplaced(l->span, fmt::format("a let inside `when` is not allowed; write `let {} in ENV = ...` instead", l->name.text));
+  }
+  if (const auto* s = std::get_if<ast::Set>(&item.node); s && when) {
+    return misplaced(s->span, fmt::format("a set inside `when` is not allowed; write `set {} in ENV = ...` instead", s->name.text));
+  }
+  if (std::holds_alternative<ast::DefaultDeny>(item.node) && (where == Place::TopLevel || where == Place::TopWhen)) {
+    return misplaced(item.span(), "a default deny applies to a namespace: put it inside `namespace NAME { ... }` (or `cluster { ... }`)");
+  }
+  if (const auto* b = std::get_if<ast::Block>(&item.node)) {
+    if (b->kind == ast::Block::Kind::When && when)
+      return misplaced(b->header_span, "`when` blocks do not nest; list the environments in one: `when dev, staging { ... }`");
+    if (b->kind != ast::Block::Kind::When && (where == Place::Block || where == Place::BlockWhen)) {
+      return misplaced(b->header_span, "namespace and cluster blocks do not nest");
+    }
+  }
+  return true;
+}
+
+// =============================================================================================
+// Lookup
+
+std::optional<Resolver::Found> Resolver::lookup(std::string_view name, const Lexical& lex, Span use) {
+  if (lex.block != nullptr) {
+    if (auto it = lex.block->find(name); it != lex.block->end()) return Found{&it->second, lex};
+  }
+  if (auto it = file_lets_[lex.file].find(name); it != file_lets_[lex.file].end()) return Found{&it->second, Lexical{lex.file, nullptr}};
+  std::optional<Found> found;
+  std::size_t found_in = 0;
+  for (auto imp : prog_.files[lex.file].imports) {
+    if (imp == static_cast<std::size_t>(-1) || imp == found_in) continue;
+    auto it = file_lets_[imp].find(name);
+    if (it == file_lets_[imp].end()) continue;
+    if (found && found->lex.file != imp) {
+      sink_.error(Code::E0207, use, fmt::format("'{}' is defined by two imported files", name))
+          .note(it->second.front()->name.span, "one definition is here")
+          .note(found->variants->front()->name.span, "another is here")
+          .hint("define it in this file to choose, e.g. `let x = ...`");
+      return std::nullopt;
+    }
+    found = Found{&it->second, Lexical{imp, nullptr}};
+    found_in = imp;
+  }
+  return found;
+}
+
+// =============================================================================================
+// Values
+
+std::optional<std::uint16_t> Resolver::port_number(const ast::Name& n) {
+  unsigned long v = 0;
+  auto [p, ec] = std::from_chars(n.text.data(), n.text.data() + n.text.size(), v);
+  if (ec != std::errc() || p != n.text.data() + n.text.size() || v == 0 || v > 65535) {
+    sink_.error(Code::E0304, n.span, fmt::format("port {} is out of range: ports are 1 to 65535", n.text));
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(v);
+}
+
+std::optional<std::vector<net::Port>> Resolver::ports(const std::vector<ast::PortItem>& items) {
+  std::vector<net::Port> out;
+  bool ok = true;
+  for (const auto& it : items) {
+    net::Port p;
+    if (it.protocol) {
+      auto proto = net::parse_protocol(it.protocol->text);
+      if (!proto) {
+        auto& d = sink_.error(Code::E0307, it.protocol->span, fmt::format("unknown protocol '{}'", it.protocol->text));
+        if (auto c = closest(lower(it.protocol->text), {"tcp", "udp", "sctp", "any"})) d.hint(fmt::format("did you mean '{}'?", *c));
+        d.note(Span{}, "the protocols are tcp, udp, sctp and any");
+        ok = false;
+        continue;
+      }
+      p.protocol = *proto;
+    }
+    switch (it.kind) {
+      case ast::PortItem::Kind::Number: {
+        auto n = port_number(it.first);
+        if (!n) {
+          ok = false;
+          continue;
+        }
+        p.kind = net::Port::Kind::Number;
+        p.first = p.last = *n;
+        break;
+      }
+      case ast::PortItem::Kind::Range: {
+        auto a = port_number(it.first);
+        auto b = port_number(it.last);
+        if (!a || !b) {
+          ok = false;
+          continue;
+        }
+        if (*b < *a) {
+          sink_.error(Code::E0305, it.span, fmt::format("the range {}-{} ends before it starts", *a, *b)).hint(fmt::format("write {}-{}", *b, *a));
+          ok = false;
+          continue;
+        }
+        p.kind = *a == *b ? net::Port::Kind::Number : net::Port::Kind::Range;
+        p.first = *a;
+        p.last = *b;
+        break;
+      }
+      case ast::PortItem::Kind::Named: {
+        auto why = net::check_port_name(it.first.text);
+        if (!why.empty()) {
+          sink_.error(Code::E0306, it.first.span, fmt::format("'{}' is not a valid port name: {}", it.first.text, why));
+          ok = false;
+          continue;
+        }
+        p.kind = net::Port::Kind::Named;
+        p.name = it.first.text;
+        break;
+      }
+      case ast::PortItem::Kind::Any:
+        p.kind = net::Port::Kind::All;
+        break;
+    }
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<net::Cidr> Resolver::cidr(const ast::Name& text) {
+  auto r = net::parse_cidr(text.text);
+  if (!r.cidr) {
+    sink_.error(Code::E0308, text.span, fmt::format("'{}' is not a valid CIDR: {}", text.text, r.error));
+    return std::nullopt;
+  }
+  if (r.missing_prefix) {
+    sink_.error(Code::E0308, text.span, fmt::format("'{}' is an address, not a CIDR", text.text))
+        .hint(fmt::format("for this one address write {}/{}", text.text, r.cidr->bits()));
+    return std::nullopt;
+  }
+  if (r.cidr->has_host_bits()) {
+    auto m = r.cidr->masked();
+    auto host = *r.cidr;
+    host.prefix = static_cast<std::uint8_t>(host.bits());
+    sink_.error(Code::E0309, text.span, fmt::format("'{}' has bits set after its /{} prefix", text.text, r.cidr->prefix))
+        .hint(fmt::format("write {} for the whole network, or {} for the one address", m.str(), host.str()));
+    return std::nullopt;
+  }
+  return r.cidr;
+}
+
+std::optional<net::LabelSelector> Resolver::selector(const ast::Selector& s, bool for_namespaces) {
+  net::LabelSelector out;
+  bool ok = true;
+  for (const auto& r : s.reqs) {
+    auto why = net::check_label_key(r.key.text);
+    if (!why.empty()) {
+      sink_.error(Code::E0301, r.key.span, fmt::format("'{}' is not a valid label key: {}", r.key.text, why));
+      ok = false;
+      continue;
+    }
+    net::Requirement req;
+    req.key = r.key.text;
+    switch (r.op) {
+      case ast::SelOp::Equals:
+        req.op = net::SelOp::Equals;
+        break;
+      case ast::SelOp::NotEquals:
+        req.op = net::SelOp::NotEquals;
+        break;
+      case ast::SelOp::In:
+        req.op = net::SelOp::In;
+        break;
+      case ast::SelOp::NotIn:
+        req.op = net::SelOp::NotIn;
+        break;
+      case ast::SelOp::Exists:
+        req.op = net::SelOp::Exists;
+        break;
+      case ast::SelOp::DoesNotExist:
+        req.op = net::SelOp::DoesNotExist;
+        break;
+    }
+    if ((r.op == ast::SelOp::In || r.op == ast::SelOp::NotIn) && r.values.empty()) {
+      sink_.error(Code::E0312, r.span, fmt::format("`{}` needs at least one value", r.op == ast::SelOp::In ? "in" : "notin"));
+      ok = false;
+      continue;
+    }
+    for (const auto& v : r.values) {
+      auto vwhy = net::check_label_value(v.text);
+      if (!vwhy.empty()) {
+        sink_.error(Code::E0302, v.span, fmt::format("'{}' is not a valid label value: {}", v.text, vwhy));
+        ok = false;
+        continue;
+      }
+      req.values.push_back(v.text);
+    }
+    out.add(std::move(req));
+  }
+  (void)for_namespaces;
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> Resolver::namespace_name(const ast::Name& n, const Lexical& lex) {
+  std::string name = n.text;
+  if (auto found = lookup(n.text, lex, n.span)) {
+    const auto* v = pick_variant(n.text, *found->variants, n.span);
+    if (v == nullptr) return std::nullopt;
+    if (!v->value.string) {
+      sink_.error(Code::E0205, n.span, fmt::format("'{}' is used as a namespace name, but it is defined as pods or addresses", n.text))
+          .note(v->name.span, "defined here")
+          .hint("a definition used as a namespace name is a string: `let shop = \"shop-prod\"`");
+      return std::nullopt;
+    }
+    name = v->value.string->value;
+  }
+  auto why = net::check_dns_label(name);
+  if (!why.empty()) {
+    sink_.error(Code::E0303, n.span, fmt::format("'{}' is not a valid namespace name: {}", name, why));
+    return std::nullopt;
+  }
+  return name;
+}
+
+std::optional<ir::Endpoint> Resolver::endpoint(const ast::Ref& r, const Lexical& lex, const UseSite& use) {
+  ir::Endpoint ep;
+  if (r.ns) {
+    switch (r.ns->kind) {
+      case ast::NsRef::Kind::Name: {
+        auto name = namespace_name(r.ns->name, lex);
+        if (!name) return std::nullopt;
+        ep.ns.kind = ir::NamespaceSel::Kind::Named;
+        ep.ns.name = *name;
+        break;
+      }
+      case ast::NsRef::Kind::Selector: {
+        auto sel = selector(r.ns->selector, true);
+        if (!sel) return std::nullopt;
+        ep.ns.kind = sel->selects_all() ? ir::NamespaceSel::Kind::Any : ir::NamespaceSel::Kind::Selector;
+        ep.ns.selector = *sel;
+        break;
+      }
+      case ast::NsRef::Kind::All:
+        ep.ns.kind = ir::NamespaceSel::Kind::Any;
+        break;
+    }
+  } else if (use.scope.cluster) {
+    ep.ns.kind = ir::NamespaceSel::Kind::Any;
+  } else if (use.top_level) {
+    sink_.error(Code::E0211, r.span, "outside a namespace block, pods need their namespace")
+        .hint(fmt::format("write NAMESPACE/{} or move the statement into `namespace NAME {{ ... }}`", sm_.text(r.span)));
+    return std::nullopt;
+  } else {
+    ep.ns.kind = ir::NamespaceSel::Kind::Named;
+    ep.ns.name = use.scope.ns;
+  }
+  if (r.pod) {
+    switch (r.pod->kind) {
+      case ast::PodRef::Kind::Name: {
+        auto why = net::check_label_value(r.pod->name.text);
+        if (!why.empty()) {
+          sink_.error(Code::E0302, r.pod->name.span,
+                      fmt::format("'{}' is not a valid workload name (a value of label '{}'): {}", r.pod->name.text, use.label_key, why));
+          return std::nullopt;
+        }
+        ep.pods.add(net::Requirement{use.label_key, net::SelOp::Equals, {r.pod->name.text}});
+        break;
+      }
+      case ast::PodRef::Kind::Selector: {
+        auto sel = selector(r.pod->selector, false);
+        if (!sel) return std::nullopt;
+        ep.pods = *sel;
+        break;
+      }
+      case ast::PodRef::Kind::All:
+        break;
+    }
+  }
+  return ep;
+}
+
+std::optional<RValue> Resolver::let_value(const std::string& name, const Found& found, Span use_span, const UseSite& use) {
+  const auto* let = pick_variant(name, *found.variants, use_span);
+  if (let == nullptr) return std::nullopt;
+  if (std::find(active_.begin(), active_.end(), let) != active_.end()) {
+    if (reported_cycle_.insert(let).second) {
+      auto& d = sink_.error(Code::E0203, let->name.span, fmt::format("'{}' is defined in terms of itself", name));
+      auto start = std::find(active_.begin(), active_.end(), let);
+      for (auto it = start + 1; it != active_.end(); ++it) d.note((*it)->name.span, fmt::format("through '{}'", (*it)->name.text));
+      d.note(use_span, "the cycle closes here");
+    }
+    return std::nullopt;
+  }
+  if (let->value.string) {
+    sink_.error(Code::E0205, use_span, fmt::format("'{}' is a string (\"{}\"), not pods or addresses", name, let->value.string->value))
+        .note(let->name.span, "defined here");
+    return std::nullopt;
+  }
+  auto key = std::make_tuple(let, use.scope.str(), use.label_key, use.top_level);
+  if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+  active_.push_back(let);
+  Lexical def{found.lex.file, found.lex.block};
+  auto v = target_list(let->value.targets, def, use);
+  active_.pop_back();
+  memo_[key] = v;
+  return v;
+}
+
+std::optional<RValue> Resolver::except(const ast::Expr& e, const Lexical& lex, const UseSite& use) {
+  auto base = expr(*e.lhs, lex, use);
+  auto taken = expr(*e.rhs, lex, use);
+  if (!base || !taken) return std::nullopt;
+  // Both sides must be addresses; what is taken out carries no ports.
+  for (const auto& t : *base) {
+    for (const auto& p : t.peers) {
+      if (p.kind != ir::Peer::Kind::Cidr) {
+        sink_.error(Code::E0205, e.lhs->span, fmt::format("`except` takes addresses out of CIDRs, but this includes {}", p.str()));
+        return std::nullopt;
+      }
+    }
+  }
+  std::vector<std::pair<net::Cidr, Span>> excepts;
+  for (const auto& t : *taken) {
+    if (t.has_ports) {
+      sink_.error(Code::E0205, e.rhs->span, "what `except` takes out cannot have ports: a CIDR's except list removes addresses on every port");
+      return std::nullopt;
+    }
+    for (const auto& p : t.peers) {
+      if (p.kind != ir::Peer::Kind::Cidr) {
+        sink_.error(Code::E0205, e.rhs->span, fmt::format("`except` takes out addresses, but this includes {}", p.str()));
+        return std::nullopt;
+      }
+      if (!p.cidr.except.empty()) {
+        sink_.error(Code::E0205, e.rhs->span, fmt::format("what `except` takes out must be plain CIDRs, not {}", p.cidr.str()));
+        return std::nullopt;
+      }
+      excepts.emplace_back(p.cidr.cidr, p.span);
+    }
+  }
+  RValue out = *base;
+  bool ok = true;
+  for (const auto& [ex, ex_span] : excepts) {
+    bool touched = false;
+    for (auto& t : out) {
+      for (auto& p : t.peers) {
+        auto& blk = p.cidr;
+        if (ex.contains(blk.cidr)) {
+          // Takes the whole block: mark it for removal with an empty CIDR of prefix > bits.
+          blk.cidr.prefix = 0xff;
+          touched = true;
+        } else if (blk.cidr.strictly_contains(ex)) {
+          touched = true;
+          bool covered = std::any_of(blk.except.begin(), blk.except.end(), [&](const net::Cidr& c) { return c.contains(ex); });
+          if (covered) continue;
+          blk.except.erase(std::remove_if(blk.except.begin(), blk.except.end(), [&](const net::Cidr& c) { return ex.contains(c); }),
+                           blk.except.end());
+          blk.except.insert(std::lower_bound(blk.except.begin(), blk.except.end(), ex), ex);
+        }
+      }
+    }
+    if (!touched) {
+      std::vector<std::string> bases;
+      for (const auto& t : *base) {
+        for (const auto& p : t.peers) bases.push_back(p.cidr.cidr.str());
+      }
+      auto& d = sink_.error(Code::E0310, ex_span.valid() ? ex_span : e.rhs->span,
+                            fmt::format("`except {}` takes nothing away: it is not inside {}", ex.str(), fmt::join(bases, ", ")));
+      if (bases.size() == 1) {
+        auto b = net::parse_cidr(bases[0]).cidr;
+        if (b && b->family != ex.family) d.note(Span{}, "an IPv4 CIDR and an IPv6 CIDR share no addresses");
+      }
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  bool any_left = false;
+  for (auto& t : out) {
+    t.peers.erase(std::remove_if(t.peers.begin(), t.peers.end(), [](const ir::Peer& p) { return p.cidr.cidr.prefix == 0xff; }), t.peers.end());
+    any_left = any_left || !t.peers.empty();
+  }
+  out.erase(std::remove_if(out.begin(), out.end(), [](const RTarget& t) { return t.peers.empty(); }), out.end());
+  if (!any_left) {
+    sink_.error(Code::E0310, e.span, "`except` takes away every address: nothing is left")
+        .hint("an except must be a strict subset of the CIDR it is taken from");
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<RValue> Resolver::expr(const ast::Expr& e, const Lexical& lex, const UseSite& use) {
+  RTarget t;
+  t.span = e.span;
+  ir::Peer p;
+  p.span = e.span;
+  switch (e.kind) {
+    case ast::Expr::Kind::Cidr: {
+      auto c = cidr(e.text);
+      if (!c) return std::nullopt;
+      p.kind = ir::Peer::Kind::Cidr;
+      p.cidr.cidr = *c;
+      break;
+    }
+    case ast::Expr::Kind::DnsName: {
+      auto why = net::check_dns_name(e.text.text, true);
+      if (!why.empty()) {
+        sink_.error(Code::E0311, e.text.span, fmt::format("'{}' is not a valid DNS name: {}", e.text.text, why));
+        return std::nullopt;
+      }
+      p.kind = ir::Peer::Kind::DnsName;
+      p.dns = lower(e.text.text);
+      if (!p.dns.empty() && p.dns.back() == '.') p.dns.pop_back();
+      break;
+    }
+    case ast::Expr::Kind::Entity: {
+      const auto& known = known_entities();
+      if (std::find(known.begin(), known.end(), e.text.text) == known.end()) {
+        auto& d = sink_.error(Code::E0213, e.text.span, fmt::format("Cilium has no entity named '{}'", e.text.text));
+        if (auto c = closest(e.text.text, known)) d.hint(fmt::format("did you mean '{}'?", *c));
+        d.note(Span{}, fmt::format("the entities are {}", fmt::join(known, ", ")));
+        return std::nullopt;
+      }
+      p.kind = ir::Peer::Kind::Entity;
+      p.entity = e.text.text;
+      break;
+    }
+    case ast::Expr::Kind::Ref: {
+      if (e.ref.is_bare_name()) {
+        if (auto found = lookup(e.ref.pod->name.text, lex, e.ref.span)) return let_value(e.ref.pod->name.text, *found, e.ref.span, use);
+      }
+      auto ep = endpoint(e.ref, lex, use);
+      if (!ep) return std::nullopt;
+      p.kind = ir::Peer::Kind::Endpoint;
+      p.endpoint = std::move(*ep);
+      break;
+    }
+    case ast::Expr::Kind::Group: {
+      // Items without ports or HTTP rules of their own share one target: `{a, b}:80` is one rule.
+      auto items = target_list(e.items, lex, use);
+      if (!items) return std::nullopt;
+      RValue merged;
+      RTarget shared;
+      shared.span = e.span;
+      for (auto& it : *items) {
+        if (it.has_ports || !it.http.empty()) {
+          merged.push_back(std::move(it));
+        } else {
+          for (auto& q : it.peers) shared.peers.push_back(std::move(q));
+        }
+      }
+      if (!shared.peers.empty()) merged.insert(merged.begin(), std::move(shared));
+      return merged;
+    }
+    case ast::Expr::Kind::Except:
+      return except(e, lex, use);
+  }
+  t.peers.push_back(std::move(p));
+  return RValue{std::move(t)};
+}
+
+std::optional<RValue> Resolver::target(const ast::Target& t, const Lexical& lex, const UseSite& use) {
+  if (!t.peer) return std::nullopt;
+  auto v = expr(*t.peer, lex, use);
+  // Ports are checked even when the peer failed, so that one pass reports both.
+  std::optional<std::vector<net::Port>> ps;
+  if (t.has_ports) ps = ports(t.ports);
+  if (!v || (t.has_ports && !ps)) return std::nullopt;
+  if (t.has_ports) {
+    for (auto& rt : *v) {
+      if (rt.has_ports) {
+        std::vector<std::string> had;
+        for (const auto& p : rt.ports) had.push_back(p.str());
+        sink_.error(Code::E0208, t.ports_span, fmt::format("this already has ports ({}), so it cannot take more", fmt::join(had, ", ")))
+            .note(rt.span, "its ports are given here");
+        return std::nullopt;
+      }
+      rt.has_ports = true;
+      rt.ports = *ps;
+    }
+  }
+  if (!t.http.empty()) {
+    std::vector<ir::HttpRule> rules;
+    for (const auto& h : t.http) {
+      ir::HttpRule r;
+      r.method = h.method.text == "ANY" ? std::string() : h.method.text;
+      if (h.path) r.path = h.path->value;
+      if (h.host) r.host = h.host->value;
+      for (const auto& hd : h.headers) r.headers.push_back(hd.value);
+      r.span = h.span;
+      rules.push_back(std::move(r));
+    }
+    for (auto& rt : *v) {
+      if (!rt.http.empty()) {
+        sink_.error(Code::E0208, t.http.front().span, "this already has HTTP rules, so it cannot take more")
+            .note(rt.span, "its rules are given here");
+        return std::nullopt;
+      }
+      rt.http = rules;
+    }
+  }
+  for (auto& rt : *v) {
+    if (t.has_ports || !t.http.empty() || !rt.span.valid()) rt.span = t.span;
+  }
+  return v;
+}
+
+std::optional<RValue> Resolver::target_list(const std::vector<ast::Target>& targets, const Lexical& lex, const UseSite& use) {
+  RValue out;
+  bool ok = true;
+  for (const auto& t : targets) {
+    auto v = target(t, lex, use);
+    if (!v) {
+      ok = false;
+      continue;
+    }
+    for (auto& rt : *v) out.push_back(std::move(rt));
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+// =============================================================================================
+// Statements
+
+std::string Resolver::label_key_for(const SetTable& sets, const std::string& inherited) {
+  auto it = sets.find("label-key");
+  if (it == sets.end()) return inherited;
+  const auto* s = pick_set(it->second, Span{});
+  if (s == nullptr) return inherited;
+  if (!s->value.string) {
+    sink_.error(Code::E0314, s->value.span, "label-key is a label key in quotes, e.g. set label-key = \"app.kubernetes.io/name\"");
+    return inherited;
+  }
+  auto why = net::check_label_key(s->value.string->value);
+  if (!why.empty()) {
+    sink_.error(Code::E0301, s->value.string->span, fmt::format("'{}' is not a valid label key: {}", s->value.string->value, why));
+    return inherited;
+  }
+  return s->value.string->value;
+}
+
+void Resolver::settings() {
+  for (std::size_t f = 0; f < prog_.files.size(); ++f) {
+    for (const char* name : {"pod-cidrs", "service-cidrs"}) {
+      auto it = file_sets_[f].find(name);
+      if (it == file_sets_[f].end()) continue;
+      const auto* s = pick_set(it->second, Span{});
+      if (s == nullptr) continue;
+      if (s->value.string) {
+        sink_.error(Code::E0314, s->value.span, fmt::format("{} is a list of CIDRs, e.g. set {} = 10.244.0.0/16", name, name));
+        continue;
+      }
+      UseSite use;
+      use.top_level = true;
+      auto v = target_list(s->value.targets, Lexical{f, nullptr}, use);
+      if (!v) continue;
+      auto& dest = std::string_view(name) == "pod-cidrs" ? out_.pod_cidrs : out_.service_cidrs;
+      for (const auto& t : *v) {
+        for (const auto& p : t.peers) {
+          if (p.kind != ir::Peer::Kind::Cidr || t.has_ports || !p.cidr.except.empty()) {
+            sink_.error(Code::E0314, t.span, fmt::format("{} takes plain CIDRs, without ports or except", name));
+            continue;
+          }
+          dest.push_back(p.cidr.cidr);
+        }
+      }
+    }
+  }
+  for (auto* v : {&out_.pod_cidrs, &out_.service_cidrs}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+}
+
+void Resolver::default_deny(const ast::DefaultDeny& d, const Context& ctx) {
+  ir::DefaultDeny dd;
+  dd.scope = ctx.use.scope;
+  dd.egress = d.direction != ast::Direction::Ingress;
+  dd.ingress = d.direction != ast::Direction::Egress;
+  dd.span = d.span;
+  out_.default_denies.push_back(dd);
+}
+
+void Resolver::statement(const ast::Statement& s, const Context& ctx) {
+  // Subjects first: they fix the namespace of a top-level statement.
+  struct Subject {
+    ir::Endpoint ep;
+    Span span;
+  };
+  std::vector<Subject> subjects;
+  bool ok = true;
+  for (const auto& ref : s.subjects) {
+    ast::Expr e;
+    e.kind = ast::Expr::Kind::Ref;
+    e.ref = ref;  // shallow: Ref holds no owning pointers
+    e.span = ref.span;
+    auto v = expr(e, ctx.lex, ctx.use);
+    if (!v) {
+      ok = false;
+      continue;
+    }
+    for (const auto& t : *v) {
+      if (t.has_ports || !t.http.empty()) {
+        sink_.error(Code::E0205, ref.span, "a statement's subject is pods, without ports: ports belong to what it reaches")
+            .hint("write `SUBJECT may reach TARGET:PORT`, or for ingress `SUBJECT may be reached by SOURCE:PORT`");
+        ok = false;
+        continue;
+      }
+      for (const auto& p : t.peers) {
+        if (p.kind != ir::Peer::Kind::Endpoint) {
+          sink_.error(Code::E0205, ref.span, fmt::format("a statement's subject must be pods, but this is {}", p.str()))
+              .hint("to describe traffic from outside the cluster, make it the target: `SUBJECT may be reached by ADDRESS`");
+          ok = false;
+          continue;
+        }
+        const auto& ep = p.endpoint;
+        if (ctx.in_namespace && !(ep.ns.kind == ir::NamespaceSel::Kind::Named && ep.ns.name == ctx.use.scope.ns)) {
+          sink_.error(Code::E0211, ref.span, fmt::format("the subject must be pods of namespace '{}', but this is {}", ctx.use.scope.ns, ep.str()))
+              .hint(ep.ns.kind == ir::NamespaceSel::Kind::Named ? fmt::format("move the statement into `namespace {} {{ ... }}`", ep.ns.name)
+                                                                : std::string("cluster-wide subjects belong in `cluster { ... }`"));
+          ok = false;
+          continue;
+        }
+        if (!ctx.in_namespace && !ctx.in_cluster && ep.ns.kind != ir::NamespaceSel::Kind::Named) {
+          sink_.error(Code::E0211, ref.span, fmt::format("a statement outside a block needs a subject in one namespace, but this is {}", ep.str()))
+              .hint("cluster-wide subjects belong in `cluster { ... }`");
+          ok = false;
+          continue;
+        }
+        subjects.push_back(Subject{ep, ref.span});
+      }
+    }
+  }
+  if (!ok) return;
+
+  bool egress = s.verb == ast::Verb::MayReach || s.verb == ast::Verb::MustNotReach;
+  bool allow = s.verb == ast::Verb::MayReach || s.verb == ast::Verb::MayBeReachedBy;
+  for (const auto& subj : subjects) {
+    Context tctx = ctx;
+    if (!ctx.in_namespace && !ctx.in_cluster) {
+      tctx.use.scope = ir::Scope{false, subj.ep.ns.name};
+      tctx.use.top_level = false;
+    }
+    for (const auto& written : s.targets) {
+      auto resolved = target(written, tctx.lex, tctx.use);
+      if (!resolved) continue;
+      for (auto& t : *resolved) {
+        ir::Rule r;
+        r.action = allow ? ir::Action::Allow : ir::Action::Deny;
+        r.direction = egress ? ir::Direction::Egress : ir::Direction::Ingress;
+        r.scope = tctx.use.scope;
+        r.subject = subj.ep;
+        r.subject_span = subj.span;
+        for (auto& p : t.peers) {
+          bool dup = std::any_of(r.peers.begin(), r.peers.end(), [&](const ir::Peer& q) { return q.same_as(p); });
+          if (!dup) r.peers.push_back(std::move(p));
+        }
+        r.ports = std::move(t.ports);
+        r.http = std::move(t.http);
+        r.origin.statement = s.span;
+        r.origin.target = written.span;
+        out_.rules.push_back(std::move(r));
+      }
+    }
+  }
+}
+
+void Resolver::walk(const std::vector<ast::Item>& items, const Context& ctx, Place place) {
+  for (const auto& item : items) {
+    if (!placed_ok(item, place)) continue;
+    std::visit(
+        [&](const auto& node) {
+          using T = std::decay_t<decltype(node)>;
+          if constexpr (std::is_same_v<T, ast::Statement>) {
+            statement(node, ctx);
+          } else if constexpr (std::is_same_v<T, ast::DefaultDeny>) {
+            default_deny(node, ctx);
+          } else if constexpr (std::is_same_v<T, ast::Block>) {
+            if (node.kind == ast::Block::Kind::When) {
+              if (!check_env_names(node.envs)) return;
+              if (!env_matches(node.envs)) return;
+              walk(node.items, ctx, place == Place::TopLevel ? Place::TopWhen : Place::BlockWhen);
+              return;
+            }
+            Context inner = ctx;
+            inner.lex.block = &block_lets_[&node];
+            inner.use.top_level = false;
+            if (node.kind == ast::Block::Kind::Namespace) {
+              auto name = namespace_name(node.name, ctx.lex);
+              if (!name) return;
+              inner.use.scope = ir::Scope{false, *name};
+              inner.in_namespace = true;
+              namespaces_.insert(*name);
+            } else {
+              inner.use.scope = ir::Scope{true, {}};
+              inner.in_cluster = true;
+            }
+            inner.use.label_key = label_key_for(block_sets_[&node], ctx.use.label_key);
+            walk(node.items, inner, Place::Block);
+          }
+        },
+        item.node);
+  }
+}
+
+// Rule 1 of the meaning: a connection between pods opens both sides. The other side is added
+// only where that side's namespace denies traffic by default; elsewhere it is open already, and
+// a policy would isolate the pods by accident.
+void Resolver::add_implied() {
+  std::vector<ir::Rule> implied;
+  std::vector<std::string> denying_ingress, denying_egress;
+  for (const auto& ns : namespaces_) {
+    if (out_.namespace_denies(ns, ir::Direction::Ingress)) denying_ingress.push_back(ns);
+    if (out_.namespace_denies(ns, ir::Direction::Egress)) denying_egress.push_back(ns);
+  }
+  bool cluster_ingress = out_.denies(ir::Scope{true, {}}, ir::Direction::Ingress);
+  bool cluster_egress = out_.denies(ir::Scope{true, {}}, ir::Direction::Egress);
+  for (const auto& r : out_.rules) {
+    if (r.action != ir::Action::Allow) continue;
+    auto other = r.direction == ir::Direction::Egress ? ir::Direction::Ingress : ir::Direction::Egress;
+    const auto& denying = other == ir::Direction::Ingress ? denying_ingress : denying_egress;
+    bool cluster_denies = other == ir::Direction::Ingress ? cluster_ingress : cluster_egress;
+    for (const auto& p : r.peers) {
+      if (p.kind != ir::Peer::Kind::Endpoint) continue;
+      ir::Peer back;
+      back.kind = ir::Peer::Kind::Endpoint;
+      back.endpoint = r.subject;
+      back.span = r.subject_span;
+      auto make = [&](const ir::Scope& scope, ir::Endpoint subject) {
+        ir::Rule m;
+        m.action = ir::Action::Allow;
+        m.direction = other;
+        m.scope = scope;
+        m.subject = std::move(subject);
+        m.subject_span = p.span;
+        m.peers.push_back(back);
+        m.ports = r.ports;
+        m.http = r.http;
+        m.origin = r.origin;
+        m.origin.implied = true;
+        implied.push_back(std::move(m));
+      };
+      switch (p.endpoint.ns.kind) {
+        case ir::NamespaceSel::Kind::Named:
+          if (out_.namespace_denies(p.endpoint.ns.name, other)) make(ir::Scope{false, p.endpoint.ns.name}, p.endpoint);
+          break;
+        case ir::NamespaceSel::Kind::Any:
+          if (cluster_denies) {
+            make(ir::Scope{true, {}}, p.endpoint);
+          } else {
+            for (const auto& ns : denying)
+              make(ir::Scope{false, ns}, ir::Endpoint{ir::NamespaceSel{ir::NamespaceSel::Kind::Named, ns, {}}, p.endpoint.pods});
+          }
+          break;
+        case ir::NamespaceSel::Kind::Selector:
+          if (!denying.empty() || cluster_denies) {
+            auto& d = sink_.warning(Code::W0214, r.origin.target,
+                                    fmt::format("Fence cannot tell which namespaces {} selects, so it opened no {} side for this connection",
+                                                p.endpoint.ns.str(), ir::direction_name(other)));
+            d.note(Span{}, fmt::format("namespaces that deny {} by default: {}", ir::direction_name(other),
+                                       cluster_denies ? std::string("all (cluster-wide)") : fmt::format("{}", fmt::join(denying, ", "))));
+            d.hint(fmt::format("if the peer lives in one of them, state the {} side there with `{}`", ir::direction_name(other),
+                               other == ir::Direction::Ingress ? "may be reached by" : "may reach"));
+          }
+          break;
+      }
+    }
+  }
+  for (auto& m : implied) out_.rules.push_back(std::move(m));
+}
+
+ir::Program Resolver::run() {
+  collect_environments();
+  out_.environment = opt_.environment;
+  build_tables();
+  settings();
+  // Files in path order, so that the output does not depend on the order of the arguments.
+  std::vector<std::size_t> order(prog_.files.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return sm_.file(prog_.files[a].id).path < sm_.file(prog_.files[b].id).path; });
+  for (auto f : order) {
+    Context ctx;
+    ctx.lex = Lexical{f, nullptr};
+    ctx.use.top_level = true;
+    ctx.use.label_key = label_key_for(file_sets_[f], kDefaultLabelKey);
+    walk(prog_.files[f].ast.items, ctx, Place::TopLevel);
+  }
+  out_.namespaces.assign(namespaces_.begin(), namespaces_.end());
+  add_implied();
+  return std::move(out_);
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_entities() {
+  static const std::vector<std::string> e = {"all",  "cluster",     "health",    "host",  "ingress",    "init",      "kube-apiserver",
+                                             "none", "remote-node", "unmanaged", "world", "world-ipv4", "world-ipv6"};
+  return e;
+}
+
+ir::Program resolve(const LoadedProgram& program, const SourceManager& sm, const ResolveOptions& options, DiagnosticSink& sink) {
+  Resolver r(program, sm, options, sink);
+  return r.run();
+}
+
+std::vector<std::string> declared_environments(const LoadedProgram& program) {
+  for (const auto& f : program.files) {
+    for (const auto& item : f.ast.items) {
+      if (const auto* e = std::get_if<ast::Environments>(&item.node)) {
+        std::vector<std::string> out;
+        for (const auto& n : e->names) {
+          if (std::find(out.begin(), out.end(), n.text) == out.end()) out.push_back(n.text);
+        }
+        return out;
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace fence::sema

@@ -1,0 +1,908 @@
+#include "syntax/parser.h"
+
+#include <algorithm>
+#include <set>
+
+#include <antlr4-runtime.h>
+#include <fmt/format.h>
+
+#include "FenceLexer.h"
+#include "FenceParser.h"
+
+namespace fence::syntax {
+
+using fence_gen::FenceLexer;
+using fence_gen::FenceParser;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Offsets: ANTLR counts code points; spans count bytes.
+
+class OffsetMap {
+ public:
+  explicit OffsetMap(std::string_view text) {
+    bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (ascii) {
+      size_ = static_cast<std::uint32_t>(text.size());
+      return;
+    }
+    for (std::uint32_t i = 0; i < text.size(); ++i) {
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) map_.push_back(i);
+    }
+    size_ = static_cast<std::uint32_t>(text.size());
+  }
+  std::uint32_t byte(std::size_t cp) const {
+    if (map_.empty()) return static_cast<std::uint32_t>(std::min<std::size_t>(cp, size_));
+    return cp < map_.size() ? map_[cp] : size_;
+  }
+
+ private:
+  std::vector<std::uint32_t> map_;
+  std::uint32_t size_ = 0;
+};
+
+// Returns the offset of the first byte that is not valid UTF-8, or npos.
+std::size_t invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return i;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    }
+    if (n == 2 && c < 0xC2) return i;  // overlong
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token descriptions for messages.
+
+std::string describe_token_type(std::size_t type, const antlr4::dfa::Vocabulary& vocab) {
+  switch (type) {
+    case antlr4::Token::EOF:
+      return "end of file";
+    case FenceLexer::IDENT:
+      return "a name";
+    case FenceLexer::INT:
+      return "a number";
+    case FenceLexer::STRING:
+    case FenceLexer::SEL_STRING:
+      return "a string";
+    case FenceLexer::IPV4:
+    case FenceLexer::IPV6:
+      return "a CIDR";
+    case FenceLexer::DNS_NAME:
+      return "a DNS name";
+    case FenceLexer::METHOD:
+      return "an HTTP method";
+    case FenceLexer::SEL_WORD:
+      return "a label key or value";
+    case FenceLexer::PODS_OPEN:
+      return "'pods['";
+    case FenceLexer::NS_OPEN:
+      return "'ns['";
+    default:
+      break;
+  }
+  auto literal = vocab.getLiteralName(type);
+  if (!literal.empty()) return literal;  // already quoted: 'reach'
+  return vocab.getSymbolicName(type);
+}
+
+std::string describe_token(const antlr4::Token* t) {
+  if (t == nullptr || t->getType() == antlr4::Token::EOF) return "end of file";
+  std::string text = t->getText();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return fmt::format("'{}'", text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error listener: turns ANTLR's complaints into located diagnostics.
+
+class ErrorListener : public antlr4::BaseErrorListener {
+ public:
+  ErrorListener(FileId file, const OffsetMap& offsets, DiagnosticSink& sink) : file_(file), offsets_(offsets), sink_(sink) {}
+
+  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t /*line*/, size_t /*col*/, const std::string& msg,
+                   std::exception_ptr /*e*/) override {
+    ++count_;
+    if (offending == nullptr) {
+      sink_.error(Code::E0101, Span{file_, 0, 0}, msg);
+      return;
+    }
+    // Unknown characters were reported once by the lexer scan; do not report them again.
+    auto type = offending->getType();
+    if (type == FenceLexer::UNKNOWN || type == FenceLexer::SEL_UNKNOWN || type == FenceLexer::BAD_WORD) return;
+    Span span = token_span(offending);
+    // One complaint per position: recovery can trip over the same token more than once.
+    if (!reported_.insert(span.begin).second) return;
+    std::string expected;
+    if (auto* parser = dynamic_cast<antlr4::Parser*>(recognizer)) {
+      try {
+        expected = describe_expected(parser->getExpectedTokens(), parser->getVocabulary());
+      } catch (...) {
+        expected.clear();
+      }
+    }
+    std::string message = fmt::format("unexpected {}", describe_token(offending));
+    if (!expected.empty()) message += "; expected " + expected;
+    auto& d = sink_.error(Code::E0101, span, message);
+    if (type == antlr4::Token::EOF && open_block_.valid()) d.note(open_block_, open_block_note_);
+  }
+
+  Span token_span(const antlr4::Token* t) const {
+    if (t->getType() == antlr4::Token::EOF) {
+      auto b = offsets_.byte(t->getStartIndex());
+      return Span{file_, b, b};
+    }
+    auto start = t->getStartIndex();
+    auto stop = t->getStopIndex();
+    if (start == INVALID_INDEX || stop == INVALID_INDEX || stop + 1 < start) return Span{file_, 0, 0};
+    return Span{file_, offsets_.byte(start), offsets_.byte(stop + 1)};
+  }
+
+  void set_open_block(Span s, std::string note) {
+    open_block_ = s;
+    open_block_note_ = std::move(note);
+  }
+  std::size_t count() const { return count_; }
+
+ private:
+  static std::string describe_expected(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocab) {
+    std::vector<std::string> names;
+    bool name_expected = set.contains(static_cast<std::size_t>(FenceLexer::IDENT));
+    for (auto type : set.toList()) {
+      if (type == FenceLexer::COMMENT || type == FenceLexer::UNKNOWN || type == FenceLexer::SEL_UNKNOWN) continue;
+      // Soft keywords are names too: "a name" says it.
+      bool soft = type == FenceLexer::CLUSTER || type == FenceLexer::HTTP || type == FenceLexer::HOST || type == FenceLexer::HEADER;
+      if (soft && name_expected) continue;
+      auto d = describe_token_type(static_cast<std::size_t>(type), vocab);
+      if (std::find(names.begin(), names.end(), d) == names.end()) names.push_back(d);
+    }
+    if (names.empty()) return {};
+    if (names.size() > 8) {
+      // A list that long helps nobody; name what the tokens have in common instead.
+      auto has = [&](std::size_t t) { return set.contains(t); };
+      bool statement_start = has(FenceLexer::PODS_OPEN) && has(FenceLexer::ALL);
+      if (statement_start && has(FenceLexer::COMMA)) return "',' or the start of the next statement";
+      if (statement_start && has(FenceLexer::RBRACE)) return "'}' or a statement";
+      if (statement_start) return "a statement or definition";
+      return {};
+    }
+    if (names.size() == 1) return names[0];
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+      out += names[i];
+    }
+    return out;
+  }
+
+  FileId file_;
+  const OffsetMap& offsets_;
+  DiagnosticSink& sink_;
+  std::set<std::uint32_t> reported_;
+  Span open_block_;
+  std::string open_block_note_;
+  std::size_t count_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Error recovery. ANTLR's default repairs a statement by inventing or dropping one token, which
+// turns `web-api may rech foo` into a statement about `rech` and an error on the next line. Fence
+// instead abandons the broken item: it skips to the first token of a later line (one that does
+// not continue a list) and resumes there, so each mistake is reported once.
+
+class ResyncStrategy : public antlr4::DefaultErrorStrategy {
+ public:
+  void recover(antlr4::Parser* parser, std::exception_ptr e) override {
+    if (!inside_item(parser)) {
+      antlr4::DefaultErrorStrategy::recover(parser, e);
+      return;
+    }
+    auto* stream = parser->getTokenStream();
+    auto* bad = stream->LT(1);
+    std::size_t line = bad->getLine();
+    if (bad->getType() != antlr4::Token::EOF) parser->consume();
+    while (true) {
+      auto* t = stream->LT(1);
+      if (t->getType() == antlr4::Token::EOF) break;
+      if (t->getType() == FenceLexer::RBRACE) break;
+      auto* prev = stream->LT(-1);
+      bool starts_line = prev == nullptr || prev->getLine() < t->getLine();
+      bool continues_list = prev != nullptr && prev->getType() == FenceLexer::COMMA;
+      if (t->getLine() > line && starts_line && !continues_list) break;
+      parser->consume();
+    }
+    endErrorCondition(parser);
+    throw fence_gen::ResyncItem{};
+  }
+
+ protected:
+  // Inventing a token is right only for closers: a missing '}' or ']' at the end of a block.
+  bool singleTokenInsertion(antlr4::Parser* parser) override {
+    auto expected = parser->getExpectedTokens();
+    bool closer = expected.contains(static_cast<std::size_t>(FenceLexer::RBRACE)) ||
+                  expected.contains(static_cast<std::size_t>(FenceLexer::SEL_CLOSE)) ||
+                  expected.contains(static_cast<std::size_t>(FenceLexer::SEL_RPAREN));
+    return closer && expected.size() == 1 && antlr4::DefaultErrorStrategy::singleTokenInsertion(parser);
+  }
+
+ private:
+  // True when an `item` encloses the rule being recovered (not counting that rule itself).
+  static bool inside_item(antlr4::Parser* parser) {
+    antlr4::RuleContext* ctx = parser->getContext();
+    if (ctx == nullptr) return false;
+    for (ctx = dynamic_cast<antlr4::RuleContext*>(ctx->parent); ctx != nullptr; ctx = dynamic_cast<antlr4::RuleContext*>(ctx->parent)) {
+      if (dynamic_cast<FenceParser::ItemContext*>(ctx) != nullptr) return true;
+    }
+    return false;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// AST builder. Error recovery can leave null children behind, so every accessor is checked:
+// a malformed piece is skipped, never dereferenced.
+
+class Builder {
+ public:
+  Builder(FileId file, const OffsetMap& offsets) : file_(file), offsets_(offsets) {}
+
+  Span span(const antlr4::Token* t) const {
+    if (t == nullptr) return Span{file_, 0, 0};
+    auto start = t->getStartIndex();
+    auto stop = t->getStopIndex();
+    if (start == INVALID_INDEX || stop == INVALID_INDEX || stop + 1 < start) return Span{file_, 0, 0};
+    return Span{file_, offsets_.byte(start), offsets_.byte(stop + 1)};
+  }
+  Span span(antlr4::tree::TerminalNode* n) const { return n ? span(n->getSymbol()) : Span{file_, 0, 0}; }
+  Span span(antlr4::ParserRuleContext* c) const {
+    if (c == nullptr || c->getStart() == nullptr) return Span{file_, 0, 0};
+    Span a = span(c->getStart());
+    const antlr4::Token* stop = c->getStop();
+    if (stop == nullptr || stop->getType() == antlr4::Token::EOF || stop->getTokenIndex() < c->getStart()->getTokenIndex()) return a;
+    return Span::cover(a, span(stop));
+  }
+
+  ast::Name name(const antlr4::Token* t) const { return t ? ast::Name{t->getText(), span(t)} : ast::Name{"", Span{file_, 0, 0}}; }
+  ast::Name name(antlr4::tree::TerminalNode* n) const { return n ? name(n->getSymbol()) : ast::Name{}; }
+  ast::Name name(FenceParser::NameContext* c) const { return c ? ast::Name{c->getText(), span(c)} : ast::Name{}; }
+
+  static std::string unescape(const std::string& quoted) {
+    std::string out;
+    if (quoted.size() < 2) return out;
+    for (std::size_t i = 1; i + 1 < quoted.size(); ++i) {
+      char c = quoted[i];
+      if (c == '\\' && i + 2 < quoted.size()) {
+        char n = quoted[++i];
+        switch (n) {
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          default:
+            out += n;
+            break;
+        }
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
+  ast::StringLit string(antlr4::tree::TerminalNode* n) const {
+    if (n == nullptr) return {};
+    return ast::StringLit{unescape(n->getText()), span(n)};
+  }
+
+  ast::File file(FenceParser::FileContext* ctx) {
+    ast::File f;
+    f.id = file_;
+    if (ctx == nullptr) return f;
+    for (auto* it : ctx->item()) {
+      if (auto i = item(it)) f.items.push_back(std::move(*i));
+    }
+    return f;
+  }
+
+  std::optional<ast::Item> item(FenceParser::ItemContext* ctx) {
+    if (ctx == nullptr) return std::nullopt;
+    if (auto* c = ctx->importDecl()) return wrap(import_decl(c));
+    if (auto* c = ctx->environmentsDecl()) {
+      ast::Environments e;
+      for (auto* n : c->name()) e.names.push_back(name(n));
+      e.span = span(c);
+      return ast::Item{std::move(e)};
+    }
+    if (auto* c = ctx->letDecl()) {
+      ast::Let l;
+      l.name = name(c->name());
+      if (c->envClause()) l.envs = env_list(c->envClause()->name());
+      l.value = value(c->value());
+      l.span = span(c);
+      return ast::Item{std::move(l)};
+    }
+    if (auto* c = ctx->setDecl()) {
+      ast::Set s;
+      s.name = name(c->name());
+      if (c->envClause()) s.envs = env_list(c->envClause()->name());
+      s.value = value(c->value());
+      s.span = span(c);
+      return ast::Item{std::move(s)};
+    }
+    if (auto* c = ctx->namespaceBlock()) {
+      ast::Block b;
+      b.kind = ast::Block::Kind::Namespace;
+      b.name = name(c->name());
+      b.header_span = Span::cover(span(c->NAMESPACE()), b.name.span);
+      for (auto* it : c->item()) {
+        if (auto i = item(it)) b.items.push_back(std::move(*i));
+      }
+      b.span = span(c);
+      return ast::Item{std::move(b)};
+    }
+    if (auto* c = ctx->clusterBlock()) {
+      ast::Block b;
+      b.kind = ast::Block::Kind::Cluster;
+      b.header_span = span(c->CLUSTER());
+      for (auto* it : c->item()) {
+        if (auto i = item(it)) b.items.push_back(std::move(*i));
+      }
+      b.span = span(c);
+      return ast::Item{std::move(b)};
+    }
+    if (auto* c = ctx->whenBlock()) {
+      ast::Block b;
+      b.kind = ast::Block::Kind::When;
+      b.envs = env_list(c->name());
+      b.header_span = span(c->WHEN());
+      if (!b.envs.empty()) b.header_span = Span::cover(b.header_span, b.envs.back().span);
+      for (auto* it : c->item()) {
+        if (auto i = item(it)) b.items.push_back(std::move(*i));
+      }
+      b.span = span(c);
+      return ast::Item{std::move(b)};
+    }
+    if (auto* c = ctx->defaultDeny()) {
+      ast::DefaultDeny d;
+      d.span = span(c);
+      if (c->direction == nullptr) return std::nullopt;
+      switch (c->direction->getType()) {
+        case FenceLexer::EGRESS:
+          d.direction = ast::Direction::Egress;
+          break;
+        case FenceLexer::INGRESS:
+          d.direction = ast::Direction::Ingress;
+          break;
+        default:
+          d.direction = ast::Direction::All;
+          break;
+      }
+      return ast::Item{std::move(d)};
+    }
+    if (auto* c = ctx->statement()) {
+      auto s = statement(c);
+      if (!s) return std::nullopt;
+      return ast::Item{std::move(*s)};
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<ast::Item> wrap(std::optional<ast::Import> i) {
+    if (!i) return std::nullopt;
+    return ast::Item{std::move(*i)};
+  }
+
+  std::optional<ast::Import> import_decl(FenceParser::ImportDeclContext* c) {
+    ast::Import i;
+    i.span = span(c);
+    if (auto* s = c->STRING()) {
+      i.is_path = true;
+      i.target = unescape(s->getText());
+      i.target_span = span(s);
+    } else if (auto* n = c->name()) {
+      i.target = n->getText();
+      i.target_span = span(n);
+    } else {
+      return std::nullopt;
+    }
+    return i;
+  }
+
+  std::vector<ast::Name> env_list(const std::vector<FenceParser::NameContext*>& names) {
+    std::vector<ast::Name> out;
+    for (auto* n : names) out.push_back(name(n));
+    return out;
+  }
+
+  ast::Value value(FenceParser::ValueContext* c) {
+    ast::Value v;
+    if (c == nullptr) return v;
+    v.span = span(c);
+    if (auto* s = c->STRING()) {
+      v.string = string(s);
+    } else if (auto* tl = c->targetList()) {
+      v.targets = target_list(tl);
+    }
+    return v;
+  }
+
+  std::optional<ast::Statement> statement(FenceParser::StatementContext* c) {
+    ast::Statement s;
+    s.span = span(c);
+    if (c->subjects() == nullptr || c->verb() == nullptr || c->targetList() == nullptr) return std::nullopt;
+    for (auto* r : c->subjects()->ref()) {
+      if (auto ref = this->ref(r)) s.subjects.push_back(std::move(*ref));
+    }
+    auto* v = c->verb();
+    s.verb_span = span(v);
+    if (v->modality() == nullptr) return std::nullopt;
+    bool allow = v->modality()->MAY() != nullptr;
+    if (v->REACH() != nullptr) {
+      s.verb = allow ? ast::Verb::MayReach : ast::Verb::MustNotReach;
+    } else if (v->BY() != nullptr) {
+      s.verb = allow ? ast::Verb::MayBeReachedBy : ast::Verb::MustNotBeReachedBy;
+    } else {
+      return std::nullopt;
+    }
+    s.targets = target_list(c->targetList());
+    return s;
+  }
+
+  std::vector<ast::Target> target_list(FenceParser::TargetListContext* c) {
+    std::vector<ast::Target> out;
+    if (c == nullptr) return out;
+    for (auto* t : c->target()) {
+      if (auto tg = target(t)) out.push_back(std::move(*tg));
+    }
+    return out;
+  }
+
+  std::optional<ast::Target> target(FenceParser::TargetContext* c) {
+    if (c == nullptr || c->peer() == nullptr) return std::nullopt;
+    ast::Target t;
+    t.span = span(c);
+    t.peer = peer(c->peer());
+    if (!t.peer) return std::nullopt;
+    if (auto* ps = c->portSpec()) {
+      t.has_ports = true;
+      t.ports_span = span(ps);
+      for (auto* pi : ps->portItem()) {
+        if (auto p = port_item(pi)) t.ports.push_back(std::move(*p));
+      }
+    }
+    if (auto* l7 = c->l7()) {
+      for (auto* hr : l7->httpRule()) {
+        if (hr == nullptr || hr->METHOD() == nullptr) continue;
+        ast::HttpRule r;
+        r.span = span(hr);
+        r.method = name(hr->METHOD());
+        auto strings = hr->STRING();
+        std::size_t next = 0;
+        // The grammar is METHOD STRING? (HOST STRING)? (HEADER STRING)*: walk the children in order.
+        for (auto* child : hr->children) {
+          auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+          if (term == nullptr) continue;
+          auto type = term->getSymbol()->getType();
+          if (type == FenceLexer::STRING) {
+            if (next >= strings.size()) break;
+            ++next;
+            auto lit = string(term);
+            if (pending_ == FenceLexer::HOST) {
+              r.host = lit;
+            } else if (pending_ == FenceLexer::HEADER) {
+              r.headers.push_back(lit);
+            } else {
+              r.path = lit;
+            }
+            pending_ = 0;
+          } else if (type == FenceLexer::HOST || type == FenceLexer::HEADER) {
+            pending_ = type;
+          }
+        }
+        pending_ = 0;
+        t.http.push_back(std::move(r));
+      }
+    }
+    return t;
+  }
+
+  std::unique_ptr<ast::Expr> peer(FenceParser::PeerContext* c) {
+    auto prims = c->primary();
+    if (prims.empty()) return nullptr;
+    auto lhs = primary(prims[0]);
+    if (!lhs) return nullptr;
+    if (c->EXCEPT() == nullptr) return lhs;
+    if (prims.size() < 2) return nullptr;
+    auto rhs = primary(prims[1]);
+    if (!rhs) return nullptr;
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = ast::Expr::Kind::Except;
+    e->span = span(c);
+    e->lhs = std::move(lhs);
+    e->rhs = std::move(rhs);
+    return e;
+  }
+
+  std::unique_ptr<ast::Expr> primary(FenceParser::PrimaryContext* c) {
+    if (c == nullptr) return nullptr;
+    auto e = std::make_unique<ast::Expr>();
+    e->span = span(c);
+    if (auto* cp = dynamic_cast<FenceParser::CidrPeerContext*>(c)) {
+      if (cp->cidr() == nullptr) return nullptr;
+      e->kind = ast::Expr::Kind::Cidr;
+      e->text = ast::Name{cp->cidr()->getText(), span(cp->cidr())};
+    } else if (auto* dp = dynamic_cast<FenceParser::DnsPeerContext*>(c)) {
+      e->kind = ast::Expr::Kind::DnsName;
+      e->text = name(dp->DNS_NAME());
+    } else if (auto* ep = dynamic_cast<FenceParser::EntityPeerContext*>(c)) {
+      if (ep->entityName() == nullptr) return nullptr;
+      e->kind = ast::Expr::Kind::Entity;
+      e->text = ast::Name{ep->entityName()->getText(), span(ep->entityName())};
+    } else if (auto* rp = dynamic_cast<FenceParser::RefPeerContext*>(c)) {
+      auto r = ref(rp->ref());
+      if (!r) return nullptr;
+      e->kind = ast::Expr::Kind::Ref;
+      e->ref = std::move(*r);
+    } else if (auto* gp = dynamic_cast<FenceParser::GroupPeerContext*>(c)) {
+      e->kind = ast::Expr::Kind::Group;
+      e->items = target_list(gp->targetList());
+    } else {
+      return nullptr;
+    }
+    return e;
+  }
+
+  std::optional<ast::Ref> ref(FenceParser::RefContext* c) {
+    if (c == nullptr) return std::nullopt;
+    ast::Ref r;
+    r.span = span(c);
+    if (auto* q = dynamic_cast<FenceParser::QualifiedRefContext*>(c)) {
+      auto ns = ns_ref(q->nsRef());
+      auto pod = pod_ref(q->podRef());
+      if (!ns || !pod) return std::nullopt;
+      r.ns = std::move(ns);
+      r.pod = std::move(pod);
+    } else if (auto* p = dynamic_cast<FenceParser::PodOnlyRefContext*>(c)) {
+      auto pod = pod_ref(p->podRef());
+      if (!pod) return std::nullopt;
+      r.pod = std::move(pod);
+    } else if (auto* n = dynamic_cast<FenceParser::NsOnlyRefContext*>(c)) {
+      if (n->nsSelector() == nullptr) return std::nullopt;
+      ast::NsRef ns;
+      ns.kind = ast::NsRef::Kind::Selector;
+      ns.selector = selector(n->nsSelector()->selectorBody(), span(n->nsSelector()));
+      ns.span = span(n->nsSelector());
+      r.ns = std::move(ns);
+    } else if (dynamic_cast<FenceParser::AllNamespacesRefContext*>(c)) {
+      ast::NsRef ns;
+      ns.kind = ast::NsRef::Kind::All;
+      ns.span = r.span;
+      r.ns = std::move(ns);
+    } else {
+      return std::nullopt;
+    }
+    return r;
+  }
+
+  std::optional<ast::NsRef> ns_ref(FenceParser::NsRefContext* c) {
+    if (c == nullptr) return std::nullopt;
+    ast::NsRef ns;
+    ns.span = span(c);
+    if (auto* n = dynamic_cast<FenceParser::NsByNameContext*>(c)) {
+      if (n->name() == nullptr) return std::nullopt;
+      ns.kind = ast::NsRef::Kind::Name;
+      ns.name = name(n->name());
+    } else if (auto* s = dynamic_cast<FenceParser::NsBySelectorContext*>(c)) {
+      if (s->nsSelector() == nullptr) return std::nullopt;
+      ns.kind = ast::NsRef::Kind::Selector;
+      ns.selector = selector(s->nsSelector()->selectorBody(), span(s->nsSelector()));
+    } else if (dynamic_cast<FenceParser::NsAllContext*>(c)) {
+      ns.kind = ast::NsRef::Kind::All;
+    } else {
+      return std::nullopt;
+    }
+    return ns;
+  }
+
+  std::optional<ast::PodRef> pod_ref(FenceParser::PodRefContext* c) {
+    if (c == nullptr) return std::nullopt;
+    ast::PodRef p;
+    p.span = span(c);
+    if (auto* n = dynamic_cast<FenceParser::PodByNameContext*>(c)) {
+      if (n->name() == nullptr) return std::nullopt;
+      p.kind = ast::PodRef::Kind::Name;
+      p.name = name(n->name());
+    } else if (auto* s = dynamic_cast<FenceParser::PodBySelectorContext*>(c)) {
+      p.kind = ast::PodRef::Kind::Selector;
+      p.selector = selector(s->selectorBody(), span(s));
+    } else if (dynamic_cast<FenceParser::PodAllContext*>(c)) {
+      p.kind = ast::PodRef::Kind::All;
+    } else {
+      return std::nullopt;
+    }
+    return p;
+  }
+
+  ast::Name sel_word(FenceParser::SelWordContext* c) const {
+    if (c == nullptr) return ast::Name{"", Span{file_, 0, 0}};
+    if (auto* s = c->SEL_STRING()) return ast::Name{unescape(s->getText()), span(s)};
+    return ast::Name{c->getText(), span(c)};
+  }
+
+  ast::Selector selector(FenceParser::SelectorBodyContext* c, Span whole) {
+    ast::Selector sel;
+    sel.span = whole;
+    if (c == nullptr) return sel;
+    for (auto* rq : c->requirement()) {
+      if (rq == nullptr) continue;
+      ast::SelRequirement r;
+      r.span = span(rq);
+      if (auto* e = dynamic_cast<FenceParser::EqRequirementContext*>(rq)) {
+        if (e->key == nullptr || e->val == nullptr || e->op == nullptr) continue;
+        r.key = sel_word(e->key);
+        r.op = e->op->getType() == FenceLexer::SEL_NEQ ? ast::SelOp::NotEquals : ast::SelOp::Equals;
+        r.values.push_back(sel_word(e->val));
+      } else if (auto* i = dynamic_cast<FenceParser::InRequirementContext*>(rq)) {
+        if (i->key == nullptr) continue;
+        r.key = sel_word(i->key);
+        r.op = ast::SelOp::In;
+        if (i->selValues()) {
+          for (auto* w : i->selValues()->selWord()) r.values.push_back(sel_word(w));
+        }
+      } else if (auto* n = dynamic_cast<FenceParser::NotInRequirementContext*>(rq)) {
+        if (n->key == nullptr) continue;
+        r.key = sel_word(n->key);
+        r.op = ast::SelOp::NotIn;
+        if (n->selValues()) {
+          for (auto* w : n->selValues()->selWord()) r.values.push_back(sel_word(w));
+        }
+      } else if (auto* x = dynamic_cast<FenceParser::ExistsRequirementContext*>(rq)) {
+        if (x->key == nullptr) continue;
+        r.key = sel_word(x->key);
+        r.op = ast::SelOp::Exists;
+      } else if (auto* nx = dynamic_cast<FenceParser::NotExistsRequirementContext*>(rq)) {
+        if (nx->key == nullptr) continue;
+        r.key = sel_word(nx->key);
+        r.op = ast::SelOp::DoesNotExist;
+      } else {
+        continue;
+      }
+      sel.reqs.push_back(std::move(r));
+    }
+    return sel;
+  }
+
+  std::optional<ast::PortItem> port_item(FenceParser::PortItemContext* c) {
+    if (c == nullptr || c->portValue() == nullptr) return std::nullopt;
+    ast::PortItem p;
+    p.span = span(c);
+    auto* v = c->portValue();
+    if (auto* n = dynamic_cast<FenceParser::NumericPortContext*>(v)) {
+      auto ints = n->INT();
+      if (ints.empty()) return std::nullopt;
+      p.first = name(ints[0]);
+      if (n->DASH() != nullptr) {
+        if (ints.size() < 2) return std::nullopt;
+        p.kind = ast::PortItem::Kind::Range;
+        p.last = name(ints[1]);
+      } else {
+        p.kind = ast::PortItem::Kind::Number;
+      }
+    } else if (auto* np = dynamic_cast<FenceParser::NamedPortContext*>(v)) {
+      if (np->name() == nullptr) return std::nullopt;
+      p.kind = ast::PortItem::Kind::Named;
+      p.first = name(np->name());
+    } else if (dynamic_cast<FenceParser::AnyPortContext*>(v)) {
+      p.kind = ast::PortItem::Kind::Any;
+      p.first = ast::Name{"*", span(v)};
+    } else {
+      return std::nullopt;
+    }
+    if (c->protocol != nullptr) p.protocol = name(c->protocol);
+    return p;
+  }
+
+ private:
+  FileId file_;
+  const OffsetMap& offsets_;
+  std::size_t pending_ = 0;
+};
+
+// Reports characters no token accepts, and nesting too deep to parse safely.
+// Returns false when the parser must not run.
+bool prescan(antlr4::CommonTokenStream& tokens, ErrorListener& listener, DiagnosticSink& sink) {
+  int depth = 0;
+  bool ok = true;
+  std::vector<Span> open_braces;
+  Span last_selector;
+  bool in_selector = false;
+  for (auto* t : tokens.getTokens()) {
+    switch (t->getType()) {
+      case FenceLexer::UNKNOWN:
+      case FenceLexer::SEL_UNKNOWN: {
+        auto s = listener.token_span(t);
+        std::string text = t->getText();
+        if (text == "\"") {
+          sink.error(Code::E0102, s, "this string is not closed: a string ends with '\"' on the same line");
+        } else if (text == "[") {
+          sink.error(Code::E0102, s, "unexpected '['; a selector is written pods[...] or ns[...]");
+        } else {
+          std::string shown;
+          for (unsigned char ch : text) shown += (ch < 0x20 || ch == 0x7f) ? fmt::format("\\x{:02x}", ch) : std::string(1, static_cast<char>(ch));
+          sink.error(Code::E0102, s, fmt::format("unexpected character '{}'", shown));
+        }
+        break;
+      }
+      case FenceLexer::BAD_WORD:
+        sink.error(Code::E0102, listener.token_span(t),
+                   fmt::format("'{}' is neither a number nor a name: names start with a letter, numbers hold only digits", t->getText()));
+        break;
+      case FenceLexer::LBRACE:
+        open_braces.push_back(listener.token_span(t));
+        if (++depth > kMaxNesting && ok) {
+          sink.error(Code::E0104, listener.token_span(t), fmt::format("braces nested deeper than {} levels", kMaxNesting));
+          ok = false;
+        }
+        break;
+      case FenceLexer::RBRACE:
+        --depth;
+        if (!open_braces.empty()) open_braces.pop_back();
+        break;
+      case FenceLexer::PODS_OPEN:
+      case FenceLexer::NS_OPEN:
+        last_selector = listener.token_span(t);
+        in_selector = true;
+        break;
+      case FenceLexer::SEL_CLOSE:
+        in_selector = false;
+        break;
+      default:
+        break;
+    }
+  }
+  if (in_selector)
+    listener.set_open_block(last_selector, "this selector is not closed with ']'");
+  else if (!open_braces.empty())
+    listener.set_open_block(open_braces.back(), "this '{' is not closed");
+  return ok;
+}
+
+}  // namespace
+
+ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink) {
+  const std::string& text = sm.file(id).text;
+  if (auto bad = invalid_utf8(text); bad != std::string_view::npos) {
+    auto b = static_cast<std::uint32_t>(bad);
+    sink.error(Code::E0102, Span{id, b, b + 1}, "the file is not valid UTF-8 here");
+    ast::File f;
+    f.id = id;
+    return f;
+  }
+  OffsetMap offsets(text);
+  ErrorListener listener(id, offsets, sink);
+
+  antlr4::ANTLRInputStream input(text);
+  FenceLexer lexer(&input);
+  lexer.removeErrorListeners();
+  lexer.addErrorListener(&listener);
+  antlr4::CommonTokenStream tokens(&lexer);
+  tokens.fill();
+
+  Builder builder(id, offsets);
+  ast::File result;
+  result.id = id;
+  for (auto* t : tokens.getTokens()) {
+    if (t->getType() == FenceLexer::COMMENT || t->getType() == FenceLexer::SEL_COMMENT) {
+      result.comments.push_back(ast::Comment{t->getText(), builder.span(t)});
+    }
+  }
+  if (!prescan(tokens, listener, sink)) return result;
+
+  FenceParser parser(&tokens);
+  parser.removeErrorListeners();
+  // Fast path: SLL prediction and bail at the first error; only then re-parse with full LL and
+  // error recovery, so that every error of the file is reported.
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  FenceParser::FileContext* tree = nullptr;
+  try {
+    tree = parser.file();
+  } catch (const antlr4::ParseCancellationException&) {
+    tokens.seek(0);
+    parser.reset();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+    parser.setErrorHandler(std::make_shared<ResyncStrategy>());
+    parser.addErrorListener(&listener);
+    tree = parser.file();
+  }
+  auto comments = std::move(result.comments);
+  result = builder.file(tree);
+  result.comments = std::move(comments);
+  return result;
+}
+
+std::vector<LexToken> tokenize(std::string_view text) {
+  std::vector<LexToken> out;
+  if (invalid_utf8(text) != std::string_view::npos) return out;
+  OffsetMap offsets(text);
+  antlr4::ANTLRInputStream input{std::string(text)};
+  FenceLexer lexer(&input);
+  lexer.removeErrorListeners();
+  const auto& vocab = lexer.getVocabulary();
+  for (auto t = lexer.nextToken(); t->getType() != antlr4::Token::EOF; t = lexer.nextToken()) {
+    auto type = t->getType();
+    TokenKind kind = TokenKind::Punctuation;
+    switch (type) {
+      case FenceLexer::CLUSTER:
+      case FenceLexer::HTTP:
+      case FenceLexer::HOST:
+      case FenceLexer::HEADER:
+        kind = TokenKind::SoftKeyword;
+        break;
+      case FenceLexer::METHOD:
+        kind = TokenKind::Method;
+        break;
+      case FenceLexer::IDENT:
+        kind = TokenKind::Name;
+        break;
+      case FenceLexer::INT:
+        kind = TokenKind::Number;
+        break;
+      case FenceLexer::STRING:
+      case FenceLexer::SEL_STRING:
+        kind = TokenKind::String;
+        break;
+      case FenceLexer::IPV4:
+      case FenceLexer::IPV6:
+        kind = TokenKind::Address;
+        break;
+      case FenceLexer::DNS_NAME:
+        kind = TokenKind::DnsName;
+        break;
+      case FenceLexer::SEL_WORD:
+        kind = TokenKind::SelectorWord;
+        break;
+      case FenceLexer::SEL_NEQ:
+      case FenceLexer::SEL_EQ:
+      case FenceLexer::SEL_BANG:
+      case FenceLexer::SEL_IN:
+      case FenceLexer::SEL_NOTIN:
+        kind = TokenKind::SelectorOperator;
+        break;
+      case FenceLexer::COMMENT:
+      case FenceLexer::SEL_COMMENT:
+        kind = TokenKind::Comment;
+        break;
+      case FenceLexer::UNKNOWN:
+      case FenceLexer::SEL_UNKNOWN:
+        kind = TokenKind::Unknown;
+        break;
+      default:
+        if (type >= FenceLexer::IMPORT && type <= FenceLexer::SET) kind = TokenKind::Keyword;
+        break;
+    }
+    out.push_back(LexToken{kind, vocab.getSymbolicName(type), offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)});
+  }
+  return out;
+}
+
+std::vector<std::string> keywords() {
+  std::vector<std::string> out;
+  antlr4::ANTLRInputStream input{std::string()};
+  FenceLexer lexer(&input);
+  const auto& vocab = lexer.getVocabulary();
+  for (std::size_t type = FenceLexer::IMPORT; type <= FenceLexer::HEADER; ++type) {
+    auto lit = vocab.getLiteralName(type);
+    if (lit.size() >= 2) out.push_back(lit.substr(1, lit.size() - 2));
+  }
+  return out;
+}
+
+}  // namespace fence::syntax

@@ -1,0 +1,52 @@
+// The syntax stage: text to AST. This header is ANTLR-free; the parse tree lives and dies inside
+// parse(), which hands back the AST and reports syntax errors to the sink.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ast/ast.h"
+#include "diag/diagnostic.h"
+
+namespace fence::syntax {
+
+// Parses file `id` of `sm`. Syntax errors (E01xx) go to `sink`; the AST then holds whatever could
+// be built and must not be resolved.
+ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink);
+
+// The kinds of tokens, for editors and the language server.
+enum class TokenKind {
+  Keyword,
+  SoftKeyword,
+  Method,
+  Name,
+  Number,
+  String,
+  Address,
+  DnsName,
+  Punctuation,
+  SelectorWord,
+  SelectorOperator,
+  Comment,
+  Unknown
+};
+
+struct LexToken {
+  TokenKind kind;
+  std::string symbol;   // the lexer's token name, e.g. "REACH", "IDENT"
+  std::uint32_t begin;  // byte offsets in the text
+  std::uint32_t end;
+};
+
+// Every token of `text`, comments included, in order.
+std::vector<LexToken> tokenize(std::string_view text);
+
+// The reserved words and soft keywords of the language, from the lexer's own vocabulary.
+std::vector<std::string> keywords();
+
+// Greatest nesting of `{ }` the parser accepts; deeper input gets E0104 instead of a stack overflow.
+inline constexpr int kMaxNesting = 64;
+
+}  // namespace fence::syntax

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Validates every YAML document under the given directories against the official JSON schema
+for its kind, with a real validator (python3-jsonschema). Fails when nothing was validated, and
+first proves the validator rejects a known-bad object, so that a green run means something."""
+import copy
+import json
+import os
+import sys
+
+import jsonschema
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMAS = os.path.join(os.path.dirname(HERE), "schemas")
+BY_KIND = {
+    ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicy-networking-v1.json",
+    ("cilium.io/v2", "CiliumNetworkPolicy"): "ciliumnetworkpolicy-cilium-v2.json",
+    ("cilium.io/v2", "CiliumClusterwideNetworkPolicy"): "ciliumclusterwidenetworkpolicy-cilium-v2.json",
+}
+_validators = {}
+
+
+def validator(kind_key):
+    if kind_key not in _validators:
+        path = os.path.join(SCHEMAS, BY_KIND[kind_key])
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as f:
+            schema = json.load(f)
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+        cls.check_schema(schema)
+        _validators[kind_key] = cls(schema)
+    return _validators[kind_key]
+
+
+def errors_of(doc):
+    key = (doc.get("apiVersion"), doc.get("kind"))
+    if key not in BY_KIND:
+        return [f"unknown kind {key}"]
+    v = validator(key)
+    if v is None:
+        return [f"no schema for {key}"]
+    return [f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in v.iter_errors(doc)]
+
+
+def self_test():
+    good = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "x", "namespace": "y"},
+            "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+                     "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"protocol": "TCP", "port": 5432}]}]}}
+    assert not errors_of(good), errors_of(good)
+    for mutate in (lambda d: d["spec"].__setitem__("policyTypes", "Egress"),
+                   lambda d: d["spec"]["egress"][0]["to"][0]["ipBlock"].pop("cidr"),
+                   lambda d: d["spec"]["egress"][0]["ports"][0].__setitem__("endPort", "9000"),
+                   lambda d: d["spec"].__setitem__("bogusField", 1)):
+        bad = copy.deepcopy(good)
+        mutate(bad)
+        assert errors_of(bad), f"the validator accepted an invalid object: {bad}"
+
+
+def main(dirs):
+    self_test()
+    count, failures = 0, []
+    for d in dirs:
+        for dirpath, _, files in os.walk(d):
+            for name in sorted(files):
+                if not name.endswith(".yaml"):
+                    continue
+                path = os.path.join(dirpath, name)
+                with open(path, encoding="utf-8") as f:
+                    docs = [x for x in yaml.safe_load_all(f) if x is not None]
+                for i, doc in enumerate(docs):
+                    count += 1
+                    for e in errors_of(doc):
+                        failures.append(f"{path} document {i + 1}: {e}")
+    for f in failures:
+        print("FAIL", f, file=sys.stderr)
+    print(f"{count} documents validated, {len(failures)} failures")
+    if count == 0:
+        print("FAIL nothing was validated", file=sys.stderr)
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

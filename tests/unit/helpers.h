@@ -1,0 +1,47 @@
+// Shared helpers for the unit tests: compile a snippet through the real pipeline.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diag/render.h"
+#include "driver/driver.h"
+#include "emit/yaml.h"
+
+namespace fence::test {
+
+inline std::vector<std::string> stdlib_path() {
+  return {std::string(FENCE_SOURCE_DIR) + "/stdlib"};
+}
+
+struct Compiled {
+  std::unique_ptr<driver::Compilation> c;
+  std::vector<emit::Object> objects;
+  bool ok = false;
+
+  // The rendered diagnostics, as the CLI prints them (without colour).
+  std::string diagnostics() const { return render_all(c->sink(), c->sources()); }
+  bool has_code(std::string_view id) const {
+    for (const auto& d : c->sink().raw()) {
+      if (code_info(d.code).id == id) return true;
+    }
+    return false;
+  }
+  std::string yaml() const { return emit::to_yaml_stream(objects); }
+  const ir::Program& ir() const { return c->program(); }
+};
+
+inline Compiled compile(const std::string& text, const std::string& target = "k8s", std::optional<std::string> env = std::nullopt,
+                        driver::Options opt = {}) {
+  Compiled out;
+  opt.stdlib_path = stdlib_path();
+  out.c = std::make_unique<driver::Compilation>(opt);
+  if (!out.c->load({{"test.fence", text}})) return out;
+  if (!out.c->analyze(env)) return out;
+  out.objects = out.c->lower(target);
+  out.ok = !out.c->sink().has_errors();
+  return out;
+}
+
+}  // namespace fence::test

@@ -1,0 +1,172 @@
+#include <catch2/catch.hpp>
+
+#include "diag/render.h"
+#include "syntax/parser.h"
+
+using namespace fence;
+
+namespace {
+struct Parsed {
+  SourceManager sm;
+  DiagnosticSink sink;
+  ast::File file;
+  std::string diags() const { return render_all(sink, sm); }
+};
+
+std::unique_ptr<Parsed> parse(const std::string& text) {
+  auto p = std::make_unique<Parsed>();
+  auto id = p->sm.add("t.fence", text);
+  p->file = syntax::parse(p->sm, id, p->sink);
+  return p;
+}
+}  // namespace
+
+TEST_CASE("the mission line parses inside a namespace block", "[syntax]") {
+  auto p = parse("namespace production {\n  default deny egress\n  web-api may reach postgres:5432, dns, 203.0.113.0/24:443\n}\n");
+  INFO(p->diags());
+  REQUIRE_FALSE(p->sink.has_errors());
+  REQUIRE(p->file.items.size() == 1);
+  const auto& block = std::get<ast::Block>(p->file.items[0].node);
+  CHECK(block.kind == ast::Block::Kind::Namespace);
+  CHECK(block.name.text == "production");
+  REQUIRE(block.items.size() == 2);
+  CHECK(std::get<ast::DefaultDeny>(block.items[0].node).direction == ast::Direction::Egress);
+  const auto& s = std::get<ast::Statement>(block.items[1].node);
+  CHECK(s.verb == ast::Verb::MayReach);
+  REQUIRE(s.subjects.size() == 1);
+  CHECK(s.subjects[0].pod->name.text == "web-api");
+  REQUIRE(s.targets.size() == 3);
+  CHECK(s.targets[0].peer->ref.pod->name.text == "postgres");
+  CHECK(s.targets[0].has_ports);
+  CHECK(s.targets[0].ports[0].first.text == "5432");
+  CHECK(s.targets[1].peer->ref.pod->name.text == "dns");
+  CHECK_FALSE(s.targets[1].has_ports);
+  CHECK(s.targets[2].peer->kind == ast::Expr::Kind::Cidr);
+  CHECK(s.targets[2].peer->text.text == "203.0.113.0/24");
+  // Spans point at the text.
+  CHECK(p->sm.text(s.targets[2].span) == "203.0.113.0/24:443");
+  CHECK(p->sm.text(s.span) == "web-api may reach postgres:5432, dns, 203.0.113.0/24:443");
+}
+
+TEST_CASE("every reference form parses", "[syntax]") {
+  auto p = parse(
+      "namespace a {\n"
+      "  pods[tier=db, env in (prod, stage), !canary, version!=v1, app.kubernetes.io/name==x, team notin (a), gpu] may reach b\n"
+      "  all pods may reach monitoring/prometheus:9090, ns[team=obs]/pods[app=prom], ns[team=obs], monitoring/all pods, all namespaces\n"
+      "  web may reach 0.0.0.0/0 except 169.254.169.254/32, ::/0 except {fd00::/8, fe80::/10}, api.stripe.com:443, *.stripe.com, entity world\n"
+      "  web may reach x:{53/udp, 53/tcp}, y:8000-8999, z:http, w:*/udp, v:443/sctp\n"
+      "  web may reach payments:8080 http GET \"/v1/charges/.*\", POST \"/v1/charges\" host \"api\" header \"X-A: 1\", ANY\n"
+      "  web must not reach metadata\n"
+      "  db may be reached by web:5432\n"
+      "  db must not be reached by all namespaces\n"
+      "}\n");
+  INFO(p->diags());
+  REQUIRE_FALSE(p->sink.has_errors());
+  const auto& items = std::get<ast::Block>(p->file.items[0].node).items;
+  REQUIRE(items.size() == 8);
+  const auto& sel = std::get<ast::Statement>(items[0].node).subjects[0].pod->selector;
+  REQUIRE(sel.reqs.size() == 7);
+  CHECK(sel.reqs[0].op == ast::SelOp::Equals);
+  CHECK(sel.reqs[1].op == ast::SelOp::In);
+  CHECK(sel.reqs[1].values.size() == 2);
+  CHECK(sel.reqs[2].op == ast::SelOp::DoesNotExist);
+  CHECK(sel.reqs[3].op == ast::SelOp::NotEquals);
+  CHECK(sel.reqs[4].key.text == "app.kubernetes.io/name");
+  CHECK(sel.reqs[5].op == ast::SelOp::NotIn);
+  CHECK(sel.reqs[6].op == ast::SelOp::Exists);
+  const auto& l7 = std::get<ast::Statement>(items[4].node).targets[0];
+  REQUIRE(l7.http.size() == 3);
+  CHECK(l7.http[0].method.text == "GET");
+  CHECK(l7.http[0].path->value == "/v1/charges/.*");
+  CHECK(l7.http[1].host->value == "api");
+  CHECK(l7.http[1].headers.at(0).value == "X-A: 1");
+  CHECK_FALSE(l7.http[2].path);
+  CHECK(std::get<ast::Statement>(items[5].node).verb == ast::Verb::MustNotReach);
+  CHECK(std::get<ast::Statement>(items[6].node).verb == ast::Verb::MayBeReachedBy);
+  CHECK(std::get<ast::Statement>(items[7].node).verb == ast::Verb::MustNotBeReachedBy);
+}
+
+TEST_CASE("definitions, imports, environments and blocks parse", "[syntax]") {
+  auto p = parse(
+      "import std\nimport \"lib/common.fence\"\nenvironments dev, prod\n"
+      "let stripe = 203.0.113.0/24:443\nlet stripe in dev = 198.51.100.7/32:443\nlet ns-name = \"shop\"\n"
+      "set label-key = \"app.kubernetes.io/name\"\n"
+      "when prod { namespace x { a may reach b } }\ncluster { default deny all }\n");
+  INFO(p->diags());
+  REQUIRE_FALSE(p->sink.has_errors());
+  REQUIRE(p->file.items.size() == 9);
+  CHECK(std::get<ast::Import>(p->file.items[0].node).target == "std");
+  CHECK(std::get<ast::Import>(p->file.items[1].node).is_path);
+  CHECK(std::get<ast::Environments>(p->file.items[2].node).names.size() == 2);
+  CHECK(std::get<ast::Let>(p->file.items[4].node).envs.at(0).text == "dev");
+  CHECK(std::get<ast::Let>(p->file.items[5].node).value.string->value == "shop");
+  CHECK(std::get<ast::Block>(p->file.items[7].node).kind == ast::Block::Kind::When);
+  CHECK(std::get<ast::Block>(p->file.items[8].node).kind == ast::Block::Kind::Cluster);
+}
+
+TEST_CASE("comments are kept for the formatter", "[syntax]") {
+  auto p = parse("# head\nnamespace a { # inline\n  a may reach b # tail\n}\n");
+  REQUIRE_FALSE(p->sink.has_errors());
+  REQUIRE(p->file.comments.size() == 3);
+  CHECK(p->file.comments[1].text == "# inline");
+}
+
+TEST_CASE("a syntax error is reported once, at its line, with what was expected", "[syntax]") {
+  auto p = parse("namespace a {\n  web-api may rech foo\n  x may reach y\n}\n");
+  auto d = p->diags();
+  INFO(d);
+  CHECK(p->sink.error_count() == 1);
+  CHECK(d.find("t.fence:2:15: error[E0101]: unexpected 'rech'; expected 'reach' or 'be'") != std::string::npos);
+}
+
+TEST_CASE("every broken line is reported", "[syntax]") {
+  auto p = parse("namespace a {\n  a may rech b\n  c may reach d\n  e mustnt reach f\n  g may reach h\n}\n");
+  INFO(p->diags());
+  CHECK(p->sink.error_count() == 2);
+}
+
+TEST_CASE("an unclosed block points at its brace", "[syntax]") {
+  auto p = parse("namespace a {\n  a may reach b\n");
+  auto d = p->diags();
+  INFO(d);
+  CHECK(d.find("unexpected end of file") != std::string::npos);
+  CHECK(d.find("t.fence:1:13: note: this '{' is not closed") != std::string::npos);
+}
+
+TEST_CASE("characters no token accepts are reported where they are", "[syntax]") {
+  auto p = parse("namespace a {\n  a may reach b; c\n}\n");
+  CHECK(p->diags().find("t.fence:2:16: error[E0102]: unexpected character ';'") != std::string::npos);
+  auto q = parse("namespace a { a may reach \"b }\n");
+  CHECK(q->diags().find("this string is not closed") != std::string::npos);
+}
+
+TEST_CASE("invalid UTF-8 is an error, not a crash", "[syntax]") {
+  auto p = parse(std::string("namespace a { a may reach b } \xff\xfe"));
+  CHECK(p->diags().find("not valid UTF-8") != std::string::npos);
+}
+
+TEST_CASE("columns count characters, not bytes", "[syntax]") {
+  auto p = parse("# h\xc3\xa9llo\nnamespace \xc3\xa9 {}\n");
+  auto d = p->diags();
+  INFO(d);
+  CHECK(d.find("t.fence:2:11:") != std::string::npos);
+}
+
+TEST_CASE("deep nesting is refused before it can overflow the stack", "[syntax]") {
+  std::string deep = "let x = " + std::string(10000, '{') + "a" + std::string(10000, '}') + "\n";
+  auto p = parse(deep);
+  CHECK(p->diags().find("E0104") != std::string::npos);
+}
+
+TEST_CASE("the keyword list comes from the lexer", "[syntax]") {
+  auto kw = syntax::keywords();
+  CHECK(std::find(kw.begin(), kw.end(), "reach") != kw.end());
+  CHECK(std::find(kw.begin(), kw.end(), "namespace") != kw.end());
+  CHECK(std::find(kw.begin(), kw.end(), "http") != kw.end());
+  auto toks = syntax::tokenize("web may reach 10.0.0.0/8:443 # c");
+  REQUIRE(toks.size() == 7);
+  CHECK(toks[0].kind == syntax::TokenKind::Name);
+  CHECK(toks[1].kind == syntax::TokenKind::Keyword);
+  CHECK(toks[3].kind == syntax::TokenKind::Address);
+  CHECK(toks[6].kind == syntax::TokenKind::Comment);
+}

@@ -1,0 +1,168 @@
+#include <catch2/catch.hpp>
+
+#include "helpers.h"
+
+using fence::test::compile;
+using namespace fence;
+
+namespace {
+const ir::Rule* find_rule(const ir::Program& p, ir::Direction d, const std::string& ns) {
+  for (const auto& r : p.rules) {
+    if (r.direction == d && r.scope.ns == ns) return &r;
+  }
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("bare names are workloads labelled app=NAME in the enclosing namespace", "[sema]") {
+  auto c = compile("namespace prod { web may reach db:5432 }");
+  INFO(c.diagnostics());
+  REQUIRE(c.ok);
+  REQUIRE(c.ir().rules.size() == 1);
+  const auto& r = c.ir().rules[0];
+  CHECK(r.subject.str() == "prod/pods[app=web]");
+  CHECK(r.peers.at(0).str() == "prod/pods[app=db]");
+  CHECK(r.ports.at(0).str() == "5432/tcp");
+  CHECK_FALSE(r.origin.implied);
+}
+
+TEST_CASE("set label-key changes the key bare names use", "[sema]") {
+  auto c = compile(
+      "set label-key = \"app.kubernetes.io/name\"\nnamespace prod { web may reach db }\n"
+      "namespace other { set label-key = \"role\"\n web may reach db }");
+  INFO(c.diagnostics());
+  REQUIRE(c.ok);
+  CHECK(c.ir().rules.at(0).subject.str() == "prod/pods[app.kubernetes.io/name=web]");
+  CHECK(c.ir().rules.at(1).subject.str() == "other/pods[role=web]");
+}
+
+TEST_CASE("lets expand where they are used, in the user's namespace", "[sema]") {
+  auto c = compile("let backend = pods[tier=backend]\nnamespace a { web may reach backend }\nnamespace b { web may reach backend }");
+  REQUIRE(c.ok);
+  CHECK(c.ir().rules.at(0).peers.at(0).str() == "a/pods[tier=backend]");
+  CHECK(c.ir().rules.at(1).peers.at(0).str() == "b/pods[tier=backend]");
+}
+
+TEST_CASE("the standard library defines dns, metadata, private and internet", "[sema][stdlib]") {
+  auto c = compile("import std\nnamespace a { web may reach dns, internet:443 }");
+  INFO(c.diagnostics());
+  REQUIRE(c.ok);
+  const auto& rules = c.ir().rules;
+  REQUIRE(rules.size() == 2);
+  CHECK(rules[0].peers.at(0).str() == "kube-system/pods[k8s-app=kube-dns]");
+  REQUIRE(rules[0].ports.size() == 2);
+  CHECK(rules[0].ports[0].str() == "53/udp");
+  CHECK(rules[0].ports[1].str() == "53/tcp");
+  REQUIRE(rules[1].peers.size() == 2);
+  CHECK(rules[1].peers[0].str() == "0.0.0.0/0 except {10.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16}");
+  // fd00:ec2::254 lies inside fc00::/7, so the minimal except list leaves it out.
+  CHECK(rules[1].peers[1].str() == "::/0 except {fc00::/7, fe80::/10}");
+}
+
+TEST_CASE("except keeps only the excepts that lie inside each CIDR, minimally", "[sema]") {
+  auto c = compile("namespace a { web may reach {10.0.0.0/8, 192.168.0.0/16} except {10.1.0.0/16, 10.1.2.0/24, 192.168.0.0/16} }");
+  INFO(c.diagnostics());
+  REQUIRE(c.ok);
+  const auto& peers = c.ir().rules.at(0).peers;
+  REQUIRE(peers.size() == 1);  // 192.168.0.0/16 is taken out entirely
+  CHECK(peers[0].str() == "10.0.0.0/8 except {10.1.0.0/16}");
+}
+
+TEST_CASE("an except outside its CIDR is an error", "[sema]") {
+  CHECK(compile("namespace a { web may reach 10.0.0.0/8 except 11.0.0.0/16 }").has_code("E0310"));
+  CHECK(compile("namespace a { web may reach 10.0.0.0/8 except 10.0.0.0/8 }").has_code("E0310"));
+  CHECK(compile("namespace a { web may reach 10.0.0.0/8 except ::/0 }").has_code("E0310"));
+  CHECK(compile("namespace a { web may reach db except 10.0.0.0/8 }").has_code("E0205"));
+}
+
+TEST_CASE("values the API rejects are errors at their place", "[sema]") {
+  CHECK(compile("namespace a { web may reach db:0 }").has_code("E0304"));
+  CHECK(compile("namespace a { web may reach db:65536 }").has_code("E0304"));
+  CHECK(compile("namespace a { web may reach db:9000-8000 }").has_code("E0305"));
+  CHECK(compile("namespace a { web may reach db:HTTP }").has_code("E0306"));
+  CHECK(compile("namespace a { web may reach db:80/icmp }").has_code("E0307"));
+  CHECK(compile("namespace a { web may reach 10.0.0.1/8 }").has_code("E0309"));
+  CHECK(compile("namespace a { web may reach 10.0.0.1 }").has_code("E0308"));
+  CHECK(compile("namespace Prod { web may reach db }").has_code("E0303"));
+  CHECK(compile("namespace a { web may reach pods[-x=y] }").has_code("E0301"));
+  CHECK(compile("namespace a { web may reach pods[x=\"a b\"] }").has_code("E0302"));
+  CHECK(compile("namespace a { web may reach pods[x in ()] }").has_code("E0312"));
+  CHECK(compile("namespace a { web may reach " + std::string(64, 'a') + ".example.com }").has_code("E0311"));
+}
+
+TEST_CASE("names: cycles, duplicates and kinds", "[sema]") {
+  auto cyc = compile("let a = b\nlet b = a\nnamespace x { web may reach a }");
+  CHECK(cyc.has_code("E0203"));
+  CHECK(compile("let a = b\nlet a = c\nnamespace x { web may reach a }").has_code("E0204"));
+  CHECK(compile("let s = 10.0.0.0/8\nnamespace x { s may reach db }").has_code("E0205"));
+  CHECK(compile("let s = db:80\nnamespace x { web may reach s:90 }").has_code("E0208"));
+  CHECK(compile("namespace x { web may reach db }\nset lable-key = \"x\"").has_code("E0206"));
+}
+
+TEST_CASE("a subject outside its namespace block is an error", "[sema]") {
+  CHECK(compile("namespace a { b/web may reach db }").has_code("E0211"));
+  CHECK(compile("web may reach db").has_code("E0211"));
+  auto ok = compile("a/web may reach db");
+  INFO(ok.diagnostics());
+  REQUIRE(ok.ok);
+  CHECK(ok.ir().rules.at(0).peers.at(0).str() == "a/pods[app=db]");
+}
+
+TEST_CASE("misplaced items are errors", "[sema]") {
+  CHECK(compile("default deny egress").has_code("E0103"));
+  CHECK(compile("namespace a { namespace b { } }").has_code("E0103"));
+  CHECK(compile("namespace a { import std }").has_code("E0103"));
+}
+
+TEST_CASE("rule 1: the ingress side is opened only where ingress is denied", "[sema][meaning]") {
+  SECTION("no default deny ingress anywhere: no ingress rules") {
+    auto c = compile("namespace a { web may reach db, b/api }");
+    REQUIRE(c.ok);
+    CHECK(find_rule(c.ir(), ir::Direction::Ingress, "a") == nullptr);
+    CHECK(find_rule(c.ir(), ir::Direction::Ingress, "b") == nullptr);
+  }
+  SECTION("the destination's namespace denies ingress") {
+    auto c = compile("namespace a { web may reach db:5432, b/api:80 }\nnamespace b { default deny ingress }");
+    REQUIRE(c.ok);
+    CHECK(find_rule(c.ir(), ir::Direction::Ingress, "a") == nullptr);
+    const auto* r = find_rule(c.ir(), ir::Direction::Ingress, "b");
+    REQUIRE(r != nullptr);
+    CHECK(r->origin.implied);
+    CHECK(r->subject.str() == "b/pods[app=api]");
+    CHECK(r->peers.at(0).str() == "a/pods[app=web]");
+    CHECK(r->ports.at(0).str() == "80/tcp");
+  }
+  SECTION("ingress statements open the egress side where egress is denied") {
+    auto c = compile("namespace a { db may be reached by b/web:5432 }\nnamespace b { default deny egress }");
+    REQUIRE(c.ok);
+    const auto* r = find_rule(c.ir(), ir::Direction::Egress, "b");
+    REQUIRE(r != nullptr);
+    CHECK(r->origin.implied);
+    CHECK(r->subject.str() == "b/pods[app=web]");
+    CHECK(r->peers.at(0).str() == "a/pods[app=db]");
+  }
+  SECTION("a namespace chosen by labels cannot be resolved: a warning says so") {
+    auto c = compile("namespace a { web may reach ns[team=x]/api }\nnamespace b { default deny ingress }");
+    REQUIRE(c.ok);
+    CHECK(c.has_code("W0214"));
+  }
+}
+
+TEST_CASE("environments pick values and statements", "[sema][env]") {
+  const char* src =
+      "environments dev, prod\n"
+      "let stripe = 203.0.113.0/24:443\n"
+      "let stripe in dev = 198.51.100.7/32:443\n"
+      "namespace a {\n  web may reach stripe\n  when prod { web may reach db }\n}\n";
+  auto dev = compile(src, "k8s", "dev");
+  REQUIRE(dev.ok);
+  REQUIRE(dev.ir().rules.size() == 1);
+  CHECK(dev.ir().rules[0].peers.at(0).str() == "198.51.100.7/32");
+  auto prod = compile(src, "k8s", "prod");
+  REQUIRE(prod.ok);
+  REQUIRE(prod.ir().rules.size() == 2);
+  CHECK(prod.ir().rules[0].peers.at(0).str() == "203.0.113.0/24");
+  auto missing = compile("environments dev, prod\nlet x in dev = 10.0.0.0/8\nnamespace a { web may reach x }", "k8s", "prod");
+  CHECK(missing.has_code("E0210"));
+  CHECK(compile("environments dev\nnamespace a { when prd { web may reach x } }", "k8s", "dev").has_code("E0209"));
+}
