@@ -1094,8 +1094,14 @@ void Resolver::add_implied() {
             auto& d = sink_.warning(Code::W0214, r.origin.target,
                                     fmt::format("Fence cannot tell which namespaces {} selects, so it opened no {} side for this connection",
                                                 p.endpoint.ns.str(), ir::direction_name(other)));
-            d.note(Span{}, fmt::format("namespaces that deny {} by default: {}", ir::direction_name(other),
-                                       cluster_denies ? std::string("all (cluster-wide)") : fmt::format("{}", fmt::join(denying, ", "))));
+            std::string which = "all (cluster-wide)";
+            if (!cluster_denies) {
+              constexpr std::size_t kShown = 5;
+              std::vector<std::string> shown(denying.begin(), denying.begin() + static_cast<std::ptrdiff_t>(std::min(kShown, denying.size())));
+              which = fmt::format("{}", fmt::join(shown, ", "));
+              if (denying.size() > kShown) which += fmt::format(" and {} more", denying.size() - kShown);
+            }
+            d.note(Span{}, fmt::format("namespaces that deny {} by default: {}", ir::direction_name(other), which));
             d.hint(fmt::format("if the peer lives in one of them, state the {} side there with `{}`", ir::direction_name(other),
                                other == ir::Direction::Ingress ? "may be reached by" : "may reach"));
           }
