@@ -32,10 +32,11 @@ bool write_stdout(const std::string& s) {
 class BuildCommand : public Command {
  public:
   void add_to(CLI::App& app) override {
-    sub_ = app.add_subcommand("build", "Compile Fence sources to Kubernetes manifests");
-    sub_->description(
-        "Compile Fence sources to manifests. Without -o, writes one YAML stream to stdout; with -o DIR, writes one file\n"
-        "per object as DIR/<namespace>/<kind>-<name>.yaml and replaces DIR as a whole. On any error nothing is written.");
+    sub_ = app.add_subcommand("build", "Compile Fence sources to manifests");
+    sub_->footer(
+        "Without -o, writes one YAML stream to stdout. With -o DIR, writes one file per object as\n"
+        "DIR/<namespace>/<kind>-<name>.yaml and replaces DIR as a whole. On any error nothing is written.\n"
+        "Exit codes: 0 success (warnings allowed), 1 the program has errors, 2 usage or I/O errors.");
     flags_.add_to(*sub_);
     sub_->add_option("-o,--output", output_, "Write one file per object into this directory (replaced as a whole)")->type_name("DIR");
   }

@@ -9,10 +9,11 @@ namespace {
 class CheckCommand : public Command {
  public:
   void add_to(CLI::App& app) override {
-    sub_ = app.add_subcommand("check", "Report diagnostics without writing anything");
-    sub_->description(
-        "Compile and report every diagnostic, writing no output. Without --env, a program that declares environments\n"
-        "is checked in each of them.");
+    sub_ = app.add_subcommand("check", "Report every diagnostic, writing no output");
+    sub_->footer(
+        "Compiles as build does and reports every diagnostic, writing nothing. Without --env, a program that\n"
+        "declares environments is checked in each of them.\n"
+        "Exit codes: 0 no errors (warnings allowed), 1 the program has errors, 2 usage or I/O errors.");
     flags_.add_to(*sub_);
   }
 

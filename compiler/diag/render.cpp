@@ -96,14 +96,21 @@ std::string render_text(const Diagnostic& d, const SourceManager& sm, const Rend
 
 std::string render_all(const DiagnosticSink& sink, const SourceManager& sm, const RenderOptions& opt) {
   std::string out;
-  for (const auto& d : sink.sorted(sm)) out += render_text(d, sm, opt);
+  // Counted after duplicates are removed (checking several environments can report one problem
+  // once per environment).
+  std::size_t errors = 0, warnings = 0;
+  for (const auto& d : sink.sorted(sm)) {
+    out += render_text(d, sm, opt);
+    errors += d.severity == Severity::Error;
+    warnings += d.severity == Severity::Warning;
+  }
   auto plural = [](std::size_t n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); };
   std::vector<std::string> parts;
-  if (sink.error_count() > 0) parts.push_back(plural(sink.error_count() + sink.dropped(), "error"));
-  if (sink.warning_count() > 0) parts.push_back(plural(sink.warning_count(), "warning"));
+  if (errors > 0 || sink.dropped() > 0) parts.push_back(plural(errors + sink.dropped(), "error"));
+  if (warnings > 0) parts.push_back(plural(warnings, "warning"));
   if (!parts.empty()) {
     out += fmt::format("fence: {}", fmt::join(parts, ", "));
-    if (sink.dropped() > 0) out += fmt::format(" ({} not shown: the limit is {})", sink.dropped(), sink.error_count());
+    if (sink.dropped() > 0) out += fmt::format(" ({} not shown: the limit is {})", sink.dropped(), errors);
     out += "\n";
   }
   return out;

@@ -192,8 +192,9 @@ void Loader::check_cycles(LoadedProgram& prog) {
         // The cycle is the part of the stack from the first import made by `to`.
         std::size_t start = 0;
         while (start < stack.size() && stack[start].first != to) ++start;
-        auto& d =
-            sink_.error(Code::E0202, import_span(f, k), fmt::format("importing '{}' here closes an import cycle", sm_.file(prog.files[to].id).path));
+        auto& d = to == f ? sink_.error(Code::E0202, import_span(f, k), "a file cannot import itself")
+                          : sink_.error(Code::E0202, import_span(f, k),
+                                        fmt::format("importing '{}' here closes an import cycle", sm_.file(prog.files[to].id).path));
         for (std::size_t s = start; s + 1 < stack.size(); ++s) {
           auto [ff, kk] = stack[s];
           auto target = prog.files[ff].imports[kk];

@@ -104,7 +104,8 @@ class Resolver {
 
   // ---- placement ----
   enum class Place { TopLevel, Block, TopWhen, BlockWhen };
-  bool placed_ok(const ast::Item& item, Place where);
+  std::optional<std::pair<Span, std::string>> misplacement(const ast::Item& item, Place where);
+  void check_placement(const std::vector<ast::Item>& items, Place where);
 
   // ---- lookup ----
   struct Found {
@@ -206,7 +207,7 @@ bool Resolver::check_env_names(const std::vector<ast::Name>& envs) {
     ok = false;
     auto& d = sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}'", n.text));
     if (!environments_declared_) {
-      d.hint(fmt::format("declare the environments first, e.g. `environments {}, prod`", n.text));
+      d.hint("the program declares no environments: declare them at the top level first, e.g. `environments dev, staging, prod`");
     } else {
       if (auto c = closest(n.text, environments_)) d.hint(fmt::format("did you mean '{}'?", *c));
       d.note(Span{}, fmt::format("the program declares {}", quote_list(environments_)));
@@ -330,33 +331,47 @@ const ast::Set* Resolver::pick_set(const std::vector<const ast::Set*>& variants,
 // =============================================================================================
 // Placement
 
-bool Resolver::placed_ok(const ast::Item& item, Place where) {
-  auto misplaced = [&](Span s, std::string msg) {
-    sink_.error(Code::E0103, s, std::move(msg));
-    return false;
-  };
+std::optional<std::pair<Span, std::string>> Resolver::misplacement(const ast::Item& item, Place where) {
+  using Problem = std::optional<std::pair<Span, std::string>>;
   bool top = where == Place::TopLevel;
   bool when = where == Place::TopWhen || where == Place::BlockWhen;
-  if (std::holds_alternative<ast::Import>(item.node) && !top) return misplaced(item.span(), "imports belong at the top of a file, outside any block");
-  if (std::holds_alternative<ast::Environments>(item.node) && !top)
-    return misplaced(item.span(), "environments are declared at the top level of a file");
-  if (const auto* l = std::get_if<ast::Let>(&item.node); l && when) {
-    return misplaced(l->span, fmt::format("a let inside `when` is not allowed; write `let {} in ENV = ...` instead", l->name.text));
+  if (std::holds_alternative<ast::Import>(item.node) && !top) return Problem{{item.span(), "imports belong at the top of a file, outside any block"}};
+  if (std::holds_alternative<ast::Environments>(item.node) && !top) {
+    return Problem{{item.span(), "environments are declared at the top level of a file"}};
   }
-  if (const auto* s = std::get_if<ast::Set>(&item.node); s && when) {
-    return misplaced(s->span, fmt::format("a set inside `when` is not allowed; write `set {} in ENV = ...` instead", s->name.text));
+  if (const auto* l = std::get_if<ast::Let>(&item.node); l && when) {
+    return Problem{{l->span, fmt::format("a let inside `when` is not allowed; write `let {} in ENV = ...` instead", l->name.text)}};
+  }
+  if (const auto* st = std::get_if<ast::Set>(&item.node); st && when) {
+    return Problem{{st->span, fmt::format("a set inside `when` is not allowed; write `set {} in ENV = ...` instead", st->name.text)}};
   }
   if (std::holds_alternative<ast::DefaultDeny>(item.node) && (where == Place::TopLevel || where == Place::TopWhen)) {
-    return misplaced(item.span(), "a default deny applies to a namespace: put it inside `namespace NAME { ... }` (or `cluster { ... }`)");
+    return Problem{{item.span(), "a default deny applies to a namespace: put it inside `namespace NAME { ... }` (or `cluster { ... }`)"}};
   }
   if (const auto* b = std::get_if<ast::Block>(&item.node)) {
-    if (b->kind == ast::Block::Kind::When && when)
-      return misplaced(b->header_span, "`when` blocks do not nest; list the environments in one: `when dev, staging { ... }`");
+    if (b->kind == ast::Block::Kind::When && when) {
+      return Problem{{b->header_span, "`when` blocks do not nest; list the environments in one: `when dev, staging { ... }`"}};
+    }
     if (b->kind != ast::Block::Kind::When && (where == Place::Block || where == Place::BlockWhen)) {
-      return misplaced(b->header_span, "namespace and cluster blocks do not nest");
+      return Problem{{b->header_span, "namespace and cluster blocks do not nest"}};
     }
   }
-  return true;
+  return std::nullopt;
+}
+
+// Placement does not depend on the environment: it is checked once, over every block.
+void Resolver::check_placement(const std::vector<ast::Item>& items, Place where) {
+  for (const auto& item : items) {
+    if (auto problem = misplacement(item, where)) {
+      sink_.error(Code::E0103, problem->first, problem->second);
+      continue;
+    }
+    if (const auto* b = std::get_if<ast::Block>(&item.node)) {
+      Place inner = Place::Block;
+      if (b->kind == ast::Block::Kind::When) inner = where == Place::TopLevel ? Place::TopWhen : Place::BlockWhen;
+      check_placement(b->items, inner);
+    }
+  }
 }
 
 // =============================================================================================
@@ -1004,7 +1019,7 @@ void Resolver::statement(const ast::Statement& s, const Context& ctx) {
 
 void Resolver::walk(const std::vector<ast::Item>& items, const Context& ctx, Place place) {
   for (const auto& item : items) {
-    if (!placed_ok(item, place)) continue;
+    if (misplacement(item, place)) continue;  // reported by check_placement
     std::visit(
         [&](const auto& node) {
           using T = std::decay_t<decltype(node)>;
@@ -1050,6 +1065,9 @@ void Resolver::add_implied() {
     if (out_.namespace_denies(ns, ir::Direction::Ingress)) denying_ingress.push_back(ns);
     if (out_.namespace_denies(ns, ir::Direction::Egress)) denying_egress.push_back(ns);
   }
+  // Looked up once per peer below: a set, not a scan of every default deny.
+  std::set<std::string> deny_ingress_set(denying_ingress.begin(), denying_ingress.end());
+  std::set<std::string> deny_egress_set(denying_egress.begin(), denying_egress.end());
   bool cluster_ingress = out_.denies(ir::Scope{true, {}}, ir::Direction::Ingress);
   bool cluster_egress = out_.denies(ir::Scope{true, {}}, ir::Direction::Egress);
   for (const auto& r : out_.rules) {
@@ -1079,7 +1097,9 @@ void Resolver::add_implied() {
       };
       switch (p.endpoint.ns.kind) {
         case ir::NamespaceSel::Kind::Named:
-          if (out_.namespace_denies(p.endpoint.ns.name, other)) make(ir::Scope{false, p.endpoint.ns.name}, p.endpoint);
+          if (cluster_denies || (other == ir::Direction::Ingress ? deny_ingress_set : deny_egress_set).count(p.endpoint.ns.name)) {
+            make(ir::Scope{false, p.endpoint.ns.name}, p.endpoint);
+          }
           break;
         case ir::NamespaceSel::Kind::Any:
           if (cluster_denies) {
@@ -1114,6 +1134,7 @@ void Resolver::add_implied() {
 
 ir::Program Resolver::run() {
   collect_environments();
+  for (const auto& f : prog_.files) check_placement(f.ast.items, Place::TopLevel);
   out_.environment = opt_.environment;
   build_tables();
   settings();

@@ -199,8 +199,51 @@ class ErrorListener : public antlr4::BaseErrorListener {
 
 class ResyncStrategy : public antlr4::DefaultErrorStrategy {
  public:
+  // Between items (at the top level or in a block's body), a token that cannot start an item is
+  // reported and the rest of its line skipped; the default would resume at the first token that
+  // could start a statement, often the middle of the same broken line.
+  void sync(antlr4::Parser* parser) override {
+    if (!block_level(parser->getContext())) {
+      // Inside an item, a stray token may be dropped only when the line goes on after it; the
+      // default would also drop it before the next line's first token and swallow that line.
+      auto* stream = parser->getTokenStream();
+      if (!inErrorRecoveryMode(parser) && !same_line(stream->LT(1), stream->LT(2))) {
+        const auto& atn = parser->getInterpreter<antlr4::atn::ParserATNSimulator>()->atn;
+        const auto& expected = atn.nextTokens(atn.states[parser->getState()]);
+        auto la = stream->LA(1);
+        if (!expected.contains(la) && !expected.contains(antlr4::Token::EPSILON) && la != antlr4::Token::EOF) {
+          throw antlr4::InputMismatchException(parser);
+        }
+      }
+      antlr4::DefaultErrorStrategy::sync(parser);
+      return;
+    }
+    if (inErrorRecoveryMode(parser)) return;
+    auto* stream = parser->getTokenStream();
+    const auto& atn = parser->getInterpreter<antlr4::atn::ParserATNSimulator>()->atn;
+    const auto& expected = atn.nextTokens(atn.states[parser->getState()]);
+    auto viable = [&](std::size_t type) {
+      return type == antlr4::Token::EOF || expected.contains(type) || expected.contains(antlr4::Token::EPSILON);
+    };
+    auto* bad = stream->LT(1);
+    if (viable(bad->getType())) return;
+    auto type = bad->getType();
+    if (type != FenceLexer::UNKNOWN && type != FenceLexer::SEL_UNKNOWN && type != FenceLexer::BAD_WORD) {
+      parser->notifyErrorListeners(bad, "unexpected token", nullptr);
+    }
+    std::size_t line = bad->getLine();
+    parser->consume();
+    while (true) {
+      auto* t = stream->LT(1);
+      if (t->getType() == antlr4::Token::EOF || t->getType() == FenceLexer::RBRACE) break;
+      auto* prev = stream->LT(-1);
+      if (t->getLine() > line && prev->getLine() < t->getLine() && prev->getType() != FenceLexer::COMMA && viable(t->getType())) break;
+      parser->consume();
+    }
+  }
+
   void recover(antlr4::Parser* parser, std::exception_ptr e) override {
-    if (!inside_item(parser)) {
+    if (block_level(parser->getContext()) || !inside_item(parser)) {
       antlr4::DefaultErrorStrategy::recover(parser, e);
       return;
     }
@@ -223,6 +266,12 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
   }
 
  protected:
+  antlr4::Token* singleTokenDeletion(antlr4::Parser* parser) override {
+    auto* stream = parser->getTokenStream();
+    if (!same_line(stream->LT(1), stream->LT(2))) return nullptr;
+    return antlr4::DefaultErrorStrategy::singleTokenDeletion(parser);
+  }
+
   // Inventing a token is right only for closers: a missing '}' or ']' at the end of a block.
   bool singleTokenInsertion(antlr4::Parser* parser) override {
     auto expected = parser->getExpectedTokens();
@@ -233,6 +282,15 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
   }
 
  private:
+  static bool same_line(const antlr4::Token* a, const antlr4::Token* b) {
+    return a != nullptr && b != nullptr && b->getType() != antlr4::Token::EOF && a->getLine() == b->getLine();
+  }
+
+  static bool block_level(antlr4::RuleContext* ctx) {
+    return dynamic_cast<FenceParser::FileContext*>(ctx) != nullptr || dynamic_cast<FenceParser::NamespaceBlockContext*>(ctx) != nullptr ||
+           dynamic_cast<FenceParser::ClusterBlockContext*>(ctx) != nullptr || dynamic_cast<FenceParser::WhenBlockContext*>(ctx) != nullptr;
+  }
+
   // True when an `item` encloses the rule being recovered (not counting that rule itself).
   static bool inside_item(antlr4::Parser* parser) {
     antlr4::RuleContext* ctx = parser->getContext();
