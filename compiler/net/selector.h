@@ -4,6 +4,8 @@
 
 #include <compare>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,21 @@ struct LabelSelector {
   bool selects_all() const { return reqs.empty(); }
   void add(Requirement r);  // keeps the canonical order and drops exact duplicates
   std::string str() const;  // kubectl form, e.g. "app=web,tier in (a,b)"; "" for all
+
+  // The algebra (selector_algebra.cpp). It is exact: a pod may carry any labels, so keys are
+  // independent, and a key may take values no selector mentions.
+  bool matches(const std::map<std::string, std::string>& labels) const;
+  // No pod can match, e.g. `app in (a), app notin (a)` or `tier, !tier`.
+  bool selects_nothing() const { return contradiction().has_value(); }
+  // The first key whose requirements contradict each other, if any.
+  std::optional<std::string> contradiction() const;
+  // Some pod could match both.
+  bool overlaps(const LabelSelector& o) const;
+  // Every pod that `o` matches, this matches too (true when `o` selects nothing).
+  bool contains(const LabelSelector& o) const;
+  // The pods both match: the requirements of both.
+  LabelSelector conjoin(const LabelSelector& o) const;
+
   friend auto operator<=>(const LabelSelector&, const LabelSelector&) = default;
 };
 
