@@ -1,5 +1,6 @@
 #include "cli/compile_flags.h"
 
+#include "check/suppress.h"
 #include "driver/driver.h"
 
 namespace fence::cli {
@@ -13,6 +14,10 @@ void CompileFlags::add_to(CLI::App& sub) {
   sub.add_flag("--all-envs", all_envs, "Every environment the program declares");
   sub.add_flag("--allow-l4-fallback", allow_l4_fallback, "For --target k8s: allow HTTP rules' ports without the rules, with a warning each");
   sub.add_option("--color", color, "Colour in diagnostics")->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
+  sub.add_flag("--werror", werror, "Treat warnings as errors (silenced ones aside)");
+  sub.add_option("--allow", allow, "Silence a warning or info code everywhere (repeatable), e.g. --allow W0603")
+      ->type_name("CODE")
+      ->check(CLI::Validator([](std::string& code) { return check::why_not_silenceable(code); }, "CODE", "code"));
 }
 
 ColorMode CompileFlags::color_mode() const {
@@ -31,6 +36,8 @@ CompileOutcome compile(const CompileFlags& flags, bool allow_default_env) {
   auto inputs = read_inputs(flags.inputs);
   driver::Options opt;
   opt.k8s.allow_l4_fallback = flags.allow_l4_fallback;
+  opt.policy.werror = flags.werror;
+  for (const auto& code : flags.allow) opt.policy.allowed.push_back(find_code(code)->code);
   driver::Compilation c(opt);
   if (!c.load(inputs)) {
     print_diagnostics(c, flags.color_mode());

@@ -21,6 +21,8 @@ struct CompileFlags {
   bool all_envs = false;
   bool allow_l4_fallback = false;
   std::string color = "auto";
+  bool werror = false;
+  std::vector<std::string> allow;  // codes
 
   void add_to(CLI::App& sub);
   ColorMode color_mode() const;

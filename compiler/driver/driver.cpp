@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "check/check.h"
+#include "check/suppress.h"
 
 namespace fence::driver {
 
@@ -20,6 +21,9 @@ bool Compilation::load(const std::vector<SourceInput>& inputs) {
   for (const auto& in : inputs) loader.add_root(in.path, in.text);
   loaded_ = loader.finish();
   environments_ = sema::declared_environments(loaded_);
+  std::vector<const ast::File*> files;
+  for (const auto& f : loaded_.files) files.push_back(&f.ast);
+  suppressions_ = check::Suppressions(files, sm_, sink_);
   return loaded_.ok && !sink_.has_errors();
 }
 
@@ -33,11 +37,12 @@ bool Compilation::analyze(const std::optional<std::string>& environment) {
   analyzed_ok_ = false;
   if (!loaded_.ok) return false;
   errors_before_analysis_ = errors(sink_);
+  auto first = sink_.raw().size();
   sema::ResolveOptions ro;
   ro.environment = environment;
   ir_ = sema::resolve(loaded_, sm_, ro, sink_);
-  if (errors(sink_) > errors_before_analysis_) return false;
-  if (options_.run_checks) check::run_all(ir_, sm_, sink_);
+  if (errors(sink_) == errors_before_analysis_ && options_.run_checks) check::run_all(ir_, sm_, sink_);
+  suppressions_.apply(sink_, first, options_.policy);
   analyzed_ok_ = errors(sink_) == errors_before_analysis_;
   return analyzed_ok_;
 }
@@ -45,12 +50,15 @@ bool Compilation::analyze(const std::optional<std::string>& environment) {
 std::vector<emit::Object> Compilation::lower(const std::string& target) {
   if (!analyzed_ok_) return {};
   auto before = errors(sink_);
+  auto first = sink_.raw().size();
   std::vector<emit::Object> out;
   if (target == "k8s") {
     out = lower::k8s::lower(ir_, sm_, options_.k8s, sink_);
   } else {
     throw std::invalid_argument("unknown target: " + target);
   }
+  check::object_names(out, sink_);
+  suppressions_.apply(sink_, first, options_.policy);
   if (errors(sink_) > before) return {};
   return out;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "check/suppress.h"
 #include "diag/diagnostic.h"
 #include "emit/document.h"
 #include "ir/ir.h"
@@ -24,6 +25,8 @@ struct SourceInput {
 struct Options {
   std::vector<std::string> stdlib_path = sema::default_stdlib_path();
   bool run_checks = true;
+  // --allow and --werror; `# fence:allow` comments apply whatever this says.
+  check::Policy policy;
   lower::k8s::Options k8s;
 };
 
@@ -58,6 +61,7 @@ class Compilation {
   sema::LoadedProgram loaded_;
   std::vector<std::string> environments_;
   ir::Program ir_;
+  check::Suppressions suppressions_;
   std::size_t errors_before_analysis_ = 0;
   bool analyzed_ok_ = false;
 };

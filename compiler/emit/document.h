@@ -68,6 +68,7 @@ struct Object {
   std::string ns;      // empty for cluster-scoped objects
   std::string target;  // the lowering that made it: "k8s", "cilium"
   Node doc;
+  std::vector<Span> origins;  // the statements that produced it, for diagnostics about the object
 };
 
 }  // namespace fence::emit

@@ -41,7 +41,15 @@ class IntervalSet {
     auto it = std::upper_bound(v_.begin(), v_.end(), x, [](T value, const Interval& i) { return value < i.lo; });
     return it != v_.begin() && std::prev(it)->hi >= x;
   }
-  bool contains(const IntervalSet& o) const { return o.minus(*this).empty(); }
+  bool contains(const IntervalSet& o) const {
+    // Every interval of `o` must lie inside one of ours (ours are maximal).
+    std::size_t i = 0;
+    for (const auto& b : o.v_) {
+      while (i < v_.size() && v_[i].hi < b.lo) ++i;
+      if (i == v_.size() || v_[i].lo > b.lo || v_[i].hi < b.hi) return false;
+    }
+    return true;
+  }
   bool overlaps(const IntervalSet& o) const {
     std::size_t i = 0, j = 0;
     while (i < v_.size() && j < o.v_.size()) {

@@ -32,14 +32,13 @@ PortSet PortSet::all() {
 
 PortSet PortSet::of(const Port& port) {
   PortSet s;
-  std::vector<std::size_t> which;
+  std::size_t first = index(port.protocol), last = first + 1;
   if (port.protocol == Protocol::Any) {
-    which = {0, 1, 2};
+    first = 0;
+    last = 3;
     if (port.kind == Port::Kind::All) s.other_ = true;
-  } else {
-    which = {index(port.protocol)};
   }
-  for (auto i : which) {
+  for (auto i = first; i < last; ++i) {
     switch (port.kind) {
       case Port::Kind::All:
         s.numbers_[i] = Numbers(1, kMaxPort);
@@ -58,8 +57,24 @@ PortSet PortSet::of(const Port& port) {
 
 PortSet PortSet::of(const std::vector<Port>& ports) {
   if (ports.empty()) return all();
+  if (ports.size() == 1) return of(ports.front());
+  std::array<std::vector<Numbers::Interval>, 3> numbers;
+  std::array<std::vector<std::string>, 3> names;
+  bool other = false;
+  for (const auto& p : ports) {
+    auto one = of(p);
+    other = other || one.other_;
+    for (std::size_t i = 0; i < 3; ++i) {
+      for (const auto& iv : one.numbers_[i].intervals()) numbers[i].push_back(iv);
+      for (const auto& n : one.names_[i]) add_name(names[i], n);
+    }
+  }
   PortSet s;
-  for (const auto& p : ports) s = s.unite(of(p));
+  s.other_ = other;
+  for (std::size_t i = 0; i < 3; ++i) {
+    s.numbers_[i] = Numbers::of(std::move(numbers[i]));
+    if (!s.full(i)) s.names_[i] = std::move(names[i]);
+  }
   return s;
 }
 

@@ -98,11 +98,28 @@ void for_each_key(const std::vector<Requirement>& reqs, F&& f) {
   }
 }
 
-std::map<std::string, KeyDomain, std::less<>> domains(const LabelSelector& s) {
-  std::map<std::string, KeyDomain, std::less<>> out;
-  for_each_key(s.reqs, [&](const std::string& k, const KeyDomain& d) { out.emplace(k, d); });
-  return out;
+// No two requirements share a key: then nothing can contradict (a single requirement never does).
+bool keys_distinct(const std::vector<Requirement>& reqs) {
+  for (std::size_t i = 1; i < reqs.size(); ++i) {
+    if (reqs[i].key == reqs[i - 1].key) return false;
+  }
+  return true;
 }
+
+bool share_a_key(const std::vector<Requirement>& a, const std::vector<Requirement>& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i].key < b[j].key) {
+      ++i;
+    } else if (b[j].key < a[i].key) {
+      ++j;
+    } else {
+      return true;
+    }
+  }
+  return false;
+}
+
 
 }  // namespace
 
@@ -134,6 +151,7 @@ bool LabelSelector::matches(const std::map<std::string, std::string>& labels) co
 }
 
 std::optional<std::string> LabelSelector::contradiction() const {
+  if (keys_distinct(reqs)) return std::nullopt;
   std::optional<std::string> key;
   for_each_key(reqs, [&](const std::string& k, const KeyDomain& d) {
     if (!key && d.empty()) key = k;
@@ -141,21 +159,49 @@ std::optional<std::string> LabelSelector::contradiction() const {
   return key;
 }
 
+
 bool LabelSelector::overlaps(const LabelSelector& o) const {
+  if (!share_a_key(reqs, o.reqs)) return !selects_nothing() && !o.selects_nothing();
   return !conjoin(o).selects_nothing();
 }
 
-bool LabelSelector::contains(const LabelSelector& o) const {
-  if (reqs.empty()) return true;
-  if (o.selects_nothing()) return true;
-  auto mine = domains(*this);
-  auto theirs = domains(o);
-  for (const auto& [key, d] : mine) {
-    auto it = theirs.find(key);
-    KeyDomain other = it == theirs.end() ? KeyDomain{} : it->second;
-    if (!other.subset_of(d)) return false;
+namespace {
+// Every key of `a` is a key of `b` (both sorted by key).
+bool keys_within(const std::vector<Requirement>& a, const std::vector<Requirement>& b) {
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (i > 0 && a[i].key == a[i - 1].key) continue;
+    while (j < b.size() && b[j].key < a[i].key) ++j;
+    if (j == b.size() || b[j].key != a[i].key) return false;
   }
   return true;
+}
+}  // namespace
+
+bool LabelSelector::contains(const LabelSelector& o) const {
+  if (reqs.empty() || reqs == o.reqs) return true;
+  if (o.selects_nothing()) return true;
+  // A key this constrains and `o` leaves free: `o` has pods without the label, or with any value
+  // of it, and no requirement admits all of those.
+  if (!keys_within(reqs, o.reqs)) return false;
+  if (reqs.size() == 1 && o.reqs.size() == 1 && reqs[0].op == SelOp::Equals && o.reqs[0].op == SelOp::Equals) return reqs[0].values == o.reqs[0].values;
+  // Key by key, what `o` allows must be within what this allows; keys this does not constrain
+  // allow everything.
+  bool ok = true;
+  std::size_t j = 0;
+  for_each_key(reqs, [&](const std::string& key, const KeyDomain& mine) {
+    if (!ok) return;
+    while (j < o.reqs.size() && o.reqs[j].key < key) ++j;
+    KeyDomain theirs;
+    bool first = true;
+    while (j < o.reqs.size() && o.reqs[j].key == key) {
+      theirs = first ? KeyDomain::of(o.reqs[j]) : theirs.meet(KeyDomain::of(o.reqs[j]));
+      first = false;
+      ++j;
+    }
+    ok = theirs.subset_of(mine);
+  });
+  return ok;
 }
 
 LabelSelector LabelSelector::conjoin(const LabelSelector& o) const {

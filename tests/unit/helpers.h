@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+#include <catch2/catch.hpp>
+
 #include "diag/render.h"
 #include "driver/driver.h"
 #include "emit/yaml.h"
@@ -42,6 +45,19 @@ inline Compiled compile(const std::string& text, const std::string& target = "k8
   out.objects = out.c->lower(target);
   out.ok = !out.c->sink().has_errors();
   return out;
+}
+
+// The YAML documents of a stream, and the one object of them with a given name.
+inline std::vector<YAML::Node> docs(const std::string& yaml) {
+  return YAML::LoadAll(yaml);
+}
+
+inline YAML::Node by_name(const std::vector<YAML::Node>& all, const std::string& name) {
+  for (const auto& d : all) {
+    if (d["metadata"]["name"].as<std::string>() == name) return d;
+  }
+  FAIL("no object named " << name);
+  return {};
 }
 
 }  // namespace fence::test

@@ -5,19 +5,8 @@
 
 using fence::test::compile;
 
-namespace {
-std::vector<YAML::Node> docs(const std::string& yaml) {
-  return YAML::LoadAll(yaml);
-}
-
-YAML::Node by_name(const std::vector<YAML::Node>& all, const std::string& name) {
-  for (const auto& d : all) {
-    if (d["metadata"]["name"].as<std::string>() == name) return d;
-  }
-  FAIL("no object named " << name);
-  return {};
-}
-}  // namespace
+using fence::test::by_name;
+using fence::test::docs;
 
 TEST_CASE("one policy per namespace, subject and direction, plus default denies", "[lower][k8s]") {
   auto c = compile("namespace p {\n default deny egress\n web may reach db:5432\n web may reach cache:6379\n api may reach db:5432\n}");

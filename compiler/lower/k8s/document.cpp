@@ -77,6 +77,7 @@ emit::Object to_object(const NetworkPolicy& p) {
   o.name = p.name;
   o.ns = p.ns;
   o.target = "k8s";
+  o.origins = p.origins;
   auto& d = o.doc;
   d.set("apiVersion", emit::Node::string(o.api_version));
   d.set("kind", emit::Node::string(o.kind));

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "ir/deny.h"
 #include "lower/k8s/model.h"
 #include "lower/naming.h"
 
@@ -144,6 +145,12 @@ class Lowering {
   bool expressible(const ir::Rule& r);
   void error_at(Code code, const ir::Rule& r, const Span& inner, std::string message, std::string hint);
   std::string origin_comment(const ir::Rule& r) const;
+  // Rule 3: the allow's rules with what the denies take out; false (after reporting why) when
+  // NetworkPolicy cannot say exactly that. `deny_sources` receives the denies that took something.
+  bool lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::vector<Rule>& out, std::vector<std::size_t>& deny_sources);
+  Rule plain_rule(const ir::Rule& r) const;
+  bool report_conflict(const ir::Rule& allow, const ir::Remainder::Conflict& c);
+  const ir::Rule& rule_at(std::size_t i) const { return prog_.rules.at(i); }
 
   const ir::Program& prog_;
   const SourceManager& sm_;
@@ -167,7 +174,11 @@ bool Lowering::expressible(const ir::Rule& r) {
         .hint("compile with --target cilium for a CiliumClusterwideNetworkPolicy, or repeat the statement in each namespace block");
     return false;
   }
+  // A deny's DNS names and entities need nothing in NetworkPolicy unless an allow admits what
+  // they may stand for; lower_allow reports that case (E0406).
+  bool deny = r.action == ir::Action::Deny;
   for (const auto& p : r.peers) {
+    if (deny) break;
     if (p.kind == ir::Peer::Kind::DnsName) {
       error_at(Code::E0401, r, p.span, fmt::format("NetworkPolicy cannot match the DNS name '{}': it matches addresses and pods only", p.dns),
                "compile with --target cilium (toFQDNs), or write the service's CIDR");
@@ -185,7 +196,12 @@ bool Lowering::expressible(const ir::Rule& r) {
       ok = false;
     }
   }
-  if (!r.http.empty()) {
+  if (!r.http.empty() && deny) {
+    // Degrading a deny to its ports would deny every request on them, not the ones written.
+    error_at(Code::E0402, r, r.http.front().span, "NetworkPolicy cannot express HTTP rules, and a deny of the whole port would refuse more than this says",
+             "compile with --target cilium");
+    ok = false;
+  } else if (!r.http.empty()) {
     if (opt_.allow_l4_fallback) {
       sink_.warning(Code::W0407, r.origin.target, "HTTP rules are dropped for NetworkPolicy: this allows every request on these ports")
           .note(r.http.front().span, "the rules are here")
@@ -195,10 +211,6 @@ bool Lowering::expressible(const ir::Rule& r) {
                "compile with --target cilium, or pass --allow-l4-fallback to allow the whole port, with a warning");
       ok = false;
     }
-  }
-  if (r.action == ir::Action::Deny) {
-    error_at(Code::E0406, r, Span{}, "NetworkPolicy cannot express this deny", "compile with --target cilium (egressDeny / ingressDeny)");
-    ok = false;
   }
   return ok;
 }
@@ -212,21 +224,177 @@ std::string Lowering::origin_comment(const ir::Rule& r) const {
   return fmt::format("{}: {}", where, one_line(sm_.text(r.origin.target)));
 }
 
+Rule Lowering::plain_rule(const ir::Rule& r) const {
+  Rule rule;
+  for (const auto& p : r.peers) {
+    auto kp = peer(p, r.scope.ns);
+    if (std::find(rule.peers.begin(), rule.peers.end(), kp) == rule.peers.end()) rule.peers.push_back(std::move(kp));
+  }
+  rule.ports = ports(r.ports);
+  rule.origins.push_back(origin_comment(r));
+  return rule;
+}
+
+bool Lowering::report_conflict(const ir::Rule& allow, const ir::Remainder::Conflict& c) {
+  using Kind = ir::Remainder::Conflict::Kind;
+  const auto& deny = rule_at(c.deny_rule);
+  Span where = c.deny_peer != nullptr && c.deny_peer->span.valid() ? c.deny_peer->span : deny.origin.target;
+  // The allow's target in its statement (a peer's own span may lie in a definition elsewhere).
+  Span allowed = allow.origin.target;
+  std::string what = c.deny_peer != nullptr ? c.deny_peer->str() : one_line(sm_.text(deny.origin.target));
+  const char* cilium = "compile with --target cilium, which has egressDeny and ingressDeny";
+  Diagnostic* d = nullptr;
+  switch (c.kind) {
+    case Kind::Selector:
+      d = &sink_.error(Code::E0406, where,
+                       fmt::format("NetworkPolicy cannot deny {}: an allow admits pods that include some of these, and it has no way to take "
+                                   "pods out of a selector",
+                                   what));
+      d->hint(std::string(cilium) + ", or narrow the allow so that it leaves these pods out");
+      break;
+    case Kind::DnsName:
+      d = &sink_.error(Code::E0406, where,
+                       fmt::format("NetworkPolicy cannot deny the DNS name '{}': an allow admits addresses it may resolve to", c.deny_peer->dns));
+      d->hint(std::string(cilium) + ", or deny the name's CIDRs");
+      break;
+    case Kind::Entity:
+      d = &sink_.error(Code::E0406, where, fmt::format("NetworkPolicy cannot deny the entity '{}': an allow admits peers it may cover", c.deny_peer->entity));
+      d->hint(std::string(cilium) + ", or deny the CIDRs the entity stands for");
+      break;
+    case Kind::PodAddresses: {
+      auto pods = net::CidrSet::of(prog_.pod_cidrs).str();
+      if (c.deny_peer == nullptr) {
+        // Denied addresses that include pods, which an allow admits by selector.
+        d = &sink_.error(Code::E0406, where,
+                         fmt::format("NetworkPolicy cannot deny {}: it includes the pod CIDRs ({}), so it denies pods that an allow admits by "
+                                     "selector ({}), and a selector has no except",
+                                     what, pods, c.allow_peer != nullptr ? c.allow_peer->str() : std::string("pods")));
+        d->hint(fmt::format("if pods are not meant, leave them out: `{} except {}`; otherwise {}", what, pods, cilium));
+      } else {
+        // Denied pods, whose addresses an allow admits by CIDR.
+        d = &sink_.error(Code::E0406, where,
+                         fmt::format("NetworkPolicy cannot deny {}: an allow admits the pod CIDRs ({}) by address, and cannot take pods chosen by "
+                                     "selector out of an ipBlock",
+                                     what, pods));
+        d->hint(fmt::format("leave the pod CIDRs out of the allow (`... except {}`), or {}", pods, cilium));
+      }
+      break;
+    }
+    case Kind::NamedPort:
+      d = &sink_.error(Code::E0408, deny.origin.target,
+                       fmt::format("NetworkPolicy cannot take this deny's ports ({}) from the allow's ({}): a named port is a number only the "
+                                   "destination pod knows, so Fence cannot tell which ports are left",
+                                   net::PortSet::of(deny.ports).str(), net::PortSet::of(allow.ports).str()));
+      d->hint("write port numbers on both sides, or compile with --target cilium");
+      break;
+    case Kind::SubjectSplit:
+      d = &sink_.error(Code::E0410, deny.origin.target,
+                       fmt::format("this deny is for {}, which is only some of the pods of an allow for {}: NetworkPolicy writes one policy per "
+                                   "subject and cannot take the deny from some of its pods only",
+                                   deny.subject.str(), allow.subject.str()));
+      d->hint(std::string(cilium) + ", or write the allow for the denied pods and for the others as separate statements");
+      break;
+  }
+  d->note(allowed, allow.origin.implied ? "the allow is the other side of this statement" : "the allow is here");
+  return false;
+}
+
+bool Lowering::lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::vector<Rule>& out, std::vector<std::size_t>& deny_sources) {
+  auto cidrs = ir::peer_addresses(r.peers);
+  auto port_set = net::PortSet::of(r.ports);
+  if (!denies.touches(r, cidrs, port_set)) {
+    out.push_back(plain_rule(r));
+    return true;
+  }
+  auto rem = ir::subtract(denies, r, cidrs, port_set);
+  if (!rem.conflicts.empty()) {
+    // One error per deny and kind is enough to explain the problem.
+    std::set<std::pair<std::size_t, int>> told;
+    for (const auto& c : rem.conflicts) {
+      if (told.insert({c.deny_rule, static_cast<int>(c.kind)}).second) report_conflict(r, c);
+    }
+    return false;
+  }
+  if (!rem.changed()) {
+    out.push_back(plain_rule(r));
+    return true;
+  }
+  deny_sources = rem.takers(prog_);
+  std::vector<std::string> minus;
+  for (auto i : deny_sources) {
+    auto w = line_of(sm_, rule_at(i).origin.statement);
+    if (std::find(minus.begin(), minus.end(), w) == minus.end()) minus.push_back(w);
+  }
+  auto comment = fmt::format("{}, less what {} denies", origin_comment(r), fmt::join(minus, ", "));
+  for (const auto& piece : rem.pieces) {
+    if (piece.empty()) continue;
+    Rule rule;
+    for (const auto& p : r.peers) {
+      if (p.kind != ir::Peer::Kind::Cidr) {
+        if (std::find(piece.kept.begin(), piece.kept.end(), &p) == piece.kept.end()) continue;
+        auto kp = peer(p, r.scope.ns);
+        if (std::find(rule.peers.begin(), rule.peers.end(), kp) == rule.peers.end()) rule.peers.push_back(std::move(kp));
+        continue;
+      }
+      auto mine = ir::peer_addresses(p);
+      auto left = mine.intersect(piece.cidrs);
+      if (left.empty()) continue;
+      std::vector<ir::CidrBlock> blocks;
+      if (left == mine) {
+        blocks.push_back(p.cidr);
+      } else {
+        for (auto& b : left.to_blocks(p.cidr.cidr)) blocks.push_back(ir::CidrBlock{b.cidr, std::move(b.except)});
+      }
+      for (auto& b : blocks) {
+        ir::Peer q = p;
+        q.cidr = std::move(b);
+        auto kp = peer(q, r.scope.ns);
+        if (std::find(rule.peers.begin(), rule.peers.end(), kp) == rule.peers.end()) rule.peers.push_back(std::move(kp));
+      }
+    }
+    if (piece.ports == rem.ports) {
+      rule.ports = ports(r.ports);  // the ports as written, in their order
+    } else if (auto list = piece.ports.to_ports()) {
+      rule.ports = ports(*list);
+    } else {
+      // The denies took these peers on some ports; on the others they stay allowed, and "every
+      // protocol but these ports" has no port list.
+      const auto& d = rule_at(deny_sources.empty() ? piece.parts.front()->rules.front() : deny_sources.front());
+      net::CidrSet taken;
+      for (const auto& other : rem.pieces) taken = taken.unite(other.lost_cidrs);
+      sink_
+          .error(Code::E0409, d.origin.target,
+                 fmt::format("NetworkPolicy cannot allow {} on every protocol but {}: a rule with ports matches TCP, UDP and SCTP only, so "
+                             "the other protocols (ICMP among them) would be lost",
+                             taken.empty() ? std::string("these peers") : taken.str(), net::PortSet::all().minus(piece.ports).str()))
+          .note(r.origin.target, "the allow of every protocol is here")
+          .hint("give the allow its protocols, e.g. `:{*/tcp, */udp}`; or deny every port of these peers; or compile with --target cilium");
+      return false;
+    }
+    rule.origins.push_back(comment);
+    out.push_back(std::move(rule));
+  }
+  return true;
+}
+
 std::vector<emit::Object> Lowering::run() {
   struct Group {
     NetworkPolicy policy;
     ir::Endpoint subject;
     ir::Direction direction;
     std::size_t first_seen;
+    std::vector<Span> origins;  // the statements behind the policy
   };
   std::map<std::string, std::vector<Group>> by_ns;  // namespace -> groups in order of appearance
+  ir::SubjectTable group_index;  // numbers the groups of every namespace together
+  std::vector<std::size_t> where;  // a group's number -> its place in by_ns[namespace]
   std::size_t seen = 0;
 
   auto find_group = [&](const std::string& ns, const ir::Endpoint& subject, ir::Direction dir) -> Group& {
     auto& groups = by_ns[ns];
-    for (auto& g : groups) {
-      if (g.direction == dir && g.subject == subject) return g;
-    }
+    auto [number, fresh] = group_index.insert(ir::Scope{false, ns}, dir, subject);
+    if (!fresh) return groups[where[number]];
+    where.push_back(groups.size());
     Group g;
     g.subject = subject;
     g.direction = dir;
@@ -238,38 +406,62 @@ std::vector<emit::Object> Lowering::run() {
     groups.push_back(std::move(g));
     return groups.back();
   };
+  auto add_source = [&](Group& g, const ir::Rule& r) {
+    auto src = line_of(sm_, r.origin.statement);
+    if (std::find(g.policy.sources.begin(), g.policy.sources.end(), src) == g.policy.sources.end()) g.policy.sources.push_back(src);
+    if (std::find(g.origins.begin(), g.origins.end(), r.origin.statement) == g.origins.end()) g.origins.push_back(r.origin.statement);
+  };
 
+  ir::DenyIndex deny_index(prog_);
+  std::vector<const ir::Rule*> deny_rules;
   bool ok = true;
   for (const auto& r : prog_.rules) {
     if (!expressible(r)) {
       ok = false;
       continue;
     }
-    if (r.action != ir::Action::Allow || r.scope.cluster) continue;
+    if (r.scope.cluster) continue;
+    if (r.action == ir::Action::Deny) {
+      deny_rules.push_back(&r);
+      continue;
+    }
+    std::vector<Rule> lowered;
+    std::vector<std::size_t> deny_sources;
+    if (!lower_allow(r, deny_index, lowered, deny_sources)) {
+      ok = false;
+      continue;
+    }
+    // The policy exists even when the denies took the whole rule: it still isolates its pods.
     auto& g = find_group(r.scope.ns, r.subject, r.direction);
     auto& rules = r.direction == ir::Direction::Egress ? g.policy.egress : g.policy.ingress;
-    Rule rule;
-    for (const auto& p : r.peers) {
-      auto kp = peer(p, r.scope.ns);
-      if (std::find(rule.peers.begin(), rule.peers.end(), kp) == rule.peers.end()) rule.peers.push_back(std::move(kp));
-    }
-    rule.ports = ports(r.ports);
-    rule.origins.push_back(origin_comment(r));
-    auto src = line_of(sm_, r.origin.statement);
-    if (std::find(g.policy.sources.begin(), g.policy.sources.end(), src) == g.policy.sources.end()) g.policy.sources.push_back(src);
-    // Rules with the same ports merge into one: their peers are alternatives either way.
-    auto same_ports = std::find_if(rules.begin(), rules.end(), [&](const Rule& x) { return x.ports == rule.ports; });
-    if (same_ports != rules.end()) {
-      for (auto& p : rule.peers) {
-        if (std::find(same_ports->peers.begin(), same_ports->peers.end(), p) == same_ports->peers.end()) same_ports->peers.push_back(std::move(p));
+    add_source(g, r);
+    for (auto d : deny_sources) add_source(g, rule_at(d));
+    for (auto& rule : lowered) {
+      // Rules with the same ports merge into one: their peers are alternatives either way.
+      auto same_ports = std::find_if(rules.begin(), rules.end(), [&](const Rule& x) { return x.ports == rule.ports; });
+      if (same_ports != rules.end()) {
+        for (auto& p : rule.peers) {
+          if (std::find(same_ports->peers.begin(), same_ports->peers.end(), p) == same_ports->peers.end()) same_ports->peers.push_back(std::move(p));
+        }
+        for (auto& o : rule.origins) {
+          if (std::find(same_ports->origins.begin(), same_ports->origins.end(), o) == same_ports->origins.end())
+            same_ports->origins.push_back(std::move(o));
+        }
+      } else {
+        rules.push_back(std::move(rule));
       }
-      for (auto& o : rule.origins) {
-        if (std::find(same_ports->origins.begin(), same_ports->origins.end(), o) == same_ports->origins.end())
-          same_ports->origins.push_back(std::move(o));
-      }
-    } else {
-      rules.push_back(std::move(rule));
     }
+  }
+  // Rule 2 holds for denies too: a deny isolates its subject in its direction. Where nothing
+  // else does (no default deny, no policy for these pods or more), a policy with no rules does:
+  // the subject may then reach nothing, which the check W0604 points out when DNS is among it.
+  for (const auto* d : deny_rules) {
+    if (prog_.namespace_denies(d->scope.ns, d->direction)) continue;
+    auto& groups = by_ns[d->scope.ns];
+    auto covering = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+      return g.direction == d->direction && (g.subject == d->subject || ir::contains(g.subject, d->subject));
+    });
+    if (covering == groups.end()) add_source(find_group(d->scope.ns, d->subject, d->direction), *d);
   }
   if (!ok) return {};
 
@@ -292,9 +484,11 @@ std::vector<emit::Object> Lowering::run() {
     auto same = std::find_if(list.begin(), list.end(), [&](const NetworkPolicy& x) { return x.name == p.name; });
     if (same != list.end()) {
       if (std::find(same->sources.begin(), same->sources.end(), src) == same->sources.end()) same->sources.push_back(src);
+      same->origins.push_back(dd.span);
       continue;
     }
     p.sources.push_back(src);
+    p.origins.push_back(dd.span);
     list.push_back(std::move(p));
   }
   if (!ok) return {};
@@ -320,6 +514,7 @@ std::vector<emit::Object> Lowering::run() {
     }
     for (std::size_t i = 0; i < groups.size(); ++i) {
       auto& p = groups[i].policy;
+      p.origins = groups[i].origins;
       p.name = base[i];
       if (count[base[i]] > 1 || reserved.count(base[i])) {
         p.name = fmt::format("{}-{}", base[i], short_hash(groups[i].subject.pods.str()));

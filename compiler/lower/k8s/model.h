@@ -53,6 +53,7 @@ struct NetworkPolicy {
   std::string name;
   std::string ns;
   std::vector<std::string> sources;  // "path:line", for the annotation
+  std::vector<Span> origins;         // the statements behind it
   LabelSelector pod_selector;
   bool ingress_type = false;
   bool egress_type = false;

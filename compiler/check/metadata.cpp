@@ -1,0 +1,47 @@
+// W0606: egress to every address (0.0.0.0/0 or ::/0) that leaves the cloud metadata endpoint
+// reachable on port 80, where pods can read the node's cloud credentials. Denies count: a
+// `must not reach metadata` that covers the subject closes it.
+#include <fmt/format.h>
+
+#include "check/check.h"
+
+namespace fence::check {
+
+namespace {
+
+net::Cidr metadata_address(net::Family f) {
+  return *net::parse_cidr(f == net::Family::V4 ? "169.254.169.254/32" : "fd00:ec2::254/128").cidr;
+}
+
+}  // namespace
+
+void metadata_reachable(Context& ctx) {
+  const auto& facts = ctx.facts();
+  for (std::size_t i = 0; i < ctx.program.rules.size(); ++i) {
+    const auto& r = ctx.program.rules[i];
+    if (r.action != ir::Action::Allow || r.direction != ir::Direction::Egress) continue;
+    for (const auto& p : r.peers) {
+      if (p.kind != ir::Peer::Kind::Cidr || p.cidr.cidr.prefix != 0) continue;
+      auto address = metadata_address(p.cidr.cidr.family);
+      if (!ir::peer_addresses(p).contains(address)) continue;
+      // What the denies leave of the rule on TCP port 80, where the endpoint answers.
+      bool open = facts.ports(i).contains(net::Protocol::TCP, 80);
+      if (open && facts.denied_in_part(i)) {
+        auto rem = ir::subtract(facts.denies(), r, facts.cidrs(i), facts.ports(i));
+        open = std::any_of(rem.pieces.begin(), rem.pieces.end(), [&](const ir::Remainder::Piece& piece) {
+          return piece.ports.contains(net::Protocol::TCP, 80) && piece.cidrs.contains(address);
+        });
+      }
+      if (!open) continue;
+      auto shown = address.str().substr(0, address.str().find('/'));
+      ctx.sink
+          .warning(Code::W0606, p.span,
+                   fmt::format("egress to {} leaves the cloud metadata endpoint {} reachable: pods can read the node's cloud credentials there",
+                               p.cidr.cidr.str(), shown))
+          .hint(fmt::format("take it out: `{} except metadata` (with `import std`), or `{} must not reach metadata`", p.cidr.cidr.str(),
+                            ctx.sm.text(r.subject_span)));
+    }
+  }
+}
+
+}  // namespace fence::check

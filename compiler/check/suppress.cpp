@@ -1,0 +1,137 @@
+#include "check/suppress.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace fence::check {
+
+namespace {
+
+constexpr std::string_view kDirective = "fence:allow";
+
+// The leaf items (not blocks) of a file, with their first and last line.
+struct Leaf {
+  Span span;
+  std::uint32_t first_line;
+  std::uint32_t last_line;
+};
+
+void collect(const std::vector<ast::Item>& items, const SourceFile& f, std::vector<Leaf>& out) {
+  for (const auto& item : items) {
+    if (const auto* b = std::get_if<ast::Block>(&item.node)) {
+      collect(b->items, f, out);
+      continue;
+    }
+    auto s = item.span();
+    if (!s.valid()) continue;
+    out.push_back({s, f.locate(s.begin).line, f.locate(s.end > s.begin ? s.end - 1 : s.begin).line});
+  }
+}
+
+bool looks_like_code(std::string_view w) {
+  return w.size() == 5 && (w[0] == 'E' || w[0] == 'W' || w[0] == 'I') &&
+         std::all_of(w.begin() + 1, w.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+}  // namespace
+
+std::string why_not_silenceable(std::string_view id) {
+  const auto* info = find_code(id);
+  if (info == nullptr) return fmt::format("there is no diagnostic code '{}' (`fence codes` lists them)", id);
+  if (info->severity == Severity::Error) return fmt::format("{} is an error, and errors cannot be silenced: fix what it reports", id);
+  return {};
+}
+
+Suppressions::Suppressions(const std::vector<const ast::File*>& files, const SourceManager& sm, DiagnosticSink& sink) {
+  for (const auto* file : files) {
+    std::vector<Leaf> leaves;
+    const auto& src = sm.file(file->id);
+    collect(file->items, src, leaves);
+    std::set<std::uint32_t> comment_lines;
+    for (const auto& c : file->comments) comment_lines.insert(src.locate(c.span.begin).line);
+    auto covered = [&](std::uint32_t line) {
+      return std::any_of(leaves.begin(), leaves.end(), [&](const Leaf& l) { return l.first_line <= line && line <= l.last_line; });
+    };
+    for (const auto& c : file->comments) {
+      std::string_view text = c.text;
+      std::size_t at = 1;  // after '#'
+      while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
+      if (text.substr(at, kDirective.size()) != kDirective) continue;
+      at += kDirective.size();
+      if (at < text.size() && text[at] != ' ' && text[at] != '\t' && text[at] != ',') continue;  // e.g. fence:allowed
+      // The codes: words of the form X0000, up to the first word that is not one.
+      std::vector<std::pair<std::string, Span>> codes;
+      while (at < text.size()) {
+        while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == ',')) ++at;
+        std::size_t end = at;
+        while (end < text.size() && text[end] != ' ' && text[end] != '\t' && text[end] != ',') ++end;
+        auto word = text.substr(at, end - at);
+        if (word.empty() || !looks_like_code(word)) break;
+        codes.emplace_back(std::string(word), Span{c.span.file, c.span.begin + static_cast<std::uint32_t>(at), c.span.begin + static_cast<std::uint32_t>(end)});
+        at = end;
+      }
+      std::vector<Code> valid;
+      for (const auto& [id, span] : codes) {
+        auto why = why_not_silenceable(id);
+        if (why.empty()) {
+          valid.push_back(find_code(id)->code);
+        } else {
+          sink.error(Code::E0612, span, why);
+        }
+      }
+      if (codes.empty()) {
+        sink.error(Code::E0612, c.span, "`# fence:allow` names no code").hint("write the codes to silence, e.g. `# fence:allow W0603`");
+        continue;
+      }
+      // The statement on the comment's line; else the next statement, with only comment lines
+      // (such as more `# fence:allow`) in between.
+      auto line = src.locate(c.span.begin).line;
+      std::vector<Span> targets;
+      for (const auto& leaf : leaves) {
+        if (leaf.first_line <= line && line <= leaf.last_line) targets.push_back(leaf.span);
+      }
+      auto next = line + 1;
+      while (targets.empty() && comment_lines.count(next) > 0 && !covered(next)) ++next;
+      if (targets.empty()) {
+        for (const auto& leaf : leaves) {
+          if (leaf.first_line == next) targets.push_back(leaf.span);
+        }
+      }
+      if (targets.empty()) {
+        sink.error(Code::E0612, c.span, "this `# fence:allow` is on no statement")
+            .hint("put it at the end of the statement's line, or on the line just before the statement");
+        continue;
+      }
+      for (auto code : valid) {
+        for (const auto& t : targets) regions_.push_back({t.file, t.begin, t.end, code});
+      }
+    }
+  }
+}
+
+bool Suppressions::silences(const Diagnostic& d) const {
+  if (!d.span.valid()) return false;
+  return std::any_of(regions_.begin(), regions_.end(), [&](const Region& r) {
+    return r.code == d.code && r.file == d.span.file && r.begin <= d.span.begin && d.span.begin < r.end;
+  });
+}
+
+void Suppressions::apply(DiagnosticSink& sink, std::size_t first, const Policy& policy) const {
+  sink.erase_if(
+      [&](const Diagnostic& d) {
+        if (d.severity == Severity::Error) return false;
+        return std::find(policy.allowed.begin(), policy.allowed.end(), d.code) != policy.allowed.end() || silences(d);
+      },
+      first);
+  if (!policy.werror) return;
+  for (std::size_t i = first; i < sink.raw().size(); ++i) {
+    if (sink.raw()[i].severity != Severity::Warning) continue;
+    sink.set_severity(i, Severity::Error);
+    sink.mutable_diags()[i].note(Span{}, "a warning, made an error by --werror");
+  }
+}
+
+}  // namespace fence::check

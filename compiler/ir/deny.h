@@ -1,0 +1,150 @@
+// Rule 3 of the meaning, a deny always wins over an allow, as arithmetic on the IR. The checks
+// use it to tell the user what a deny takes from an allow; lower/k8s uses it to write allows
+// that leave out what is denied. It is target-independent: what a target cannot express is
+// reported back as a conflict, for the target to turn into its own error.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/ir.h"
+#include "net/cidr_set.h"
+#include "net/port_set.h"
+
+namespace fence::ir {
+
+// ---- endpoints as label algebra ----
+// A namespace named N is the namespace whose label kubernetes.io/metadata.name is N.
+net::LabelSelector namespace_labels(const NamespaceSel& ns);
+// Every pod `inner` stands for, `outer` stands for too.
+bool contains(const Endpoint& outer, const Endpoint& inner);
+// Some pod could be both.
+bool overlaps(const Endpoint& a, const Endpoint& b);
+// Endpoints hashed, for tables keyed by them.
+std::size_t endpoint_hash(const Endpoint& e);
+
+// Numbers each distinct (scope, direction, subject) — the rules one policy of a target is about —
+// in the order first seen, and finds them again without copying the key to look it up.
+class SubjectTable {
+ public:
+  struct Key {
+    Scope scope;
+    Direction direction = Direction::Egress;
+    Endpoint subject;
+  };
+  // The key's number, and whether it is new.
+  std::pair<std::size_t, bool> insert(const Scope& scope, Direction direction, const Endpoint& subject);
+  std::optional<std::size_t> find(const Scope& scope, Direction direction, const Endpoint& subject) const;
+  const Key& key(std::size_t i) const { return keys_[i]; }
+  std::size_t size() const { return keys_.size(); }
+
+ private:
+  std::unordered_map<std::size_t, std::size_t> first_;  // hash -> the first key with that hash
+  std::vector<std::size_t> next_;                        // the next key with the same hash, or npos
+  std::vector<Key> keys_;
+};
+
+// The endpoint's namespace or pod selector matches nothing.
+bool selects_nothing(const Endpoint& e);
+
+// The addresses of a rule's CIDR peers, excepts taken out.
+net::CidrSet peer_addresses(const std::vector<Peer>& peers);
+net::CidrSet peer_addresses(const Peer& p);
+
+// The denies of a program, gathered by (scope, direction, subject) and, within a subject, by
+// port set, so that the denies that apply to an allow are found without looking at the others.
+class DenyIndex {
+ public:
+  struct Part {
+    net::PortSet ports;
+    net::CidrSet cidrs;                   // every address the part's rules deny on these ports
+    std::vector<std::size_t> rules;       // indices into Program::rules
+    std::vector<const Peer*> others;      // endpoint, DNS and entity peers
+    std::vector<std::size_t> other_rule;  // the rule of each of `others`
+  };
+  struct Subject {
+    Scope scope;
+    Direction direction = Direction::Egress;
+    Endpoint subject;
+    std::vector<Part> parts;
+  };
+  struct Applicable {
+    std::vector<const Subject*> covering;  // the deny's subject has every pod of the allow's
+    std::vector<const Subject*> partial;   // some, not all
+  };
+
+  explicit DenyIndex(const Program& program);
+  bool empty() const { return subjects_.empty(); }
+  const Program& program() const { return program_; }
+  // The denies that apply to (some of) the pods of a rule's subject, in the rule's direction.
+  const Applicable& applicable(const Rule& allow) const;
+  // Whether any of them bears on the allow (its addresses and ports given): when not, subtract()
+  // would leave it whole, and need not be called.
+  bool touches(const Rule& allow, const net::CidrSet& cidrs, const net::PortSet& ports) const { return touches(applicable(allow), allow, cidrs, ports); }
+  bool touches(const Applicable& applicable, const Rule& allow, const net::CidrSet& cidrs, const net::PortSet& ports) const;
+  const net::CidrSet& pod_cidrs() const { return pod_cidrs_; }
+  const std::vector<Subject>& subjects() const { return subjects_; }
+
+ private:
+  const Program& program_;
+  std::vector<Subject> subjects_;
+  std::map<std::pair<Scope, Direction>, std::vector<std::size_t>> by_scope_;
+  std::map<Direction, std::vector<std::size_t>> cluster_;  // cluster-scope denies apply to every namespace
+  net::CidrSet pod_cidrs_;
+  mutable SubjectTable cache_keys_;
+  mutable std::vector<std::unique_ptr<Applicable>> cache_;  // stable: callers keep references
+};
+
+// What is left of one allow once the denies that apply to all of its pods are taken out.
+struct Remainder {
+  // The allow's ports, cut where the denies' ports begin and end: on each piece, the same
+  // denies apply.
+  struct Piece {
+    net::PortSet ports;
+    std::vector<const DenyIndex::Part*> parts;  // the denies that apply on these ports
+    net::CidrSet cidrs;                         // the addresses still allowed
+    net::CidrSet lost_cidrs;                    // the addresses denied
+    std::vector<const Peer*> kept;              // endpoint, DNS and entity peers still allowed
+    std::vector<const Peer*> lost;              // those denied
+    bool empty() const { return cidrs.empty() && kept.empty(); }
+    bool changed() const { return !lost_cidrs.empty() || !lost.empty(); }
+  };
+  // What cannot be decided exactly; a target that needs exactness rejects the program.
+  struct Conflict {
+    enum class Kind {
+      Selector,       // a denied selector shares some, not all, pods with an allowed one
+      DnsName,        // a denied DNS name may resolve to allowed addresses
+      Entity,         // a denied entity may cover allowed peers
+      NamedPort,      // a named port meets port numbers it may or may not be
+      PodAddresses,   // a selector on one side, the declared pod CIDRs on the other
+      SubjectSplit,   // the deny's subject has some, not all, of the allow's pods
+    } kind;
+    std::size_t deny_rule;
+    const Peer* deny_peer = nullptr;   // Selector, DnsName, Entity, PodAddresses
+    const Peer* allow_peer = nullptr;  // Selector, PodAddresses
+  };
+
+  std::vector<Piece> pieces;
+  std::vector<Conflict> conflicts;
+  net::CidrSet cidrs;  // the allow's own addresses
+  net::PortSet ports;  // the allow's own ports
+
+  bool changed() const;
+  // Nothing is left, on any port, and nothing was uncertain.
+  bool nothing_left() const;
+  // The deny rules that took something, in program order.
+  std::vector<std::size_t> takers(const Program& program) const;
+  // What the denies took, on which ports: "10.0.0.0/8 on every port; production/app=db on 22/tcp".
+  std::string lost_str(std::size_t limit = 3) const;
+};
+
+// Takes from `allow` (an allow rule) what the applicable denies of `index` deny. The second form
+// takes the allow's addresses and ports when the caller has them already.
+Remainder subtract(const DenyIndex& index, const Rule& allow);
+Remainder subtract(const DenyIndex& index, const Rule& allow, const net::CidrSet& cidrs, const net::PortSet& ports);
+
+}  // namespace fence::ir
