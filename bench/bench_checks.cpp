@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -53,7 +54,14 @@ std::size_t count_statements(const std::string& text) {
   return n;
 }
 
-bool measure(const std::string& path, int repeat, Timing& t) {
+// One program, loaded and resolved once (outside the timings).
+struct Loaded {
+  fence::SourceManager sm;
+  fence::DiagnosticSink sink;
+  fence::ir::Program ir;
+};
+
+bool load(const std::string& path, Timing& t, Loaded& out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::cerr << "cannot read " << path << "\n";
@@ -64,43 +72,41 @@ bool measure(const std::string& path, int repeat, Timing& t) {
   std::string text = ss.str();
   t.file = path;
   t.statements = count_statements(text);
-  fence::SourceManager sm;
-  fence::DiagnosticSink load_sink;
   fence::sema::LoaderOptions lo;
   lo.stdlib_path = fence::sema::default_stdlib_path();
-  fence::sema::Loader loader(sm, load_sink, lo);
+  fence::sema::Loader loader(out.sm, out.sink, lo);
   loader.add_root(path, text);
   auto loaded = loader.finish();
   if (!loaded.ok) {
     std::cerr << path << ": the program has errors\n";
     return false;
   }
-  auto ir = fence::sema::resolve(loaded, sm, {}, load_sink);
-  t.rules = ir.rules.size();
-  const auto& passes = fence::check::passes();
-  t.pass_ms.assign(passes.size(), 1e18);
-  for (int r = 0; r < repeat; ++r) {
-    // Whole: as the driver runs them.
-    fence::DiagnosticSink sink(1u << 30);
-    auto w0 = Clock::now();
-    auto t0 = cpu_ms();
-    fence::check::run_all(ir, sm, sink);
-    t.total_ms = std::min(t.total_ms, cpu_ms() - t0);
-    t.wall_ms = std::min(t.wall_ms, wall_ms_since(w0));
-    t.diagnostics = sink.raw().size();
-    // Apart: the shared facts first, then each pass.
-    fence::DiagnosticSink apart(1u << 30);
-    fence::check::Context ctx(ir, sm, apart);
-    auto t1 = cpu_ms();
-    ctx.facts();
-    t.facts_ms = std::min(t.facts_ms, cpu_ms() - t1);
-    for (std::size_t p = 0; p < passes.size(); ++p) {
-      auto t2 = cpu_ms();
-      passes[p].run(ctx);
-      t.pass_ms[p] = std::min(t.pass_ms[p], cpu_ms() - t2);
-    }
-  }
+  out.ir = fence::sema::resolve(loaded, out.sm, {}, out.sink);
+  t.rules = out.ir.rules.size();
+  t.pass_ms.assign(fence::check::passes().size(), 1e18);
   return true;
+}
+
+// One timed round: the checks as the driver runs them, then the shared facts and each pass apart.
+void measure(const Loaded& p, Timing& t) {
+  const auto& passes = fence::check::passes();
+  fence::DiagnosticSink sink(1u << 30);
+  auto w0 = Clock::now();
+  auto t0 = cpu_ms();
+  fence::check::run_all(p.ir, p.sm, sink);
+  t.total_ms = std::min(t.total_ms, cpu_ms() - t0);
+  t.wall_ms = std::min(t.wall_ms, wall_ms_since(w0));
+  t.diagnostics = sink.raw().size();
+  fence::DiagnosticSink apart(1u << 30);
+  fence::check::Context ctx(p.ir, p.sm, apart);
+  auto t1 = cpu_ms();
+  ctx.facts();
+  t.facts_ms = std::min(t.facts_ms, cpu_ms() - t1);
+  for (std::size_t k = 0; k < passes.size(); ++k) {
+    auto t2 = cpu_ms();
+    passes[k].run(ctx);
+    t.pass_ms[k] = std::min(t.pass_ms[k], cpu_ms() - t2);
+  }
 }
 
 }  // namespace
@@ -120,14 +126,19 @@ int main(int argc, char** argv) {
     std::cerr << "usage: bench_checks FILE.fence... [--repeat N]\n";
     return 2;
   }
-  std::vector<Timing> rows;
-  for (const auto& f : files) {
-    Timing t;
-    if (!measure(f, repeat, t)) return 1;
-    rows.push_back(std::move(t));
+  // Every program is loaded first; then the rounds alternate between them, so that each size
+  // meets the same machine (load, caches) and none keeps its data in cache for the next round.
+  std::vector<Timing> rows(files.size());
+  std::vector<std::unique_ptr<Loaded>> programs;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    programs.push_back(std::make_unique<Loaded>());
+    if (!load(files[f], rows[f], *programs.back())) return 1;
+  }
+  for (int r = 0; r < repeat; ++r) {
+    for (std::size_t f = 0; f < files.size(); ++f) measure(*programs[f], rows[f]);
   }
   const auto& passes = fence::check::passes();
-  std::cout << "CPU time of this process, best of " << repeat << "; the checks' wall time in its own column.\n\n";
+  std::cout << "CPU time of this process, best of " << repeat << " alternating rounds; the checks' wall time in its own column.\n\n";
   std::cout << "| statements | rules | diagnostics | checks (CPU) | checks (wall) | facts |";
   for (const auto& p : passes) std::cout << " " << p.name << " |";
   std::cout << "\n|---:|---:|---:|---:|---:|---:|";

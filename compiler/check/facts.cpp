@@ -1,9 +1,8 @@
 #include "check/facts.h"
 
-
 namespace fence::check {
 
-Facts::Facts(const ir::Program& program) : program_(program), denies_(program) {
+Facts::Facts(const ir::Program& program) : program_(program), denies_(program, false) {
   cidrs_.reserve(program.rules.size());
   port_set_of_.reserve(program.rules.size());
   std::map<std::vector<net::Port>, std::uint32_t> interned;
@@ -11,13 +10,26 @@ Facts::Facts(const ir::Program& program) : program_(program), denies_(program) {
   for (std::size_t i = 0; i < program.rules.size(); ++i) {
     const auto& r = program.rules[i];
     cidrs_.push_back(ir::peer_addresses(r.peers));
-    auto [it, fresh_ports] = interned.emplace(r.ports, static_cast<std::uint32_t>(port_sets_.size()));
-    if (fresh_ports) port_sets_.push_back(net::PortSet::of(r.ports));
+    auto it = interned.find(r.ports);
+    if (it == interned.end()) {
+      it = interned.emplace(r.ports, static_cast<std::uint32_t>(port_sets_.size())).first;
+      port_sets_.push_back(net::PortSet::of(r.ports));
+    }
     port_set_of_.push_back(it->second);
+    // The rules of one statement are consecutive and share their subject: compare with the last
+    // rule before looking the key up.
+    if (i > 0) {
+      const auto& last = program.rules[i - 1];
+      if (last.direction == r.direction && last.subject == r.subject && last.scope == r.scope) {
+        groups_[group_of_.back()].rules.push_back(i);
+        group_of_.push_back(group_of_.back());
+        continue;
+      }
+    }
     auto [g, fresh] = index.insert(r.scope, r.direction, r.subject);
     if (fresh) {
       groups_.push_back(Group{r.scope, r.direction, r.subject, {}});
-      by_scope_[{r.scope, r.direction}].push_back(g);
+      by_scope_[{r.scope, r.direction}].add(r.subject, g);
     }
     groups_[g].rules.push_back(i);
     group_of_.push_back(g);
@@ -36,9 +48,7 @@ const std::vector<std::size_t>& Facts::covering(std::size_t g) const {
   auto consider = [&](const ir::Scope& scope) {
     auto it = by_scope_.find({scope, group.direction});
     if (it == by_scope_.end()) return;
-    for (auto other : it->second) {
-      if (ir::contains(groups_[other].subject, group.subject)) out.push_back(other);
-    }
+    for (auto other : it->second.containing(group.subject)) out.push_back(other);
   };
   consider(group.scope);
   if (!group.scope.cluster) consider(ir::Scope{true, {}});

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "ir/deny.h"
 #include "ir/ir.h"
+#include "ir/subject_index.h"
 #include "net/cidr_set.h"
 #include "net/port_set.h"
 
@@ -52,9 +54,9 @@ class Facts {
   std::vector<Group> groups_;
   std::vector<std::size_t> group_of_;
   mutable std::vector<const ir::DenyIndex::Applicable*> applicable_;  // per group, once looked up
-  std::map<std::pair<ir::Scope, ir::Direction>, std::vector<std::size_t>> by_scope_;
+  std::map<std::pair<ir::Scope, ir::Direction>, ir::ContainmentIndex> by_scope_;  // the groups, by subject
   std::map<std::pair<ir::Scope, ir::Direction>, const ir::DefaultDeny*> default_denies_;
-  mutable std::map<std::size_t, std::vector<std::size_t>> covering_;
+  mutable std::unordered_map<std::size_t, std::vector<std::size_t>> covering_;
 };
 
 }  // namespace fence::check

@@ -2,7 +2,8 @@
 // mentions a name that differs by a letter or two in several: most likely a misspelling, which
 // Kubernetes would take as a label nobody carries. A name mentioned once is common (most
 // workloads only receive traffic), so a name alone is not reported: only one that looks like a
-// misspelling of a name mentioned elsewhere. Names written in the standard library are left out.
+// misspelling of a name mentioned elsewhere. Names that differ only in their numbers (svc-1,
+// svc-2) are siblings, not misspellings. Names written in the standard library are left out.
 #include <set>
 #include <unordered_map>
 
@@ -66,31 +67,93 @@ void add_endpoint(const ir::Endpoint& e, Span span, Span statement, Workloads& w
   }
 }
 
+// The strings left after deleting up to `depth` characters of `s` (s itself included). Two names
+// within edit distance k share such a string at depth k: the index of look-alikes is built on it.
+void deletions(const std::string& s, std::size_t depth, std::vector<std::string>& out) {
+  out.push_back(s);
+  if (depth == 0) return;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i > 0 && s[i] == s[i - 1]) continue;  // the same string again
+    deletions(s.substr(0, i) + s.substr(i + 1), depth - 1, out);
+  }
+}
+
+constexpr std::size_t kMaxDistance = 2;
+
+// A name with each run of digits replaced by '#': names equal in this form are numbered siblings
+// (svc-1, svc-2), not misspellings of each other.
+std::string shape(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    bool digit = c >= '0' && c <= '9';
+    if (!digit) {
+      out += c;
+    } else if (out.empty() || out.back() != '#') {
+      out += '#';
+    }
+  }
+  return out;
+}
+
 // Reports each name of `names` mentioned in one statement that looks like another mentioned in
 // several (the most mentioned such name, then the first in order).
 void report(Context& ctx, const Names& names, const std::set<std::string>& known, const char* what) {
-  std::vector<std::pair<const std::string*, const Mentions*>> often;
+  std::vector<const std::string*> singles;
   for (const auto& [name, m] : names) {
-    if (m.statements >= 2) often.emplace_back(&name, &m);
+    if (m.statements == 1 && known.count(name) == 0 && !in_library(ctx.sm, m.first) && name.size() >= 4) singles.push_back(&name);
   }
-  if (often.empty()) return;
+  if (singles.empty()) return;
+  // The names mentioned in several statements, one per shape (the most mentioned), indexed by
+  // what is left of their shape after deletions.
+  struct Often {
+    const std::string* name;
+    const Mentions* mentions;
+  };
+  std::unordered_map<std::string, Often> by_shape;
   for (const auto& [name, m] : names) {
-    if (m.statements != 1 || known.count(name) > 0 || in_library(ctx.sm, m.first)) continue;
-    const std::string* best = nullptr;
-    const Mentions* best_m = nullptr;
-    for (const auto& [other, om] : often) {
-      if (!looks_like(name, *other)) continue;
-      if (best == nullptr || om->statements > best_m->statements || (om->statements == best_m->statements && *other < *best)) {
-        best = other;
-        best_m = om;
+    if (m.statements < 2 || name.size() < 4) continue;
+    auto [it, fresh] = by_shape.emplace(shape(name), Often{&name, &m});
+    const auto& cur = it->second;
+    if (!fresh && (m.statements > cur.mentions->statements || (m.statements == cur.mentions->statements && name < *cur.name))) it->second = {&name, &m};
+  }
+  std::unordered_map<std::string, std::vector<const std::string*>> index;  // deletion variant -> shapes
+  std::vector<std::string> variants;
+  for (const auto& [form, often] : by_shape) {
+    variants.clear();
+    deletions(form, kMaxDistance, variants);
+    std::sort(variants.begin(), variants.end());
+    variants.erase(std::unique(variants.begin(), variants.end()), variants.end());
+    for (const auto& v : variants) index[v].push_back(&form);
+  }
+  for (const auto* single : singles) {
+    const auto& name = *single;
+    const auto& m = names.at(name);
+    auto form = shape(name);
+    variants.clear();
+    deletions(form, kMaxDistance, variants);
+    std::vector<const std::string*> forms;
+    for (const auto& v : variants) {
+      if (auto it = index.find(v); it != index.end()) forms.insert(forms.end(), it->second.begin(), it->second.end());
+    }
+    std::sort(forms.begin(), forms.end());
+    forms.erase(std::unique(forms.begin(), forms.end()), forms.end());
+    const Often* best = nullptr;
+    for (const auto* f : forms) {
+      if (*f == form) continue;  // numbered siblings
+      const auto& candidate = by_shape.at(*f);
+      if (!looks_like(name, *candidate.name)) continue;
+      if (best == nullptr || candidate.mentions->statements > best->mentions->statements ||
+          (candidate.mentions->statements == best->mentions->statements && *candidate.name < *best->name)) {
+        best = &candidate;
       }
     }
     if (best == nullptr) continue;
     ctx.sink
         .report(Code::I0609, m.first,
-                fmt::format("{} '{}' is mentioned only here, and looks like '{}', which is mentioned {} times", what, name, *best, best_m->statements))
-        .note(best_m->first, fmt::format("'{}' is mentioned here, among others", *best))
-        .hint(fmt::format("if '{}' is meant, write that; if the name is right, this is only information", *best));
+                fmt::format("{} '{}' is mentioned only here, and looks like '{}', which is mentioned {} times", what, name, *best->name,
+                            best->mentions->statements))
+        .note(best->mentions->first, fmt::format("'{}' is mentioned here, among others", *best->name))
+        .hint(fmt::format("if '{}' is meant, write that; if the name is right, this is only information", *best->name));
   }
 }
 

@@ -62,9 +62,11 @@ class GroupIndex {
   explicit GroupIndex(const Facts& facts) : facts_(facts) {}
 
   void fill(const std::vector<std::size_t>& rules) {
-    by_cidr_.clear();
-    by_endpoint_.clear();
-    by_name_.clear();
+    // clear() costs as much as the table has buckets: after a large group, start afresh rather
+    // than pay that for every small group that follows.
+    reset(by_cidr_, rules.size());
+    reset(by_endpoint_, rules.size());
+    reset(by_name_, rules.size());
     broad_.clear();
     const auto& prog = facts_.program();
     for (auto i : rules) {
@@ -130,6 +132,15 @@ class GroupIndex {
   }
 
  private:
+  template <class Map>
+  static void reset(Map& m, std::size_t needed) {
+    if (m.bucket_count() > 4 * needed + 64) {
+      m = Map();
+    } else {
+      m.clear();
+    }
+  }
+
   const Facts& facts_;
   std::unordered_map<net::Cidr, std::vector<std::size_t>, CidrKey> by_cidr_;
   std::unordered_map<std::size_t, std::vector<std::size_t>> by_endpoint_;  // by endpoint hash: candidates only

@@ -164,7 +164,8 @@ net::CidrSet peer_addresses(const std::vector<Peer>& peers) {
 
 // =============================================================================================
 
-DenyIndex::DenyIndex(const Program& program) : program_(program), pod_cidrs_(net::CidrSet::of(program.pod_cidrs)) {
+DenyIndex::DenyIndex(const Program& program, bool find_partial)
+    : program_(program), find_partial_(find_partial), pod_cidrs_(net::CidrSet::of(program.pod_cidrs)) {
   SubjectTable seen;
   for (std::size_t i = 0; i < program.rules.size(); ++i) {
     const auto& r = program.rules[i];
@@ -172,11 +173,9 @@ DenyIndex::DenyIndex(const Program& program) : program_(program), pod_cidrs_(net
     auto [index, fresh] = seen.insert(r.scope, r.direction, r.subject);
     if (fresh) {
       subjects_.push_back(Subject{r.scope, r.direction, r.subject, {}});
-      if (r.scope.cluster) {
-        cluster_[r.direction].push_back(index);
-      } else {
-        by_scope_[{r.scope, r.direction}].push_back(index);
-      }
+      auto& bucket = r.scope.cluster ? cluster_[r.direction] : by_scope_[{r.scope, r.direction}];
+      bucket.subjects.push_back(index);
+      bucket.index.add(r.subject, index);
     }
     auto& subject = subjects_[index];
     auto ports = net::PortSet::of(r.ports);
@@ -199,21 +198,19 @@ const DenyIndex::Applicable& DenyIndex::applicable(const Rule& allow) const {
   auto [slot, fresh] = cache_keys_.insert(allow.scope, allow.direction, allow.subject);
   if (!fresh) return *cache_.at(slot);
   Applicable out;
-  auto consider = [&](std::size_t idx) {
-    const auto& s = subjects_[idx];
-    if (contains(s.subject, allow.subject)) {
-      out.covering.push_back(&s);
-    } else if (overlaps(s.subject, allow.subject)) {
-      out.partial.push_back(&s);
+  auto consider = [&](const Bucket& bucket) {
+    auto covering = bucket.index.containing(allow.subject);
+    for (auto idx : covering) out.covering.push_back(&subjects_[idx]);
+    if (!find_partial_) return;
+    for (auto idx : bucket.subjects) {
+      if (std::find(covering.begin(), covering.end(), idx) == covering.end() && overlaps(subjects_[idx].subject, allow.subject)) {
+        out.partial.push_back(&subjects_[idx]);
+      }
     }
   };
-  if (auto it = by_scope_.find({allow.scope, allow.direction}); it != by_scope_.end()) {
-    for (auto idx : it->second) consider(idx);
-  }
+  if (auto it = by_scope_.find({allow.scope, allow.direction}); it != by_scope_.end()) consider(it->second);
   if (!allow.scope.cluster) {
-    if (auto it = cluster_.find(allow.direction); it != cluster_.end()) {
-      for (auto idx : it->second) consider(idx);
-    }
+    if (auto it = cluster_.find(allow.direction); it != cluster_.end()) consider(it->second);
   }
   cache_.resize(cache_keys_.size());
   cache_[slot] = std::make_unique<Applicable>(std::move(out));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ir/ir.h"
+#include "ir/subject_index.h"
 #include "net/cidr_set.h"
 #include "net/port_set.h"
 
@@ -77,7 +78,9 @@ class DenyIndex {
     std::vector<const Subject*> partial;   // some, not all
   };
 
-  explicit DenyIndex(const Program& program);
+  // `find_partial`: whether applicable() also looks for denies whose subject shares only some pods
+  // with an allow's (a target that writes one policy per subject needs them; the checks do not).
+  explicit DenyIndex(const Program& program, bool find_partial = true);
   bool empty() const { return subjects_.empty(); }
   const Program& program() const { return program_; }
   // The denies that apply to (some of) the pods of a rule's subject, in the rule's direction.
@@ -92,8 +95,13 @@ class DenyIndex {
  private:
   const Program& program_;
   std::vector<Subject> subjects_;
-  std::map<std::pair<Scope, Direction>, std::vector<std::size_t>> by_scope_;
-  std::map<Direction, std::vector<std::size_t>> cluster_;  // cluster-scope denies apply to every namespace
+  struct Bucket {
+    std::vector<std::size_t> subjects;  // indices into subjects_
+    ContainmentIndex index;             // the same, by subject
+  };
+  bool find_partial_;
+  std::map<std::pair<Scope, Direction>, Bucket> by_scope_;
+  std::map<Direction, Bucket> cluster_;  // cluster-scope denies apply to every namespace
   net::CidrSet pod_cidrs_;
   mutable SubjectTable cache_keys_;
   mutable std::vector<std::unique_ptr<Applicable>> cache_;  // stable: callers keep references

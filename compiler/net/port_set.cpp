@@ -111,7 +111,17 @@ bool PortSet::contains(const PortSet& o) const {
 }
 
 bool PortSet::overlaps(const PortSet& o) const {
-  return !intersect(o).empty();
+  if (other_ && o.other_) return true;
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (numbers_[i].overlaps(o.numbers_[i])) return true;
+    for (const auto& n : names_[i]) {
+      if (o.covers_name(i, n)) return true;
+    }
+    for (const auto& n : o.names_[i]) {
+      if (covers_name(i, n)) return true;
+    }
+  }
+  return false;
 }
 
 bool PortSet::ambiguous_with(const PortSet& o) const {

@@ -42,6 +42,9 @@ struct LabelSelector {
   bool contains(const LabelSelector& o) const;
   // The pods both match: the requirements of both.
   LabelSelector conjoin(const LabelSelector& o) const;
+  // Each key the selector constrains, once, in key order, with the one value the key must have
+  // when there is exactly one (`app=a`, `app in (a)`); for indexes of selectors.
+  std::vector<std::pair<std::string, std::optional<std::string>>> key_values() const;
 
   friend auto operator<=>(const LabelSelector&, const LabelSelector&) = default;
 };

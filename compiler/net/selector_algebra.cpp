@@ -204,6 +204,15 @@ bool LabelSelector::contains(const LabelSelector& o) const {
   return ok;
 }
 
+std::vector<std::pair<std::string, std::optional<std::string>>> LabelSelector::key_values() const {
+  std::vector<std::pair<std::string, std::optional<std::string>>> out;
+  for_each_key(reqs, [&](const std::string& k, const KeyDomain& d) {
+    bool single = !d.absent && !d.cofinite && d.listed.size() == 1;
+    out.emplace_back(k, single ? std::optional<std::string>(d.listed.front()) : std::nullopt);
+  });
+  return out;
+}
+
 LabelSelector LabelSelector::conjoin(const LabelSelector& o) const {
   LabelSelector out = *this;
   for (const auto& r : o.reqs) out.add(r);

@@ -57,6 +57,25 @@ class Cli(unittest.TestCase):
             self.assertEqual(r.returncode, 0, cmd)
             self.assertIn("Usage:", r.stdout)
 
+    def test_werror_and_allow(self):
+        # GOOD's api is egress-isolated without DNS: a warning (W0604), not an error.
+        plain = fence("build", self.good)
+        self.assertEqual(plain.returncode, 0)
+        self.assertIn("warning[W0604]", plain.stderr)
+        out = os.path.join(self.tmp, "out")
+        strict = fence("build", "--werror", "-o", out, self.good)
+        self.assertEqual(strict.returncode, 1)
+        self.assertIn("error[W0604]", strict.stderr)
+        self.assertFalse(os.path.exists(out))
+        allowed = fence("build", "--werror", "--allow", "W0604", self.good)
+        self.assertEqual(allowed.returncode, 0)
+        self.assertEqual(allowed.stderr, "")
+        self.assertIn("kind: NetworkPolicy", allowed.stdout)
+        for bad in ("W9999", "E0304", "w0604"):
+            r = fence("check", "--allow", bad, self.good)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("--allow", r.stderr)
+
     def test_errors_write_nothing(self):
         r = fence("build", self.bad)
         self.assertEqual(r.stdout, "")

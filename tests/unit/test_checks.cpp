@@ -185,6 +185,9 @@ TEST_CASE("I0609: a name mentioned once that looks like a misspelling", "[check]
   // A name mentioned once with no look-alike, and short names, are not reported.
   CHECK_FALSE(compile("import std\nnamespace shop {\n web may reach db:5432, dns\n api may reach dc:5432, dns\n api may reach dc:80\n}").has_code("I0609"));
   CHECK_FALSE(compile("import std\nnamespace shop {\n web may reach redis:6379, dns\n}").has_code("I0609"));
+  // Numbered siblings are not misspellings of each other.
+  CHECK_FALSE(compile("import std\nnamespace shop {\n web may reach shard-1:6379, dns\n api may reach shard-2:6379, dns\n fe may reach shard-2:6379, dns\n}")
+                  .has_code("I0609"));
 }
 
 TEST_CASE("W0610: ipBlocks aimed at the cluster's own addresses", "[check]") {

@@ -455,13 +455,17 @@ std::vector<emit::Object> Lowering::run() {
   // Rule 2 holds for denies too: a deny isolates its subject in its direction. Where nothing
   // else does (no default deny, no policy for these pods or more), a policy with no rules does:
   // the subject may then reach nothing, which the check W0604 points out when DNS is among it.
+  std::map<std::pair<std::string, ir::Direction>, ir::ContainmentIndex> policies;  // the allows' groups, by subject
+  for (const auto& [ns, groups] : by_ns) {
+    for (std::size_t i = 0; i < groups.size(); ++i) policies[{ns, groups[i].direction}].add(groups[i].subject, i);
+  }
   for (const auto* d : deny_rules) {
     if (prog_.namespace_denies(d->scope.ns, d->direction)) continue;
-    auto& groups = by_ns[d->scope.ns];
-    auto covering = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-      return g.direction == d->direction && (g.subject == d->subject || ir::contains(g.subject, d->subject));
-    });
-    if (covering == groups.end()) add_source(find_group(d->scope.ns, d->subject, d->direction), *d);
+    auto& index = policies[{d->scope.ns, d->direction}];
+    auto covering = index.containing(d->subject);
+    if (!covering.empty()) continue;
+    add_source(find_group(d->scope.ns, d->subject, d->direction), *d);
+    index.add(d->subject, by_ns[d->scope.ns].size() - 1);  // it isolates narrower denied subjects too
   }
   if (!ok) return {};
 

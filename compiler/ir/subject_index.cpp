@@ -1,0 +1,82 @@
+#include "ir/subject_index.h"
+
+#include <algorithm>
+
+#include "ir/deny.h"
+
+namespace fence::ir {
+
+namespace {
+
+// More keys than this and a lookup would try too many signatures: such endpoints are tested
+// one by one instead (they are rare).
+constexpr std::size_t kMaxKeys = 5;
+
+std::string namespace_part(const NamespaceSel& ns) {
+  return ns.kind == NamespaceSel::Kind::Named ? "ns:" + ns.name : ns.kind == NamespaceSel::Kind::Any ? std::string("ns:*") : std::string();
+}
+
+std::string signature(const NamespaceSel& ns, const std::vector<std::pair<std::string, std::optional<std::string>>>& keys) {
+  std::string s = namespace_part(ns);
+  for (const auto& [k, v] : keys) {
+    s += '\n';
+    s += k;
+    s += v ? "=" + *v : std::string("=*");
+  }
+  return s;
+}
+
+}  // namespace
+
+void ContainmentIndex::add(const Endpoint& e, std::size_t id) {
+  std::size_t pos = entries_.size();
+  entries_.push_back({e, id});
+  if (e.ns.kind == NamespaceSel::Kind::Selector) {
+    unfiled_.push_back(pos);
+    return;
+  }
+  by_signature_[signature(e.ns, e.pods.key_values())].push_back(pos);
+}
+
+std::vector<std::size_t> ContainmentIndex::containing(const Endpoint& e) const {
+  std::vector<std::size_t> positions = unfiled_;
+  auto keys = e.pods.key_values();
+  if (keys.size() > kMaxKeys || e.pods.selects_nothing() || e.ns.kind != NamespaceSel::Kind::Named) {
+    // Rare shapes: test everything.
+    positions.clear();
+    for (std::size_t i = 0; i < entries_.size(); ++i) positions.push_back(i);
+  } else {
+    // A container's namespace is this one or any; for each key, it leaves the key out, pins it
+    // to this endpoint's one value (if it has one), or constrains it otherwise.
+    std::vector<std::pair<std::string, std::optional<std::string>>> pick;
+    auto visit = [&](auto&& self, std::size_t k) -> void {
+      if (k == keys.size()) {
+        for (const auto* ns : {&e.ns, static_cast<const NamespaceSel*>(nullptr)}) {
+          NamespaceSel any;
+          any.kind = NamespaceSel::Kind::Any;
+          auto it = by_signature_.find(signature(ns != nullptr ? *ns : any, pick));
+          if (it != by_signature_.end()) positions.insert(positions.end(), it->second.begin(), it->second.end());
+        }
+        return;
+      }
+      self(self, k + 1);
+      pick.emplace_back(keys[k].first, std::nullopt);
+      self(self, k + 1);
+      if (keys[k].second) {
+        pick.back().second = keys[k].second;
+        self(self, k + 1);
+      }
+      pick.pop_back();
+    };
+    visit(visit, 0);
+  }
+  std::sort(positions.begin(), positions.end());
+  positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+  std::vector<std::size_t> out;
+  for (auto p : positions) {
+    if (contains(entries_[p].endpoint, e)) out.push_back(entries_[p].id);
+  }
+  return out;
+}
+
+}  // namespace fence::ir
