@@ -160,8 +160,30 @@ std::optional<std::string> LabelSelector::contradiction() const {
 }
 
 
+namespace {
+// A key on which both have one requirement, an equality, with different values: no pod is both.
+bool pinned_apart(const std::vector<Requirement>& a, const std::vector<Requirement>& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i].key < b[j].key) {
+      ++i;
+    } else if (b[j].key < a[i].key) {
+      ++j;
+    } else {
+      bool single_a = (i + 1 == a.size() || a[i + 1].key != a[i].key) && a[i].op == SelOp::Equals;
+      bool single_b = (j + 1 == b.size() || b[j + 1].key != b[j].key) && b[j].op == SelOp::Equals;
+      if (single_a && single_b && a[i].values != b[j].values) return true;
+      ++i;
+      ++j;
+    }
+  }
+  return false;
+}
+}  // namespace
+
 bool LabelSelector::overlaps(const LabelSelector& o) const {
   if (!share_a_key(reqs, o.reqs)) return !selects_nothing() && !o.selects_nothing();
+  if (pinned_apart(reqs, o.reqs)) return false;
   return !conjoin(o).selects_nothing();
 }
 

@@ -300,6 +300,10 @@ bool Lowering::report_conflict(const ir::Rule& allow, const ir::Remainder::Confl
 }
 
 bool Lowering::lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::vector<Rule>& out, std::vector<std::size_t>& deny_sources) {
+  if (denies.empty()) {
+    out.push_back(plain_rule(r));
+    return true;
+  }
   auto cidrs = ir::peer_addresses(r.peers);
   auto port_set = net::PortSet::of(r.ports);
   if (!denies.touches(r, cidrs, port_set)) {
@@ -409,11 +413,14 @@ std::vector<emit::Object> Lowering::run() {
   auto add_source = [&](Group& g, const ir::Rule& r) {
     auto src = line_of(sm_, r.origin.statement);
     if (std::find(g.policy.sources.begin(), g.policy.sources.end(), src) == g.policy.sources.end()) g.policy.sources.push_back(src);
-    if (std::find(g.origins.begin(), g.origins.end(), r.origin.statement) == g.origins.end()) g.origins.push_back(r.origin.statement);
+    // Statements come in order: the last one repeats when a statement has several targets.
+    if (g.origins.empty() || !(g.origins.back() == r.origin.statement)) g.origins.push_back(r.origin.statement);
   };
 
   ir::DenyIndex deny_index(prog_);
   std::vector<const ir::Rule*> deny_rules;
+  std::vector<Rule> lowered;  // reused from rule to rule
+  std::vector<std::size_t> deny_sources;
   bool ok = true;
   for (const auto& r : prog_.rules) {
     if (!expressible(r)) {
@@ -425,8 +432,8 @@ std::vector<emit::Object> Lowering::run() {
       deny_rules.push_back(&r);
       continue;
     }
-    std::vector<Rule> lowered;
-    std::vector<std::size_t> deny_sources;
+    lowered.clear();
+    deny_sources.clear();
     if (!lower_allow(r, deny_index, lowered, deny_sources)) {
       ok = false;
       continue;
@@ -457,6 +464,7 @@ std::vector<emit::Object> Lowering::run() {
   // the subject may then reach nothing, which the check W0604 points out when DNS is among it.
   std::map<std::pair<std::string, ir::Direction>, ir::ContainmentIndex> policies;  // the allows' groups, by subject
   for (const auto& [ns, groups] : by_ns) {
+    if (deny_rules.empty()) break;
     for (std::size_t i = 0; i < groups.size(); ++i) policies[{ns, groups[i].direction}].add(groups[i].subject, i);
   }
   for (const auto* d : deny_rules) {
