@@ -54,6 +54,7 @@ void deny_conflicts(Context& ctx) {
     // Said at the deny, the deliberate statement (where `# fence:allow W0602` goes when it is
     // meant), with the allow as a note.
     auto lost = rem.lost_str();
+    if (takers.empty()) continue;  // cannot happen: what was taken was taken by some deny
     const auto& first = prog.rules[takers.front()];
     auto allow_text = one_line(ctx.sm.text(r.origin.target));
     auto& d = r.origin.implied ? ctx.sink.warning(Code::W0602, first.origin.target,

@@ -20,6 +20,22 @@ bool same_entity_or_all(const Peer& deny, const Peer& allow) {
   return deny.entity == allow.entity || deny.entity == "all";
 }
 
+// Whether a denied peer takes an allowed one entirely (for the kinds compared peer by peer).
+bool covers_peer(const Peer& deny, const Peer& allow) {
+  if (deny.kind != allow.kind) return false;
+  switch (deny.kind) {
+    case Peer::Kind::Endpoint:
+      return contains(deny.endpoint, allow.endpoint);
+    case Peer::Kind::DnsName:
+      return deny.dns == allow.dns;
+    case Peer::Kind::Entity:
+      return same_entity_or_all(deny, allow);
+    case Peer::Kind::Cidr:
+      return false;
+  }
+  return false;
+}
+
 // Whether a deny CIDR set or peer may meet the pods an endpoint stands for: only the program's
 // declared pod CIDRs tell which addresses pods have.
 bool pod_addresses_meet(const net::CidrSet& pods, const net::CidrSet& cidrs) {
@@ -236,9 +252,7 @@ std::vector<std::size_t> Remainder::takers(const Program& program) const {
         const auto& d = program.rules.at(i);
         bool took_addresses = peer_addresses(d.peers).overlaps(piece.lost_cidrs);
         bool took_peer = std::any_of(d.peers.begin(), d.peers.end(), [&](const Peer& dp) {
-          return std::any_of(piece.lost.begin(), piece.lost.end(), [&](const Peer* lost) {
-            return dp.kind == Peer::Kind::Endpoint && lost->kind == Peer::Kind::Endpoint ? contains(dp.endpoint, lost->endpoint) : dp.same_as(*lost);
-          });
+          return std::any_of(piece.lost.begin(), piece.lost.end(), [&](const Peer* lost) { return covers_peer(dp, *lost); });
         });
         if (took_addresses || took_peer) out.insert(i);
       }
@@ -279,16 +293,10 @@ Effect effect_of(const DenyIndex& index, const DenyIndex::Part& part, const Rule
     for (std::size_t k = 0; k < part.others.size(); ++k) {
       const Peer& dp = *part.others[k];
       std::size_t rule = part.other_rule[k];
-      if (dp.kind == Peer::Kind::Endpoint && ap.kind == Peer::Kind::Endpoint) {
-        if (contains(dp.endpoint, ap.endpoint)) {
-          push_unique(e.removes, &ap);
-        } else if (overlaps(dp.endpoint, ap.endpoint)) {
-          e.conflicts.push_back({Remainder::Conflict::Kind::Selector, rule, &dp, &ap});
-        }
-      } else if (dp.kind == Peer::Kind::DnsName && ap.kind == Peer::Kind::DnsName && dp.dns == ap.dns) {
+      if (covers_peer(dp, ap)) {
         push_unique(e.removes, &ap);
-      } else if (dp.kind == Peer::Kind::Entity && ap.kind == Peer::Kind::Entity && same_entity_or_all(dp, ap)) {
-        push_unique(e.removes, &ap);
+      } else if (dp.kind == Peer::Kind::Endpoint && ap.kind == Peer::Kind::Endpoint) {
+        if (overlaps(dp.endpoint, ap.endpoint)) e.conflicts.push_back({Remainder::Conflict::Kind::Selector, rule, &dp, &ap});
       } else if (dp.kind == Peer::Kind::DnsName && ap.kind == Peer::Kind::DnsName) {
         e.conflicts.push_back({Remainder::Conflict::Kind::DnsName, rule, &dp, &ap});
       } else if (dp.kind == Peer::Kind::Entity || ap.kind == Peer::Kind::Entity) {

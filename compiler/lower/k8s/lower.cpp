@@ -363,11 +363,12 @@ bool Lowering::lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::
     } else {
       // The denies took these peers on some ports; on the others they stay allowed, and "every
       // protocol but these ports" has no port list.
-      const auto& d = rule_at(deny_sources.empty() ? piece.parts.front()->rules.front() : deny_sources.front());
+      Span at = r.origin.target;
+      if (!deny_sources.empty()) at = rule_at(deny_sources.front()).origin.target;
       net::CidrSet taken;
       for (const auto& other : rem.pieces) taken = taken.unite(other.lost_cidrs);
       sink_
-          .error(Code::E0409, d.origin.target,
+          .error(Code::E0409, at,
                  fmt::format("NetworkPolicy cannot allow {} on every protocol but {}: a rule with ports matches TCP, UDP and SCTP only, so "
                              "the other protocols (ICMP among them) would be lost",
                              taken.empty() ? std::string("these peers") : taken.str(), net::PortSet::all().minus(piece.ports).str()))
