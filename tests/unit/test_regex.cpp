@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "net/http.h"
 #include "net/regex.h"
 
@@ -110,5 +112,21 @@ TEST_CASE("header conditions: a name, or a name and an exact value", "[net][http
     CHECK_FALSE(p.header);
     CHECK_FALSE(p.error.empty());
     CHECK(p.offset == offset);
+  }
+}
+
+TEST_CASE("random expressions never crash the checker, and problems lie inside the text", "[net][regex][robustness]") {
+  const std::string alphabet = "()[]{}?*+|\\^$.-:,0129aAbdpPxQEiU<>=!#_ \xc3\xa9";
+  std::mt19937 rng(53);
+  for (int i = 0; i < 20000; ++i) {
+    std::string re;
+    auto n = rng() % 16;
+    for (std::size_t k = 0; k < n; ++k) re += alphabet[rng() % alphabet.size()];
+    INFO(re);
+    auto p = check_go_regex(re);
+    if (!p) continue;
+    CHECK_FALSE(p->message.empty());
+    CHECK(p->offset <= re.size());
+    CHECK(p->length >= 1);
   }
 }
