@@ -18,8 +18,8 @@ struct HeaderMatch {
 
 struct HeaderParse {
   std::optional<HeaderMatch> header;
-  std::string error;        // why not, phrased to follow "not a valid header condition: "
-  std::size_t offset = 0;   // where in the text the problem is
+  std::string error;       // why not, phrased to follow "not a valid header condition: "
+  std::size_t offset = 0;  // where in the text the problem is
   std::size_t length = 0;
 };
 

@@ -1,8 +1,8 @@
 #include "net/regex.h"
 
 #include <algorithm>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <set>
 #include <vector>
 
@@ -18,43 +18,32 @@ constexpr std::uint64_t kMaxRepeat = 1000;
 // Go refuses expressions nested deeper than this.
 constexpr std::size_t kMaxDepth = 1000;
 
-constexpr std::string_view kCategories[] = {
-    "Any", "C",  "Cc", "Cf", "Co", "Cs", "L",  "Ll", "Lm", "Lo", "Lt", "Lu", "M",  "Mc", "Me", "Mn", "N",  "Nd", "Nl",
-    "No",  "P",  "Pc", "Pd", "Pe", "Pf", "Pi", "Po", "Ps", "S",  "Sc", "Sk", "Sm", "So", "Z",  "Zl", "Zp", "Zs"};
+constexpr std::string_view kCategories[] = {"Any", "C",  "Cc", "Cf", "Co", "Cs", "L",  "Ll", "Lm", "Lo", "Lt", "Lu", "M",
+                                            "Mc",  "Me", "Mn", "N",  "Nd", "Nl", "No", "P",  "Pc", "Pd", "Pe", "Pf", "Pi",
+                                            "Po",  "Ps", "S",  "Sc", "Sk", "Sm", "So", "Z",  "Zl", "Zp", "Zs"};
 
 // Go's unicode.Scripts: every script Go's regexp accepts in \p{...}.
+// clang-format off
 constexpr std::string_view kScripts[] = {
-    "Adlam",        "Ahom",          "Anatolian_Hieroglyphs", "Arabic",           "Armenian",          "Avestan",
-    "Balinese",     "Bamum",         "Bassa_Vah",             "Batak",            "Bengali",           "Bhaiksuki",
-    "Bopomofo",     "Brahmi",        "Braille",               "Buginese",         "Buhid",             "Canadian_Aboriginal",
-    "Carian",       "Caucasian_Albanian", "Chakma",           "Cham",             "Cherokee",          "Chorasmian",
-    "Common",       "Coptic",        "Cuneiform",             "Cypriot",          "Cypro_Minoan",      "Cyrillic",
-    "Deseret",      "Devanagari",    "Dives_Akuru",           "Dogra",            "Duployan",          "Egyptian_Hieroglyphs",
-    "Elbasan",      "Elymaic",       "Ethiopic",              "Georgian",         "Glagolitic",        "Gothic",
-    "Grantha",      "Greek",         "Gujarati",              "Gunjala_Gondi",    "Gurmukhi",          "Han",
-    "Hangul",       "Hanifi_Rohingya", "Hanunoo",             "Hatran",           "Hebrew",            "Hiragana",
-    "Imperial_Aramaic", "Inherited", "Inscriptional_Pahlavi", "Inscriptional_Parthian", "Javanese",    "Kaithi",
-    "Kannada",      "Katakana",      "Kawi",                  "Kayah_Li",         "Kharoshthi",        "Khitan_Small_Script",
-    "Khmer",        "Khojki",        "Khudawadi",             "Lao",              "Latin",             "Lepcha",
-    "Limbu",        "Linear_A",      "Linear_B",              "Lisu",             "Lycian",            "Lydian",
-    "Mahajani",     "Makasar",       "Malayalam",             "Mandaic",          "Manichaean",        "Marchen",
-    "Masaram_Gondi", "Medefaidrin",  "Meetei_Mayek",          "Mende_Kikakui",    "Meroitic_Cursive",  "Meroitic_Hieroglyphs",
-    "Miao",         "Modi",          "Mongolian",             "Mro",              "Multani",           "Myanmar",
-    "Nabataean",    "Nag_Mundari",   "Nandinagari",           "New_Tai_Lue",      "Newa",              "Nko",
-    "Nushu",        "Nyiakeng_Puachue_Hmong", "Ogham",        "Ol_Chiki",         "Old_Hungarian",     "Old_Italic",
-    "Old_North_Arabian", "Old_Permic", "Old_Persian",         "Old_Sogdian",      "Old_South_Arabian", "Old_Turkic",
-    "Old_Uyghur",   "Oriya",         "Osage",                 "Osmanya",          "Pahawh_Hmong",      "Palmyrene",
-    "Pau_Cin_Hau",  "Phags_Pa",      "Phoenician",            "Psalter_Pahlavi",  "Rejang",            "Runic",
-    "Samaritan",    "Saurashtra",    "Sharada",               "Shavian",          "Siddham",           "SignWriting",
-    "Sinhala",      "Sogdian",       "Sora_Sompeng",          "Soyombo",          "Sundanese",         "Syloti_Nagri",
-    "Syriac",       "Tagalog",       "Tagbanwa",              "Tai_Le",           "Tai_Tham",          "Tai_Viet",
-    "Takri",        "Tamil",         "Tangsa",                "Tangut",           "Telugu",            "Thaana",
-    "Thai",         "Tibetan",       "Tifinagh",              "Tirhuta",          "Toto",              "Ugaritic",
-    "Vai",          "Vithkuqi",      "Wancho",                "Warang_Citi",      "Yezidi",            "Yi",
-    "Zanabazar_Square"};
+    "Adlam", "Ahom", "Anatolian_Hieroglyphs", "Arabic", "Armenian", "Avestan", "Balinese", "Bamum", "Bassa_Vah", "Batak", "Bengali",
+    "Bhaiksuki", "Bopomofo", "Brahmi", "Braille", "Buginese", "Buhid", "Canadian_Aboriginal", "Carian", "Caucasian_Albanian", "Chakma", "Cham",
+    "Cherokee", "Chorasmian", "Common", "Coptic", "Cuneiform", "Cypriot", "Cypro_Minoan", "Cyrillic", "Deseret", "Devanagari", "Dives_Akuru",
+    "Dogra", "Duployan", "Egyptian_Hieroglyphs", "Elbasan", "Elymaic", "Ethiopic", "Georgian", "Glagolitic", "Gothic", "Grantha", "Greek",
+    "Gujarati", "Gunjala_Gondi", "Gurmukhi", "Han", "Hangul", "Hanifi_Rohingya", "Hanunoo", "Hatran", "Hebrew", "Hiragana", "Imperial_Aramaic",
+    "Inherited", "Inscriptional_Pahlavi", "Inscriptional_Parthian", "Javanese", "Kaithi", "Kannada", "Katakana", "Kawi", "Kayah_Li",
+    "Kharoshthi", "Khitan_Small_Script", "Khmer", "Khojki", "Khudawadi", "Lao", "Latin", "Lepcha", "Limbu", "Linear_A", "Linear_B", "Lisu",
+    "Lycian", "Lydian", "Mahajani", "Makasar", "Malayalam", "Mandaic", "Manichaean", "Marchen", "Masaram_Gondi", "Medefaidrin", "Meetei_Mayek",
+    "Mende_Kikakui", "Meroitic_Cursive", "Meroitic_Hieroglyphs", "Miao", "Modi", "Mongolian", "Mro", "Multani", "Myanmar", "Nabataean",
+    "Nag_Mundari", "Nandinagari", "New_Tai_Lue", "Newa", "Nko", "Nushu", "Nyiakeng_Puachue_Hmong", "Ogham", "Ol_Chiki", "Old_Hungarian",
+    "Old_Italic", "Old_North_Arabian", "Old_Permic", "Old_Persian", "Old_Sogdian", "Old_South_Arabian", "Old_Turkic", "Old_Uyghur", "Oriya",
+    "Osage", "Osmanya", "Pahawh_Hmong", "Palmyrene", "Pau_Cin_Hau", "Phags_Pa", "Phoenician", "Psalter_Pahlavi", "Rejang", "Runic", "Samaritan",
+    "Saurashtra", "Sharada", "Shavian", "Siddham", "SignWriting", "Sinhala", "Sogdian", "Sora_Sompeng", "Soyombo", "Sundanese", "Syloti_Nagri",
+    "Syriac", "Tagalog", "Tagbanwa", "Tai_Le", "Tai_Tham", "Tai_Viet", "Takri", "Tamil", "Tangsa", "Tangut", "Telugu", "Thaana", "Thai",
+    "Tibetan", "Tifinagh", "Tirhuta", "Toto", "Ugaritic", "Vai", "Vithkuqi", "Wancho", "Warang_Citi", "Yezidi", "Yi", "Zanabazar_Square"};
+// clang-format on
 
 constexpr std::string_view kPosixClasses[] = {"alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph",
-                                                            "lower", "print", "punct", "space", "upper", "word",  "xdigit"};
+                                              "lower", "print", "punct", "space", "upper", "word",  "xdigit"};
 
 template <std::size_t N>
 bool among(const std::string_view (&list)[N], std::string_view s) {
@@ -119,8 +108,8 @@ class Checker {
 
  private:
   struct Frame {
-    std::size_t open;        // where its '(' is
-    std::uint64_t weight;    // the largest product of repeat counts among the atoms it holds
+    std::size_t open;      // where its '(' is
+    std::uint64_t weight;  // the largest product of repeat counts among the atoms it holds
   };
 
   std::optional<RegexProblem> problem(std::string message, std::size_t offset, std::size_t length) {
@@ -357,7 +346,8 @@ class Checker {
         }
         if (digits == 0 || at(j) != '}' || v > 0x10ffff) {
           auto close = re_.find('}', bs);
-          fail("`\\x{...}` needs hexadecimal digits up to 10FFFF and a closing `}`", bs, close == std::string_view::npos ? re_.size() - bs : close + 1 - bs);
+          fail("`\\x{...}` needs hexadecimal digits up to 10FFFF and a closing `}`", bs,
+               close == std::string_view::npos ? re_.size() - bs : close + 1 - bs);
           return std::nullopt;
         }
         return Escaped{v, j + 1};
@@ -463,8 +453,8 @@ class Checker {
           auto name = re_.substr(j + 2, close - j - 2);
           if (!name.empty() && name.front() == '^') name.remove_prefix(1);
           if (!among(kPosixClasses, name)) {
-            return fail(fmt::format("`{}` is not a POSIX class: they are [:alpha:], [:digit:], [:space:] and the like", re_.substr(j, close + 2 - j)), j,
-                        close + 2 - j);
+            return fail(fmt::format("`{}` is not a POSIX class: they are [:alpha:], [:digit:], [:space:] and the like", re_.substr(j, close + 2 - j)),
+                        j, close + 2 - j);
           }
           j = close + 2;
           continue;

@@ -11,9 +11,9 @@
 namespace fence::net {
 
 struct RegexProblem {
-  std::string message;      // phrased to follow "not a valid regular expression: "
-  std::size_t offset = 0;   // where in the expression, in bytes
-  std::size_t length = 1;   // how many bytes the problem covers (at least 1 unless the text is empty)
+  std::string message;     // phrased to follow "not a valid regular expression: "
+  std::size_t offset = 0;  // where in the expression, in bytes
+  std::size_t length = 1;  // how many bytes the problem covers (at least 1 unless the text is empty)
 };
 
 // Checks `re` against Go's regexp/syntax rules (Perl flags, as regexp.Compile uses) and the

@@ -821,8 +821,9 @@ bool Resolver::regex_ok(const ast::StringLit& s, std::string_view what) {
     if (raw[i] != '\\') continue;
     char c = raw[i + 1];
     if (c != '\\' && c != '"' && c != 'n' && c != 't') {
-      sink_.error(Code::E0313, Span{s.span.file, s.span.begin + static_cast<std::uint32_t>(i), s.span.begin + static_cast<std::uint32_t>(i + 2)},
-                  fmt::format("in a Fence string `\\{}` stands for `{}`, so this {} would lose its backslash", c, c, what))
+      sink_
+          .error(Code::E0313, Span{s.span.file, s.span.begin + static_cast<std::uint32_t>(i), s.span.begin + static_cast<std::uint32_t>(i + 2)},
+                 fmt::format("in a Fence string `\\{}` stands for `{}`, so this {} would lose its backslash", c, c, what))
           .hint(fmt::format("write `\\\\{}` to give the regular expression `\\{}`", c, c));
       return false;
     }
@@ -830,8 +831,9 @@ bool Resolver::regex_ok(const ast::StringLit& s, std::string_view what) {
   }
   auto problem = net::check_go_regex(s.value);
   if (!problem) return true;
-  sink_.error(Code::E0313, string_part(sm_, s, problem->offset, problem->offset + problem->length),
-              fmt::format("this {} is not a regular expression Cilium accepts: {}", what, problem->message))
+  sink_
+      .error(Code::E0313, string_part(sm_, s, problem->offset, problem->offset + problem->length),
+             fmt::format("this {} is not a regular expression Cilium accepts: {}", what, problem->message))
       .hint("HTTP paths and hosts are Go regular expressions (RE2 syntax), matched against the whole value");
   return false;
 }
@@ -851,8 +853,9 @@ std::optional<ir::HttpRule> Resolver::http_rule(const ast::HttpRule& h) {
   for (const auto& hd : h.headers) {
     auto parsed = net::parse_http_header(hd.value);
     if (!parsed.header) {
-      sink_.error(Code::E0313, string_part(sm_, hd, parsed.offset, parsed.offset + parsed.length),
-                  fmt::format("\"{}\" is not a header condition: {}", hd.value, parsed.error))
+      sink_
+          .error(Code::E0313, string_part(sm_, hd, parsed.offset, parsed.offset + parsed.length),
+                 fmt::format("\"{}\" is not a header condition: {}", hd.value, parsed.error))
           .hint("write \"Name: value\" for a header with exactly that value, or \"Name\" for a header that must be present");
       ok = false;
       continue;

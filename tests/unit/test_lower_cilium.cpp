@@ -31,8 +31,8 @@ YAML::Node by_name(const std::vector<YAML::Node>& all, const std::string& name) 
   return {};
 }
 
-const char* const kPeerKeys[] = {"toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toFQDNs", "toServices",
-                                 "fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities"};
+const char* const kPeerKeys[] = {"toEndpoints", "toCIDR",        "toCIDRSet", "toEntities",  "toFQDNs",
+                                 "toServices",  "fromEndpoints", "fromCIDR",  "fromCIDRSet", "fromEntities"};
 
 // Every rule of every section of every policy, for properties that must hold everywhere.
 std::vector<YAML::Node> all_rules(const std::vector<YAML::Node>& all) {
@@ -62,8 +62,9 @@ TEST_CASE("cilium is a target, and `all` builds both", "[lower][cilium]") {
 }
 
 TEST_CASE("one object per namespace and subject, carrying ingress, egress and denies", "[lower][cilium]") {
-  auto all = docs(cilium(
-      "namespace p {\n web may reach db:5432\n web may be reached by 10.0.0.0/8:443\n web must not reach 169.254.169.254/32\n api may reach db:5432\n}"));
+  auto all =
+      docs(cilium("namespace p {\n web may reach db:5432\n web may be reached by 10.0.0.0/8:443\n web must not reach 169.254.169.254/32\n api may "
+                  "reach db:5432\n}"));
   REQUIRE(all.size() == 2);
   auto web = by_name(all, "web");
   CHECK(web["apiVersion"].as<std::string>() == "cilium.io/v2");
@@ -80,7 +81,8 @@ TEST_CASE("one object per namespace and subject, carrying ingress, egress and de
 }
 
 TEST_CASE("agent rule: one peer kind per rule", "[lower][cilium][agent]") {
-  auto all = docs(cilium("namespace p { web may reach db:443, 10.0.0.0/8:443, entity world:443, api.example.com:443, cache:443, 192.168.0.0/16:443 }"));
+  auto all =
+      docs(cilium("namespace p { web may reach db:443, 10.0.0.0/8:443, entity world:443, api.example.com:443, cache:443, 192.168.0.0/16:443 }"));
   auto eg = by_name(all, "web")["spec"]["egress"];
   // Endpoints, CIDRs, entities and names each get a rule (same-kind peers share theirs), then the DNS-proxy rule.
   REQUIRE(eg.size() == 5);
@@ -128,7 +130,8 @@ TEST_CASE("agent rule: ports are strings, ranges use endPort, `any` is ANY", "[l
 }
 
 TEST_CASE("agent rule: HTTP rules only on TCP ports", "[lower][cilium][agent]") {
-  auto ok = docs(cilium("namespace p { web may reach api:8080 http GET \"/v1/.*\", POST \"/v1/x\" host \"api\\\\.example\\\\.com\" header \"X-A: 1\" }"));
+  auto ok =
+      docs(cilium("namespace p { web may reach api:8080 http GET \"/v1/.*\", POST \"/v1/x\" host \"api\\\\.example\\\\.com\" header \"X-A: 1\" }"));
   auto rule = ok[0]["spec"]["egress"][0]["toPorts"][0];
   CHECK(rule["ports"][0]["protocol"].as<std::string>() == "TCP");
   auto http = rule["rules"]["http"];
@@ -279,8 +282,9 @@ TEST_CASE("default deny: an empty rule, in an object of its own", "[lower][ciliu
 }
 
 TEST_CASE("a deny alone does not isolate: enableDefaultDeny is off where a direction has only denies", "[lower][cilium]") {
-  auto all = docs(cilium("namespace p {\n web must not reach 169.254.169.254/32\n web must not be reached by entity world\n"
-                         " api must not reach 169.254.169.254/32\n api may reach db:5432\n}"));
+  auto all =
+      docs(cilium("namespace p {\n web must not reach 169.254.169.254/32\n web must not be reached by entity world\n"
+                  " api must not reach 169.254.169.254/32\n api may reach db:5432\n}"));
   auto web = by_name(all, "web");
   CHECK(web["spec"]["enableDefaultDeny"]["egress"].as<bool>() == false);
   CHECK(web["spec"]["enableDefaultDeny"]["ingress"].as<bool>() == false);
@@ -303,7 +307,8 @@ TEST_CASE("denies have no L7 rules and no DNS names; DNS names are never sources
 }
 
 TEST_CASE("entities lower to toEntities and fromEntities", "[lower][cilium]") {
-  auto all = docs(cilium("import std\nnamespace p { web may reach kube-apiserver:443, entity cluster\n web may be reached by entity remote-node, entity host }"));
+  auto all = docs(
+      cilium("import std\nnamespace p { web may reach kube-apiserver:443, entity cluster\n web may be reached by entity remote-node, entity host }"));
   auto web = by_name(all, "web");
   auto eg = web["spec"]["egress"];
   REQUIRE(eg.size() == 2);  // different ports: two rules
@@ -327,8 +332,9 @@ TEST_CASE("entities the CRD schema does not list are refused", "[lower][cilium]"
 }
 
 TEST_CASE("cluster blocks lower to CiliumClusterwideNetworkPolicy", "[lower][cilium]") {
-  auto all = docs(cilium("cluster {\n default deny ingress\n all pods may be reached by entity health\n"
-                         " kube-system/pods[k8s-app=kube-dns] may be reached by all namespaces/all pods:53/udp\n}"));
+  auto all =
+      docs(cilium("cluster {\n default deny ingress\n all pods may be reached by entity health\n"
+                  " kube-system/pods[k8s-app=kube-dns] may be reached by all namespaces/all pods:53/udp\n}"));
   REQUIRE(all.size() == 3);
   for (const auto& d : all) {
     CHECK(d["kind"].as<std::string>() == "CiliumClusterwideNetworkPolicy");

@@ -9,10 +9,34 @@ using fence::net::check_go_regex;
 using fence::net::parse_http_header;
 
 TEST_CASE("Go's regexp accepts these, so Fence does too", "[net][regex]") {
-  for (const char* ok : {"", "/v1/charges/.*", "^/api/v[0-9]+/(users|orders)$", "/a{2,5}b{3}c{1,}", "(?i)/Admin", "(?i:x)y", "(?-s:.)",
-                         "(?P<id>[0-9]+)/(?<name>\\w+)", "[]a]", "[^]a]", "[a-]", "[-a]", "[[:alpha:][:^digit:]]", "\\pL\\p{Greek}\\P{^Lu}",
-                         "\\x41\\x{263a}\\101\\0", "\\.\\/\\-\\_\\ ", "\\Q(literal)\\E+", "a*?b+?c??", "^*", "\\b\\B\\A\\z", "a{,5}", "x{01}",
-                         "((a{10}){10}){10}", "(a{1000})*", "(?U)a*", "\\d\\D\\s\\S\\w\\W[\\d\\s]", "é+", "a(?i)*"}) {
+  for (const char* ok : {"",
+                         "/v1/charges/.*",
+                         "^/api/v[0-9]+/(users|orders)$",
+                         "/a{2,5}b{3}c{1,}",
+                         "(?i)/Admin",
+                         "(?i:x)y",
+                         "(?-s:.)",
+                         "(?P<id>[0-9]+)/(?<name>\\w+)",
+                         "[]a]",
+                         "[^]a]",
+                         "[a-]",
+                         "[-a]",
+                         "[[:alpha:][:^digit:]]",
+                         "\\pL\\p{Greek}\\P{^Lu}",
+                         "\\x41\\x{263a}\\101\\0",
+                         "\\.\\/\\-\\_\\ ",
+                         "\\Q(literal)\\E+",
+                         "a*?b+?c??",
+                         "^*",
+                         "\\b\\B\\A\\z",
+                         "a{,5}",
+                         "x{01}",
+                         "((a{10}){10}){10}",
+                         "(a{1000})*",
+                         "(?U)a*",
+                         "\\d\\D\\s\\S\\w\\W[\\d\\s]",
+                         "é+",
+                         "a(?i)*"}) {
     INFO(ok);
     auto p = check_go_regex(ok);
     CHECK_FALSE(p.has_value());
@@ -105,8 +129,8 @@ TEST_CASE("header conditions: a name, or a name and an exact value", "[net][http
     const char* text;
     std::size_t offset;
   };
-  for (auto [text, offset] : {Bad{"", 0}, Bad{": v", 0}, Bad{"X Api: 2", 1}, Bad{"X-Debug:", 7}, Bad{"X-Debug:   ", 7}, Bad{"X(y)", 1},
-                              Bad{"X-A: a\x01", 6}}) {
+  for (auto [text, offset] :
+       {Bad{"", 0}, Bad{": v", 0}, Bad{"X Api: 2", 1}, Bad{"X-Debug:", 7}, Bad{"X-Debug:   ", 7}, Bad{"X(y)", 1}, Bad{"X-A: a\x01", 6}}) {
     INFO(text);
     auto p = parse_http_header(text);
     CHECK_FALSE(p.header);

@@ -16,8 +16,8 @@ namespace fence::lower::cilium {
 namespace {
 
 // The entities the CRD schema's enum accepts (Cilium 1.18); the agent knows a few more.
-constexpr std::string_view kCrdEntities[] = {"all",     "cluster", "health",      "host",  "ingress",       "init",
-                                             "kube-apiserver", "none", "remote-node", "unmanaged", "world"};
+constexpr std::string_view kCrdEntities[] = {"all",  "cluster",     "health",    "host", "ingress", "init", "kube-apiserver",
+                                             "none", "remote-node", "unmanaged", "world"};
 
 // ---------------------------------------------------------------------------------------------
 // Selectors
@@ -93,7 +93,8 @@ bool disjoint(const net::LabelSelector& a, const net::LabelSelector& b) {
       return std::none_of(xv->begin(), xv->end(), [&](const std::string& v) { return std::find(yv->begin(), yv->end(), v) != yv->end(); });
     }
     if (y.op == net::SelOp::NotIn || y.op == net::SelOp::NotEquals) {
-      return std::all_of(xv->begin(), xv->end(), [&](const std::string& v) { return std::find(y.values.begin(), y.values.end(), v) != y.values.end(); });
+      return std::all_of(xv->begin(), xv->end(),
+                         [&](const std::string& v) { return std::find(y.values.begin(), y.values.end(), v) != y.values.end(); });
     }
     return false;
   };
@@ -226,8 +227,8 @@ struct Group {
   Policy policy;
   ir::Scope scope;
   ir::Endpoint subject;
-  const ir::Peer* first_fqdn = nullptr;          // a DNS name this subject reaches, for E0506
-  std::vector<const ir::Rule*> http_on_53;       // egress HTTP rules on TCP port 53
+  const ir::Peer* first_fqdn = nullptr;     // a DNS name this subject reaches, for E0506
+  std::vector<const ir::Rule*> http_on_53;  // egress HTTP rules on TCP port 53
 };
 
 class Lowering {
@@ -264,8 +265,9 @@ bool Lowering::label_keys_ok(const ir::Endpoint& ep, const Span& where) {
     auto why = net::check_label_key(extended);
     if (why.empty()) return;
     sink_.error(Code::E0507, where, fmt::format("the label key '{}' is too long for Cilium, which checks it as '{}': {}", key, extended, why))
-        .hint("Cilium prefixes the label source: a pod label key without a '/' prefix may have at most 59 characters, a namespace label key at "
-              "most 28; give the key a DNS prefix (example.com/KEY) or shorten it");
+        .hint(
+            "Cilium prefixes the label source: a pod label key without a '/' prefix may have at most 59 characters, a namespace label key at "
+            "most 28; give the key a DNS prefix (example.com/KEY) or shorten it");
     ok = false;
   };
   for (const auto& r : ep.pods.reqs) check(r.key, r.key);
@@ -283,7 +285,9 @@ bool Lowering::expressible(const ir::Rule& r) {
     auto where = p.span.valid() ? p.span : r.origin.target;
     if (p.kind == ir::Peer::Kind::Endpoint) ok = label_keys_ok(p.endpoint, p.span) && ok;
     if (p.kind == ir::Peer::Kind::Entity && std::find(std::begin(kCrdEntities), std::end(kCrdEntities), p.entity) == std::end(kCrdEntities)) {
-      sink_.error(Code::E0508, where, fmt::format("the CiliumNetworkPolicy schema (Cilium 1.18) has no entity '{}', so the API server would refuse the policy", p.entity))
+      sink_
+          .error(Code::E0508, where,
+                 fmt::format("the CiliumNetworkPolicy schema (Cilium 1.18) has no entity '{}', so the API server would refuse the policy", p.entity))
           .hint("write `entity world` for both address families, or the CIDR of one: 0.0.0.0/0 or ::/0");
       ok = false;
     }
@@ -314,12 +318,16 @@ bool Lowering::expressible(const ir::Rule& r) {
   }
   for (const auto& p : r.ports) {
     if (p.kind == net::Port::Kind::All) {
-      sink_.error(Code::E0502, r.origin.target, fmt::format("Cilium cannot apply HTTP rules to every port ({}): L7 rules need a port number, range or name", p.str()))
+      sink_
+          .error(Code::E0502, r.origin.target,
+                 fmt::format("Cilium cannot apply HTTP rules to every port ({}): L7 rules need a port number, range or name", p.str()))
           .note(http_span, "the HTTP rules are here")
           .hint("give the port the HTTP traffic uses, e.g. payments:8080 http GET \"/\"");
       ok = false;
     } else if (p.protocol != net::Protocol::TCP) {
-      sink_.error(Code::E0501, r.origin.target, fmt::format("Cilium applies HTTP rules to TCP ports only, but {} is {}", p.str(), net::protocol_name(p.protocol)))
+      sink_
+          .error(Code::E0501, r.origin.target,
+                 fmt::format("Cilium applies HTTP rules to TCP ports only, but {} is {}", p.str(), net::protocol_name(p.protocol)))
           .note(http_span, "the HTTP rules are here")
           .hint("HTTP runs over TCP, Fence's default protocol: write the port without `/udp`, `/sctp` or `/any`");
       ok = false;
@@ -414,8 +422,9 @@ bool Lowering::l7_conflicts() {
     for (const auto* r : with_http.http_on_53) {
       for (const auto& with_dns : groups_) {
         if (with_dns.first_fqdn == nullptr || !may_overlap(with_http.subject, with_dns.subject)) continue;
-        sink_.error(Code::E0506, r->origin.target,
-                    "HTTP rules on TCP port 53 clash with the DNS proxy's rules for the same pods: Cilium allows one kind of L7 rule per port")
+        sink_
+            .error(Code::E0506, r->origin.target,
+                   "HTTP rules on TCP port 53 clash with the DNS proxy's rules for the same pods: Cilium allows one kind of L7 rule per port")
             .note(with_dns.first_fqdn->span, "this DNS name sends the pods' lookups on port 53 through the DNS proxy")
             .hint("drop the HTTP rules from port 53, or reach the DNS name from other pods");
         ok = false;
@@ -438,7 +447,8 @@ std::vector<Policy> Lowering::default_denies() {
     p.deny_all_egress = dd.egress;
     p.deny_all_ingress = dd.ingress;
     p.name = dd.egress && dd.ingress ? "default-deny-all" : dd.egress ? "default-deny-egress" : "default-deny-ingress";
-    auto same = std::find_if(out.begin(), out.end(), [&](const Policy& x) { return x.name == p.name && x.ns == p.ns && x.cluster_wide == p.cluster_wide; });
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const Policy& x) { return x.name == p.name && x.ns == p.ns && x.cluster_wide == p.cluster_wide; });
     if (same != out.end()) {
       add_source(same->sources, line_of(sm_, dd.span));
       continue;
