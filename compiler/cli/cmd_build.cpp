@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -35,7 +36,9 @@ class BuildCommand : public Command {
     sub_ = app.add_subcommand("build", "Compile Fence sources to manifests");
     sub_->footer(
         "Without -o, writes one YAML stream to stdout. With -o DIR, writes one file per object as\n"
-        "DIR/<namespace>/<kind>-<name>.yaml and replaces DIR as a whole. On any error nothing is written.\n"
+        "DIR/<namespace>/<kind>-<name>.yaml (cluster-wide objects under DIR/cluster/, and one folder level per\n"
+        "environment and per target when several are built: DIR/<env>/<target>/...) and replaces DIR as a whole.\n"
+        "On any error nothing is written.\n"
         "Exit codes: 0 success (warnings allowed), 1 the program has errors, 2 usage or I/O errors.");
     flags_.add_to(*sub_);
     sub_->add_option("-o,--output", output_, "Write one file per object into this directory (replaced as a whole)")->type_name("DIR");
@@ -52,9 +55,14 @@ class BuildCommand : public Command {
       return kExitOk;
     }
     std::vector<emit::OutputFile> files;
+    // One folder level per environment when several are built (or all were asked for), and one
+    // per target when several are: DIR/<env>/<target>/<namespace>/...
+    std::set<std::string> envs;
+    for (const auto& [key, objects] : outcome.objects) envs.insert(key.first);
+    bool by_env = envs.size() > 1 || (outcome.multi_env && flags_.all_envs);
     for (const auto& [key, objects] : outcome.objects) {
       std::string prefix;
-      if (outcome.objects.size() > 1 || (outcome.multi_env && flags_.all_envs)) prefix = key.first;
+      if (by_env) prefix = key.first;
       if (by_target) prefix = prefix.empty() ? key.second : prefix + "/" + key.second;
       for (auto& f : emit::layout(objects, prefix)) files.push_back(std::move(f));
     }

@@ -3,11 +3,12 @@
 #include <stdexcept>
 
 #include "check/check.h"
+#include "lower/cilium/lower.h"
 
 namespace fence::driver {
 
 const std::vector<std::string>& targets() {
-  static const std::vector<std::string> t = {"k8s"};
+  static const std::vector<std::string> t = {"k8s", "cilium"};
   return t;
 }
 
@@ -48,6 +49,8 @@ std::vector<emit::Object> Compilation::lower(const std::string& target) {
   std::vector<emit::Object> out;
   if (target == "k8s") {
     out = lower::k8s::lower(ir_, sm_, options_.k8s, sink_);
+  } else if (target == "cilium") {
+    out = lower::cilium::lower(ir_, sm_, sink_);
   } else {
     throw std::invalid_argument("unknown target: " + target);
   }

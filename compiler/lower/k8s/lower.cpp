@@ -8,46 +8,14 @@
 
 #include "lower/k8s/model.h"
 #include "lower/naming.h"
+#include "lower/origin.h"
 
 namespace fence::lower::k8s {
 
 namespace {
 
-constexpr std::size_t kMaxSourcesListed = 20;
-
 LabelSelector selector(const net::LabelSelector& s) {
-  LabelSelector out;
-  std::set<std::string> eq_keys;
-  for (const auto& r : s.reqs) {
-    switch (r.op) {
-      case net::SelOp::Equals:
-        // matchLabels holds one value per key; a second value for the same key (which selects
-        // nothing, and a check says so) goes to matchExpressions so that nothing is lost.
-        if (eq_keys.insert(r.key).second) {
-          out.match_labels.emplace_back(r.key, r.values.at(0));
-        } else {
-          out.match_expressions.push_back({r.key, "In", r.values});
-        }
-        break;
-      case net::SelOp::NotEquals:
-        out.match_expressions.push_back({r.key, "NotIn", r.values});
-        break;
-      case net::SelOp::In:
-        out.match_expressions.push_back({r.key, "In", r.values});
-        break;
-      case net::SelOp::NotIn:
-        out.match_expressions.push_back({r.key, "NotIn", r.values});
-        break;
-      case net::SelOp::Exists:
-        out.match_expressions.push_back({r.key, "Exists", {}});
-        break;
-      case net::SelOp::DoesNotExist:
-        out.match_expressions.push_back({r.key, "DoesNotExist", {}});
-        break;
-    }
-  }
-  std::sort(out.match_labels.begin(), out.match_labels.end());
-  return out;
+  return to_label_selector(s);
 }
 
 LabelSelector namespace_named(const std::string& name) {
@@ -109,28 +77,6 @@ std::vector<Port> ports(const std::vector<net::Port>& in) {
     if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(std::move(k));
   }
   return out;
-}
-
-std::string one_line(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  if (out.size() > 100) out = out.substr(0, 97) + "...";
-  return out;
-}
-
-std::string line_of(const SourceManager& sm, const Span& s) {
-  if (!s.valid()) return {};
-  const auto& f = sm.file(s.file);
-  return fmt::format("{}:{}", f.path, f.locate(s.begin).line);
 }
 
 class Lowering {
@@ -204,12 +150,7 @@ bool Lowering::expressible(const ir::Rule& r) {
 }
 
 std::string Lowering::origin_comment(const ir::Rule& r) const {
-  auto where = line_of(sm_, r.origin.statement);
-  if (r.origin.implied) {
-    const char* side = r.direction == ir::Direction::Ingress ? "ingress" : "egress";
-    return fmt::format("{}: the {} side of `{}`", where, side, one_line(sm_.text(r.origin.statement)));
-  }
-  return fmt::format("{}: {}", where, one_line(sm_.text(r.origin.target)));
+  return lower::origin_comment(sm_, r);
 }
 
 std::vector<emit::Object> Lowering::run() {
@@ -324,11 +265,7 @@ std::vector<emit::Object> Lowering::run() {
       if (count[base[i]] > 1 || reserved.count(base[i])) {
         p.name = fmt::format("{}-{}", base[i], short_hash(groups[i].subject.pods.str()));
       }
-      if (p.sources.size() > kMaxSourcesListed) {
-        auto more = p.sources.size() - kMaxSourcesListed;
-        p.sources.resize(kMaxSourcesListed);
-        p.sources.push_back(fmt::format("and {} more", more));
-      }
+      cap_sources(p.sources);
       objects.push_back(p);
     }
     for (const auto& p : objects) out.push_back(to_object(p));
