@@ -82,6 +82,8 @@ Tri block_matches(const ir::CidrBlock& block, const Endpoint& ep, const MatchCon
                            [&](const net::Cidr& pc) { return block_holds(block, pc) == Tri::Yes; });
     if (all) return Tri::Yes;
     if (t == Tri::No) return Tri::No;
+  } else if (ep.kind == Endpoint::Kind::Pod && ctx.assume_pods_outside_cidrs) {
+    return Tri::No;
   }
   caveats.push_back(Caveat{ep.kind == Endpoint::Kind::Pod ? Caveat::Kind::PodAddress : Caveat::Kind::DnsAddress, ep.str(), block.str(), ctx.rule});
   return Tri::Maybe;

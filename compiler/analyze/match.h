@@ -47,6 +47,10 @@ bool dns_pattern_matches(std::string_view pattern, std::string_view name);
 struct MatchContext {
   const ir::Program& program;
   const ir::Rule* rule = nullptr;  // the rule being matched, for caveats
+  // Take a pod whose address is not known (and no `set pod-cidrs`) to lie outside every CIDR, as
+  // CIDRs are meant for addresses outside the cluster. The analysis falls back on this only when
+  // nothing else leaves the answer open, and says so.
+  bool assume_pods_outside_cidrs = false;
 };
 
 // A rule's subject or an endpoint peer against a pod.

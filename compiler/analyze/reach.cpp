@@ -24,7 +24,7 @@ ir::Direction opposite(ir::Direction d) {
 }
 
 Side evaluate_side(const ir::Program& program, ir::Direction d, const Endpoint& pod, const Endpoint& peer, const QueryPort& q,
-                   bool destination_is_pod) {
+                   bool destination_is_pod, bool assume_outside) {
   Side s;
   s.direction = d;
   s.pod = pod;
@@ -36,7 +36,7 @@ Side evaluate_side(const ir::Program& program, ir::Direction d, const Endpoint& 
   Caveats isolation_caveats, allow_caveats, deny_caveats;
   for (const auto& r : program.rules) {
     if (r.direction != d) continue;
-    MatchContext ctx{program, &r};
+    MatchContext ctx{program, &r, assume_outside};
     Caveats c;
     Tri subject = endpoint_matches(r.subject, pod, ctx, c);
     if (subject == Tri::No) continue;
@@ -140,24 +140,40 @@ std::vector<Suggestion> suggest(const ir::Program& program, const Verdict& v, co
 
 }  // namespace
 
-Verdict why(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Options& options) {
-  if (!from.is_pod() && !to.is_pod()) {
-    throw QueryError{fmt::format("neither {} nor {} is a pod: Fence's rules are about connections to or from pods", from.str(), to.str())};
-  }
+namespace {
+
+Verdict decide(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, bool assume_outside) {
   Verdict v;
   v.from = from;
   v.to = to;
   v.port = port;
-  if (from.is_pod()) v.egress = evaluate_side(program, ir::Direction::Egress, from, to, port, to.is_pod());
-  if (to.is_pod()) v.ingress = evaluate_side(program, ir::Direction::Ingress, to, from, port, true);
+  if (from.is_pod()) v.egress = evaluate_side(program, ir::Direction::Egress, from, to, port, to.is_pod(), assume_outside);
+  if (to.is_pod()) v.ingress = evaluate_side(program, ir::Direction::Ingress, to, from, port, true, assume_outside);
   v.allowed = Tri::Yes;
   for (const auto* side : {&v.egress, &v.ingress}) {
     if (*side) v.allowed = tri_and(v.allowed, (*side)->allowed);
   }
   if (v.allowed == Tri::Maybe) {
     for (const auto* side : {&v.egress, &v.ingress}) {
-      if (*side) add_caveats(v.caveats, (*side)->caveats);
+      if (*side && (*side)->allowed == Tri::Maybe) add_caveats(v.caveats, (*side)->caveats);
     }
+  }
+  return v;
+}
+
+}  // namespace
+
+Verdict why(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Options& options) {
+  if (!from.is_pod() && !to.is_pod()) {
+    throw QueryError{fmt::format("neither {} nor {} is a pod: Fence's rules are about connections to or from pods", from.str(), to.str())};
+  }
+  Verdict v = decide(program, from, to, port, false);
+  bool only_pod_addresses = v.allowed == Tri::Maybe && program.pod_cidrs.empty() &&
+                            std::all_of(v.caveats.begin(), v.caveats.end(), [](const Caveat& c) { return c.kind == Caveat::Kind::PodAddress; });
+  if (only_pod_addresses) {
+    auto caveats = std::move(v.caveats);
+    v = decide(program, from, to, port, true);
+    v.assumptions = std::move(caveats);
   }
   if (v.allowed == Tri::No) v.suggestions = suggest(program, v, options);
   return v;
@@ -196,7 +212,7 @@ FarSide far_side(const ir::Program& program, ir::Direction d, const Endpoint& fa
   f.isolated = tri(!f.default_denies.empty());
   for (const auto& r : program.rules) {
     if (r.direction != d) continue;
-    MatchContext ctx{program, &r};
+    MatchContext ctx{program, &r, true};
     Caveats ignored;
     Tri subject = endpoint_matches(r.subject, far, ctx, ignored);
     if (subject == Tri::No) continue;

@@ -63,6 +63,9 @@ struct Verdict {
   std::optional<Side> ingress;  // when `to` is a pod
   Tri allowed = Tri::Yes;
   Caveats caveats;
+  // Undecided only for want of pods' addresses, the answer assumes them outside every CIDR; these
+  // are the rules that assumption set aside.
+  Caveats assumptions;
   std::vector<Suggestion> suggestions;  // only for a connection that is denied and no deny stops
 };
 

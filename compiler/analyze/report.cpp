@@ -9,7 +9,7 @@ namespace fence::analyze {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string dir_name(ir::Direction d) {
   return std::string(ir::direction_name(d));
@@ -41,13 +41,20 @@ class Reporter {
   std::string cite(const ir::Rule* r) const { return fmt::format("{}: {}", at(r), statement(r)); }
   std::string cite(const ir::DefaultDeny* d) const { return fmt::format("{}: {}", at(d->span), one_line(ctx_.sources.text(d->span))); }
 
+  // "shop.fence:3, shop.fence:7": each statement once, in file and line order.
   template <typename T>
   std::string places(const std::vector<T>& items) const {
-    std::vector<std::string> out;
+    std::vector<std::pair<std::string, std::uint32_t>> where;
     for (const auto& i : items) {
-      auto p = at(rule_of(i));
-      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+      const auto& s = rule_of(i)->origin.statement;
+      if (!s.valid()) continue;
+      const auto& f = ctx_.sources.file(s.file);
+      where.emplace_back(f.path, f.locate(s.begin).line);
     }
+    std::sort(where.begin(), where.end());
+    where.erase(std::unique(where.begin(), where.end()), where.end());
+    std::vector<std::string> out;
+    for (const auto& [path, line] : where) out.push_back(fmt::format("{}:{}", path, line));
     return fmt::format("{}", fmt::join(out, ", "));
   }
 
@@ -76,10 +83,16 @@ class Reporter {
     return j;
   }
 
-  std::string caveat(const Caveat& c) const {
+  std::string caveat(const Caveat& c, bool assumed = false) const {
     auto where = c.rule != nullptr ? at(c.rule) : std::string("?");
     switch (c.kind) {
       case Caveat::Kind::PodAddress:
+        if (assumed) {
+          return fmt::format(
+              "{}'s address is not given: taken to be outside {} ({}), as CIDRs are meant for addresses outside the cluster; give it as "
+              "{}@ADDRESS, or declare `set pod-cidrs`, to check",
+              c.about, c.detail, where, c.about);
+        }
         return fmt::format("{}'s address is not given: {} ({}) holds it if the address is inside; give it as {}@ADDRESS, or declare `set pod-cidrs`",
                            c.about, c.detail, where, c.about);
       case Caveat::Kind::DnsAddress:
@@ -282,6 +295,10 @@ std::string why_text(const Verdict& v, const ReportContext& ctx) {
   if (!v.egress) out += fmt::format("\n{} is not a pod: it has no egress side\n", v.from.str());
   if (!v.ingress) out += fmt::format("\n{} is not a pod: it has no ingress side\n", v.to.str());
   caveat_block(out, "the answer depends on:", v.caveats, rep);
+  if (!v.assumptions.empty()) {
+    out += "\nassumed:\n";
+    for (const auto& c : v.assumptions) out += fmt::format("  - {}\n", rep.caveat(c, true));
+  }
   if (!v.suggestions.empty()) {
     out += "\nto allow it, add:\n";
     for (const auto& s : v.suggestions) out += fmt::format("  namespace {} {{ {} }}\n", s.ns, s.statement);
@@ -304,6 +321,9 @@ std::string why_json(const Verdict& v, const ReportContext& ctx) {
   json caveats = json::array();
   for (const auto& c : v.caveats) caveats.push_back(rep.caveat(c));
   j["depends_on"] = caveats;
+  json assumed = json::array();
+  for (const auto& c : v.assumptions) assumed.push_back(rep.caveat(c, true));
+  j["assumed"] = assumed;
   json sugg = json::array();
   for (const auto& s : v.suggestions) sugg.push_back({{"namespace", s.ns}, {"statement", s.statement}});
   j["suggestions"] = sugg;
@@ -318,10 +338,20 @@ std::string far_title(const FarSide& f, ir::Direction far_dir) {
   return far_dir == ir::Direction::Ingress ? fmt::format("ingress at {}", f.pod.str()) : fmt::format("egress from {}", f.pod.str());
 }
 
+Tri far_admitted(const FarSide& f) {
+  Tri denied = Tri::No;
+  for (const auto& m : f.denying) denied = tri_or(denied, m.how);
+  return tri_and(tri_or(tri_not(f.isolated), f.covered), tri_not(denied));
+}
+
 std::string far_phrase(const FarSide& f, ir::Direction far_dir, const Endpoint& workload, const Reporter& rep) {
   auto title = far_title(f, far_dir);
   auto dir = dir_name(far_dir);
-  if (!f.denying.empty()) return fmt::format("{}: a deny there applies: {}", title, rep.places(f.denying));
+  std::vector<RuleMatch> sure_denies;
+  for (const auto& m : f.denying) {
+    if (m.how == Tri::Yes) sure_denies.push_back(m);
+  }
+  if (!sure_denies.empty()) return fmt::format("{}: denied by {} (a deny wins over every allow)", title, rep.places(sure_denies));
   if (f.isolated == Tri::No) return fmt::format("{}: open (nothing isolates it)", title);
   if (f.covered == Tri::Yes) return fmt::format("{}: admitted by {}", title, rep.places(f.admitting));
   if (f.covered == Tri::Maybe) return fmt::format("{}: perhaps admitted by {} (ask `fence why` with the port)", title, rep.places(f.admitting));
@@ -384,7 +414,7 @@ json direction_json(const DirectionView& v, const Endpoint& w, const Reporter& r
       f["pod"] = l.far->pod.str();
       f["direction"] = dir_name(far_dir);
       f["isolated"] = tri_json(l.far->isolated);
-      f["admitted"] = !l.far->denying.empty() ? json(false) : l.far->isolated == Tri::No ? json(true) : tri_json(l.far->covered);
+      f["admitted"] = tri_json(far_admitted(*l.far));
       f["admitted_by"] = rep.cites_json(l.far->admitting);
       f["denied_by"] = rep.cites_json(l.far->denying);
       f["summary"] = far_phrase(*l.far, far_dir, w, rep);

@@ -40,6 +40,9 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
     print_diagnostics(c, flags.compile.color_mode());
     return a;
   }
+  if (flags.compile.envs.empty() && !c.environments().empty()) {
+    throw UsageError{fmt::format("the program declares environments ({}): choose one with --env", fmt::join(c.environments(), ", "))};
+  }
   auto envs = choose_environments(c.environments(), flags.compile.envs, false, false);
   a.environment = envs.at(0);
   bool ok = c.analyze(a.environment);

@@ -10,11 +10,12 @@ class ExplainCommand : public Command {
  public:
   void add_to(CLI::App& app) override {
     sub_ = app.add_subcommand("explain", "List what a workload may send and receive, with the statements that allow it");
-    sub_->description(
-        "List, per direction, whether a workload is isolated and by what, and every peer and port it may reach or be\n"
-        "reached by (or must not), each line citing its statements (file:line). For a pod peer named by namespace\n"
-        "and labels, also say whether the other end's policy admits the connection.\n"
-        "The workload is NS/NAME (the pod labelled <label-key>=NAME) or NS/pods[KEY=VALUE,...].");
+    sub_->description("List what a workload may send and receive, per direction, each line citing its statements (file:line).");
+    sub_->footer(
+        "The workload is NS/NAME (the pod labelled <label-key>=NAME) or NS/pods[KEY=VALUE,...]. Each direction says\n"
+        "whether the workload is isolated and by what, then every peer and port it may reach or be reached by (or\n"
+        "must not). For a peer named by namespace and labels, explain also says whether the other end's policy\n"
+        "admits the connection.");
     flags_.add_to(*sub_);
     sub_->add_option("-w,--workload", workload_, "The workload to explain")->required()->type_name("NS/NAME");
   }

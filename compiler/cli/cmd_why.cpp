@@ -12,7 +12,8 @@ class WhyCommand : public Command {
     sub_ = app.add_subcommand("why", "Say whether a connection is allowed, and which statements decide it");
     sub_->description(
         "Say whether the program allows a connection, citing the statements responsible (file:line); for a denied\n"
-        "connection, say what is missing and which statement would allow it.\n"
+        "connection, say what is missing and which statement would allow it.");
+    sub_->footer(
         "Endpoints: NS/NAME (the pod labelled <label-key>=NAME), NS/pods[KEY=VALUE,...] (a pod with these labels),\n"
         "an address or CIDR (203.0.113.7, 10.0.0.0/8, [2001:db8::1]), or a DNS name (api.example.com). Add\n"
         "@ADDRESS to give a pod's or a name's address. --to ends with :PORT[/PROTOCOL]: a number, a port name,\n"

@@ -177,11 +177,13 @@ TEST_CASE("an ingress deny stops a source that an allow admits", "[analyze][deny
   auto v = ask(a, "shop/web@10.1.0.5", "shop/db:5432");
   CHECK(v.allowed == Tri::No);
   REQUIRE(v.ingress->denies.size() == 1);
-  // Without the address, whether the deny applies is undecided.
+  // Without the address, the pod is taken to be outside the deny's CIDR, and the answer says so.
   auto open = ask(a, "shop/web", "shop/db:5432");
-  CHECK(open.allowed == Tri::Maybe);
-  REQUIRE(open.caveats.size() == 1);
-  CHECK(open.caveats[0].kind == Caveat::Kind::PodAddress);
+  CHECK(open.allowed == Tri::Yes);
+  CHECK(open.caveats.empty());
+  REQUIRE(open.assumptions.size() == 1);
+  CHECK(open.assumptions[0].kind == Caveat::Kind::PodAddress);
+  CHECK(text_of(a, open).find("assumed:\n  - shop/web's address is not given: taken to be outside 10.1.0.0/16 (test.fence:3)") != std::string::npos);
 }
 
 TEST_CASE("cluster-wide rules and default denies apply in every namespace", "[analyze]") {
@@ -253,7 +255,7 @@ TEST_CASE("namespace selectors need the namespace's labels; without them the ans
   CHECK(ask(b, "dev/web", "m/p:1").allowed == Tri::No);
 }
 
-TEST_CASE("CIDR rules hold pods by address: given, from pod-cidrs, or undecided", "[analyze][cidr]") {
+TEST_CASE("CIDR rules hold pods by address: given, from pod-cidrs, or assumed outside", "[analyze][cidr]") {
   const char* body =
       "namespace shop {\n"
       "  default deny egress\n"
@@ -264,10 +266,20 @@ TEST_CASE("CIDR rules hold pods by address: given, from pod-cidrs, or undecided"
   CHECK(ask(a, "shop/web", "data/db@10.1.3.4:5432").allowed == Tri::No);
   CHECK(ask(a, "shop/web", "data/db@192.168.0.1:5432").allowed == Tri::No);
   auto v = ask(a, "shop/web", "data/db:5432");
-  CHECK(v.allowed == Tri::Maybe);
-  REQUIRE(v.caveats.size() == 1);
-  CHECK(v.caveats[0].kind == Caveat::Kind::PodAddress);
-  CHECK(text_of(a, v).find("give it as data/db@ADDRESS") != std::string::npos);
+  CHECK(v.allowed == Tri::No);
+  REQUIRE(v.assumptions.size() == 1);
+  CHECK(v.assumptions[0].kind == Caveat::Kind::PodAddress);
+  CHECK(text_of(a, v).find("give it as data/db@ADDRESS, or declare `set pod-cidrs`, to check") != std::string::npos);
+  // When something else leaves the answer open too, nothing is assumed.
+  auto b = analyzed(
+      "namespace shop {\n"
+      "  default deny egress\n"
+      "  web may reach 10.0.0.0/8, ns[team=data]/all pods\n"
+      "}\n");
+  auto both = ask(b, "shop/web", "data/db:5432");
+  CHECK(both.allowed == Tri::Maybe);
+  CHECK(both.assumptions.empty());
+  CHECK(both.caveats.size() == 2);
   auto inside = analyzed(std::string("set pod-cidrs = 10.244.0.0/16\n") + body);
   CHECK(ask(inside, "shop/web", "data/db:5432").allowed == Tri::Yes);
   auto outside = analyzed(std::string("set pod-cidrs = 192.168.0.0/16\n") + body);
