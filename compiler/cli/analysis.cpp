@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/common.h"
+#include "net/names.h"
 
 namespace fence::cli {
 
@@ -29,7 +30,11 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
       throw UsageError{"--ns-labels " + e.message};
     }
   }
-  if (!flags.label_key.empty()) a.options.label_key = flags.label_key;
+  if (!flags.label_key.empty()) {
+    auto why = net::check_label_key(flags.label_key);
+    if (!why.empty()) throw UsageError{fmt::format("--label-key: '{}' is not a valid label key: {}", flags.label_key, why)};
+    a.options.label_key = flags.label_key;
+  }
 
   auto inputs = read_inputs(flags.compile.inputs);
   driver::Options opt;

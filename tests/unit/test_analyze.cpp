@@ -518,3 +518,32 @@ TEST_CASE("why's JSON carries the answer, the sides and their citations", "[anal
   auto jm = nlohmann::json::parse(why_json(m, ReportContext{a.ir(), a.c->sources(), {}, std::nullopt}));
   CHECK(jm["ingress"].is_null());
 }
+
+TEST_CASE("endpoint parsing never fails other than with a QueryError", "[analyze][query][robustness]") {
+  const std::string alphabet = "ab/:@[]=,.0123456789-*pods[]fd:x ";
+  std::uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::size_t>(state >> 33);
+  };
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    for (std::size_t n = next() % 24; n > 0; --n) text += alphabet[next() % alphabet.size()];
+    for (bool with_port : {false, true}) {
+      try {
+        auto e = parse_endpoint(text, with_port);
+        ++parsed;
+        CHECK_FALSE(e.endpoint.str().empty());
+      } catch (const QueryError& err) {
+        CHECK_FALSE(err.message.empty());
+      }
+    }
+    try {
+      parse_namespace_labels(text);
+    } catch (const QueryError& err) {
+      CHECK_FALSE(err.message.empty());
+    }
+  }
+  CHECK(parsed > 0);
+}
