@@ -4,13 +4,17 @@
 
 namespace fence::cli {
 
-void CompileFlags::add_to(CLI::App& sub) {
+void CompileFlags::add_to(CLI::App& sub, bool several_envs) {
   std::vector<std::string> choices = driver::targets();
   if (choices.size() > 1) choices.push_back("all");
   sub.add_option("inputs", inputs, "Fence source files, or directories to search for *.fence files")->required()->type_name("FILE|DIR");
   sub.add_option("-t,--target", target, "What to compile to")->check(CLI::IsMember(choices))->capture_default_str();
-  sub.add_option("-e,--env", envs, "The environment to build (repeatable for check)")->type_name("ENV");
-  sub.add_flag("--all-envs", all_envs, "Every environment the program declares");
+  if (several_envs) {
+    sub.add_option("-e,--env", envs, "The environment to build (repeatable for check)")->type_name("ENV");
+    sub.add_flag("--all-envs", all_envs, "Every environment the program declares");
+  } else {
+    sub.add_option("-e,--env", envs, "The environment to analyze")->type_name("ENV");
+  }
   sub.add_flag("--allow-l4-fallback", allow_l4_fallback, "For --target k8s: allow HTTP rules' ports without the rules, with a warning each");
   sub.add_option("--color", color, "Colour in diagnostics")->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
 }

@@ -22,7 +22,9 @@ struct CompileFlags {
   bool allow_l4_fallback = false;
   std::string color = "auto";
 
-  void add_to(CLI::App& sub);
+  // `several_envs`: build and check take --all-envs and a repeatable --env; the analyses
+  // (why, explain) answer for one environment at a time.
+  void add_to(CLI::App& sub, bool several_envs = true);
   ColorMode color_mode() const;
   std::vector<std::string> chosen_targets() const;
 };

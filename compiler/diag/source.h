@@ -50,4 +50,8 @@ class SourceManager {
   std::vector<std::unique_ptr<SourceFile>> files_;
 };
 
+// Source text quoted on one line: runs of whitespace become one space, and text longer than
+// `max_width` ends in "...". For citing a statement in generated output.
+std::string one_line(std::string_view text, std::size_t max_width = 100);
+
 }  // namespace fence

@@ -12,22 +12,6 @@ namespace {
 constexpr std::size_t kMaxSourcesListed = 20;
 }  // namespace
 
-std::string one_line(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  if (out.size() > 100) out = out.substr(0, 97) + "...";
-  return out;
-}
-
 std::string line_of(const SourceManager& sm, const Span& s) {
   if (!s.valid()) return {};
   const auto& f = sm.file(s.file);
@@ -37,9 +21,9 @@ std::string line_of(const SourceManager& sm, const Span& s) {
 std::string origin_comment(const SourceManager& sm, const ir::Rule& r) {
   auto where = line_of(sm, r.origin.statement);
   if (r.origin.implied) {
-    return fmt::format("{}: the {} side of `{}`", where, ir::direction_name(r.direction), one_line(sm.text(r.origin.statement)));
+    return fmt::format("{}: the {} side of `{}`", where, ir::direction_name(r.direction), fence::one_line(sm.text(r.origin.statement)));
   }
-  return fmt::format("{}: {}", where, one_line(sm.text(r.origin.target)));
+  return fmt::format("{}: {}", where, fence::one_line(sm.text(r.origin.target)));
 }
 
 void add_source(std::vector<std::string>& sources, std::string source) {

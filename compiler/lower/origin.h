@@ -14,8 +14,6 @@ namespace fence::lower {
 
 // "path:line" of a span's start; empty for an invalid span.
 std::string line_of(const SourceManager& sm, const Span& s);
-// The text on one line, whitespace runs collapsed, cut at 100 characters.
-std::string one_line(std::string_view text);
 // "path:line: TARGET", or for an implied rule "path:line: the ingress side of `STATEMENT`".
 std::string origin_comment(const SourceManager& sm, const ir::Rule& r);
 // Adds `source` to an object's sources unless it is there already.

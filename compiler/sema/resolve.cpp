@@ -621,6 +621,7 @@ std::optional<ir::Endpoint> Resolver::endpoint(const ast::Ref& r, const Lexical&
           return std::nullopt;
         }
         ep.pods.add(net::Requirement{use.label_key, net::SelOp::Equals, {r.pod->name.text}});
+        out_.workload_label_keys[ep.ns.kind == ir::NamespaceSel::Kind::Named ? ep.ns.name : std::string()].insert(use.label_key);
         break;
       }
       case ast::PodRef::Kind::Selector: {
