@@ -12,14 +12,20 @@ class CheckCommand : public Command {
     sub_ = app.add_subcommand("check", "Report diagnostics without writing anything");
     sub_->description(
         "Compile and report every diagnostic, writing no output. Without --env, a program that declares environments\n"
-        "is checked in each of them.");
-    flags_.add_to(*sub_);
+        "is checked in each of them; a diagnostic that arises in only some says which.");
+    flags_.add_to(*sub_, "An environment to check (repeatable; default: every declared one)");
+    report_.add_to(*sub_);
   }
 
-  int run() override { return compile(flags_, true).ok ? kExitOk : kExitErrors; }
+  int run() override {
+    auto outcome = compile(flags_, CompileMode{});
+    bool clean = report(*outcome.compilation, report_);
+    return outcome.ok && clean ? kExitOk : kExitErrors;
+  }
 
  private:
   CompileFlags flags_;
+  ReportFlags report_;
 };
 
 }  // namespace
