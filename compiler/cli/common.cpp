@@ -96,7 +96,7 @@ std::vector<std::optional<std::string>> choose_environments(const std::vector<st
       if (declared.empty()) throw UsageError{fmt::format("--env {}: the program declares no environments", r)};
       throw UsageError{fmt::format("--env {}: the program declares only {}", r, fmt::join(declared, ", "))};
     }
-    out.emplace_back(r);
+    if (std::find(out.begin(), out.end(), std::optional<std::string>(r)) == out.end()) out.emplace_back(r);
   }
   if (!out.empty()) return out;
   if (!declared.empty() && !every_by_default) {
