@@ -98,7 +98,8 @@ class DiffCommand : public Command {
         "Compile the program for two environments and show what one has and the other does not: with --level rules\n"
         "(the default), the rules in the source's terms, one line per subject, peer and port; with --level objects, the\n"
         "objects, and the YAML lines that differ. Lines only in the first environment start with '-', only in the second\n"
-        "with '+'. Exits 0 (1 with --exit-code when they differ), 1 on program errors, 2 on usage errors.");
+        "with '+'; objects in both that differ, with '~'. Exits 0 (1 with --exit-code when they differ), 1 on program\n"
+        "errors, 2 on usage errors.");
     flags_.add_to(*sub_, "The two environments to compare, in order: --env staging --env prod");
     std::vector<std::string> names;
     for (const auto& l : levels()) names.push_back(l.name);
