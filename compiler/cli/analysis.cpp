@@ -12,7 +12,10 @@
 namespace fence::cli {
 
 void AnalysisFlags::add_to(CLI::App& sub) {
-  compile.add_to(sub, false);
+  compile.add_to(sub, "The environment to analyze (one; required when the program declares environments)");
+  sub.add_option("--color", diagnostics.color, "Colour in diagnostics (auto: only on a terminal, and never when NO_COLOR is set)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   sub.add_option("--format", format, "How to print the answer")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   sub.add_option("--label-key", label_key, "The label key workload names stand for (default: the one the program uses)")->type_name("KEY");
   sub.add_option("--ns-labels", ns_labels, "A namespace's labels, for namespace selectors (repeatable), e.g. production:team=shop")
@@ -21,6 +24,7 @@ void AnalysisFlags::add_to(CLI::App& sub) {
 
 Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
   Analysis a;
+  if (flags.compile.all_envs) throw UsageError{"--all-envs: why and explain answer for one environment at a time; choose it with --env"};
   if (flags.compile.envs.size() > 1) throw UsageError{"--env: give one environment; why and explain answer for one at a time"};
   for (const auto& text : flags.ns_labels) {
     try {
@@ -42,7 +46,7 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
   a.compilation = std::make_unique<driver::Compilation>(opt);
   auto& c = *a.compilation;
   if (!c.load(inputs)) {
-    print_diagnostics(c, flags.compile.color_mode());
+    report(c, flags.diagnostics);
     return a;
   }
   if (flags.compile.envs.empty() && !c.environments().empty()) {
@@ -56,7 +60,7 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
   if (ok && target->count() > 0) {
     for (const auto& t : flags.compile.chosen_targets()) c.lower(t);
   }
-  print_diagnostics(c, flags.compile.color_mode());
+  report(c, flags.diagnostics);
   a.ok = ok && !c.sink().has_errors();
   return a;
 }

@@ -18,6 +18,7 @@ namespace fence::cli {
 
 struct AnalysisFlags {
   CompileFlags compile;
+  ReportFlags diagnostics;  // how the program's own diagnostics are printed (text, on stderr)
   std::string format = "text";
   std::string label_key;
   std::vector<std::string> ns_labels;

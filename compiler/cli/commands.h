@@ -25,6 +25,7 @@ std::unique_ptr<Command> make_check_command();
 std::unique_ptr<Command> make_codes_command();
 std::unique_ptr<Command> make_explain_command();
 std::unique_ptr<Command> make_why_command();
+std::unique_ptr<Command> make_diff_command();
 
 inline std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> v;
@@ -33,6 +34,7 @@ inline std::vector<std::unique_ptr<Command>> all_commands() {
   v.push_back(make_codes_command());
   v.push_back(make_explain_command());
   v.push_back(make_why_command());
+  v.push_back(make_diff_command());
   return v;
 }
 

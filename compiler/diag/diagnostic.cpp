@@ -83,6 +83,15 @@ void DiagnosticSink::erase_if_code(const std::vector<Code>& codes) {
   diags_ = std::move(kept);
 }
 
+void DiagnosticSink::replace(std::vector<Diagnostic> diags) {
+  diags_ = std::move(diags);
+  errors_ = warnings_ = 0;
+  for (const auto& d : diags_) {
+    if (d.severity == Severity::Error) ++errors_;
+    if (d.severity == Severity::Warning) ++warnings_;
+  }
+}
+
 std::vector<Diagnostic> DiagnosticSink::sorted(const SourceManager& sm) const {
   std::vector<Diagnostic> out = diags_;
   auto key = [&](const Diagnostic& d) {

@@ -47,6 +47,8 @@ class Compilation {
   const ir::Program& program() const { return ir_; }
   const sema::LoadedProgram& loaded() const { return loaded_; }
   const SourceManager& sources() const { return sm_; }
+  // For diagnostics about files that are not sources, such as a build's output (--check).
+  SourceManager& sources() { return sm_; }
   DiagnosticSink& sink() { return sink_; }
   const DiagnosticSink& sink() const { return sink_; }
   const Options& options() const { return options_; }

@@ -209,10 +209,11 @@ bool Resolver::check_env_names(const std::vector<ast::Name>& envs) {
   for (const auto& n : envs) {
     if (std::find(environments_.begin(), environments_.end(), n.text) != environments_.end()) continue;
     ok = false;
-    auto& d = sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}'", n.text));
     if (!environments_declared_) {
-      d.hint("the program declares no environments: declare them at the top level first, e.g. `environments dev, staging, prod`");
+      sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}': the program declares no environments", n.text))
+          .hint(fmt::format("declare them first, at the top of a file: `environments {}`", n.text == "dev" ? "dev, prod" : "dev, " + n.text));
     } else {
+      auto& d = sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}'", n.text));
       if (auto c = closest(n.text, environments_)) d.hint(fmt::format("did you mean '{}'?", *c));
       d.note(Span{}, fmt::format("the program declares {}", quote_list(environments_)));
     }

@@ -20,10 +20,11 @@ def run(fence, args):
 
 
 def tree(d):
+    """The object files under d (kustomization.yaml files are checked by tests/e2e/test_build_output.py)."""
     out = {}
     for dirpath, _, files in os.walk(d):
         for name in files:
-            if name.endswith(".yaml"):
+            if name.endswith(".yaml") and name != "kustomization.yaml":
                 path = os.path.join(dirpath, name)
                 with open(path, encoding="utf-8") as f:
                     out[os.path.relpath(path, d)] = yaml.safe_load(f)
