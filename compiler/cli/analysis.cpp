@@ -13,6 +13,7 @@ namespace fence::cli {
 
 void AnalysisFlags::add_to(CLI::App& sub) {
   compile.add_to(sub, "The environment to analyze (one; required when the program declares environments)");
+  sub.get_option("--all-envs")->group("");  // one environment at a time: hidden, and refused if given
   sub.add_option("--color", diagnostics.color, "Colour in diagnostics (auto: only on a terminal, and never when NO_COLOR is set)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
