@@ -22,11 +22,13 @@ class Command {
 
 std::unique_ptr<Command> make_build_command();
 std::unique_ptr<Command> make_check_command();
+std::unique_ptr<Command> make_lsp_command();
 
 inline std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> v;
   v.push_back(make_build_command());
   v.push_back(make_check_command());
+  v.push_back(make_lsp_command());
   return v;
 }
 

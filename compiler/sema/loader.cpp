@@ -69,6 +69,7 @@ std::vector<std::string> default_stdlib_path() {
 
 Loader::Loader(SourceManager& sm, DiagnosticSink& sink, LoaderOptions options) : sm_(sm), sink_(sink), options_(std::move(options)) {
   if (!options_.read_file) options_.read_file = read_disk;
+  if (!options_.parse) options_.parse = syntax::parse;
 }
 
 void Loader::add_root(const std::string& display, std::string text) {
@@ -143,10 +144,10 @@ LoadedProgram Loader::finish() {
   // Breadth-first: parse a file, queue its imports. Files are only ever appended.
   for (std::size_t i = 0; i < prog_.files.size(); ++i) {
     std::size_t errors_before = sink_.error_count() + sink_.dropped();
-    prog_.files[i].ast = syntax::parse(sm_, prog_.files[i].id, sink_);
+    prog_.files[i].ast = options_.parse(sm_, prog_.files[i].id, sink_);
     if (sink_.error_count() + sink_.dropped() > errors_before) {
       prog_.ok = false;
-      continue;
+      if (!options_.imports_despite_errors) continue;
     }
     std::vector<const ast::Import*> imports;
     for (const auto& item : prog_.files[i].ast.items) {
