@@ -19,6 +19,7 @@ Analysis::Analysis(const std::string& path, const std::string& text, const Analy
     : options_(options) {
   driver_options_.stdlib_path = options.stdlib_path;
   driver_options_.k8s.allow_l4_fallback = options.allow_l4_fallback;
+  driver_options_.k8s.diagnostics_only = true;
   driver_options_.loader.read_file = read_file;
   driver_options_.loader.parse = [&cache](const SourceManager& sm, FileId id, DiagnosticSink& sink) { return cache.parse(sm, id, sink); };
   driver_options_.loader.imports_despite_errors = true;
@@ -75,7 +76,9 @@ Analysis::Yaml Analysis::yaml_for(const Span& span) const {
     return {{}, "it generates nothing"};
   }
   DiagnosticSink sink;
-  auto objects = driver::lower_program(part, options_.target, c_->sources(), driver_options_, sink);
+  auto lowering = driver_options_;
+  lowering.k8s.diagnostics_only = false;
+  auto objects = driver::lower_program(part, options_.target, c_->sources(), lowering, sink);
   if (sink.has_errors()) return {{}, "the " + options_.target + " target cannot express it (see the diagnostics)"};
   return {emit::to_yaml_stream(objects), {}};
 }

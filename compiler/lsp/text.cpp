@@ -62,7 +62,9 @@ std::uint32_t LineIndex::offset(Position p, Encoding enc) const {
   std::uint32_t i = start;
   while (i < end && units < p.character) {
     auto n = sequence_length(static_cast<unsigned char>(text_[i]));
-    units += n == 4 ? 2 : 1;
+    std::uint32_t width = n == 4 ? 2 : 1;
+    if (units + width > p.character) break;  // inside a surrogate pair: the character's start
+    units += width;
     i = std::min(i + n, end);
   }
   return i;
