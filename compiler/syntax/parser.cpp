@@ -909,7 +909,21 @@ std::vector<std::string> keywords() {
   const auto& vocab = lexer.getVocabulary();
   for (std::size_t type = FenceLexer::IMPORT; type <= FenceLexer::HEADER; ++type) {
     auto lit = vocab.getLiteralName(type);
-    if (lit.size() >= 2) out.push_back(lit.substr(1, lit.size() - 2));
+    std::string word;
+    if (lit.size() >= 2) {
+      word = lit.substr(1, lit.size() - 2);
+    } else {
+      // A literal that two token types share ('in' is also the selector's SEL_IN) has no literal
+      // name; the keyword is then its token name in lower case, if the lexer reads it back so.
+      word = vocab.getSymbolicName(type);
+      for (auto& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      antlr4::ANTLRInputStream in(word);
+      FenceLexer check(&in);
+      check.removeErrorListeners();
+      auto first = check.nextToken();
+      if (first->getType() != type || check.nextToken()->getType() != antlr4::Token::EOF) continue;
+    }
+    out.push_back(word);
   }
   return out;
 }
