@@ -2,6 +2,7 @@
 // and the resolver read it; nothing here knows about ANTLR or about any target.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -209,5 +210,11 @@ struct File {
 };
 
 std::string_view verb_text(Verb v);
+
+// Moves every span of an item or a comment by `delta` bytes, for the parse of a piece of a file
+// that moved (the language server re-uses those). Spans that mark a missing piece ({file, 0, 0})
+// stay. A new span in any node above must be shifted here too.
+void shift(Item& item, std::int64_t delta);
+void shift(Comment& comment, std::int64_t delta);
 
 }  // namespace fence::ast

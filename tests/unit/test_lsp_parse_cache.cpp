@@ -270,6 +270,62 @@ TEST_CASE("an edit re-parses only the piece it touched", "[lsp][parse-cache]") {
   CHECK(cache.last().pieces > 30);
 }
 
+TEST_CASE("an edit that changes the length re-parses its piece and shifts the ones after it", "[lsp][parse-cache]") {
+  lsp::ParseCache cache;
+  auto text = big_program(20);
+  same(cache, text);
+  auto at = text.find("web-3 may reach local:5432");
+  text.insert(at, "web-3 may reach 192.0.2.0/24:443, extra\n  ");
+  same(cache, text);
+  CHECK(cache.last().parsed == 1);
+  text.erase(at, text.find('\n', at) + 3 - at);
+  same(cache, text);
+  CHECK(cache.last().parsed == 0);  // the old piece, still in the cache
+}
+
+// ast::shift must move every span of the AST. A node that changed size may have gained a span:
+// make shift (compiler/ast/ast.cpp) move it, and the Dump above print it, then update the size.
+TEST_CASE("ast::shift covers every node: their layouts are the ones it knows", "[lsp][parse-cache]") {
+  CHECK(sizeof(ast::Name) == 48);
+  CHECK(sizeof(ast::StringLit) == 48);
+  CHECK(sizeof(ast::SelRequirement) == 96);
+  CHECK(sizeof(ast::Selector) == 40);
+  CHECK(sizeof(ast::NsRef) == 112);
+  CHECK(sizeof(ast::PodRef) == 112);
+  CHECK(sizeof(ast::Ref) == 256);
+  CHECK(sizeof(ast::PortItem) == 176);
+  CHECK(sizeof(ast::HttpRule) == 200);
+  CHECK(sizeof(ast::Expr) == 368);
+  CHECK(sizeof(ast::Target) == 96);
+  CHECK(sizeof(ast::Import) == 64);
+  CHECK(sizeof(ast::Environments) == 40);
+  CHECK(sizeof(ast::Value) == 96);
+  CHECK(sizeof(ast::Let) == 184);
+  CHECK(sizeof(ast::Set) == 184);
+  CHECK(sizeof(ast::DefaultDeny) == 16);
+  CHECK(sizeof(ast::Statement) == 80);
+  CHECK(sizeof(ast::Block) == 128);
+  CHECK(sizeof(ast::Item) == 192);
+  CHECK(sizeof(ast::Comment) == 48);}
+
+TEST_CASE("a piece with a syntax error keeps its own parse where recovery ends inside it", "[lsp][parse-cache]") {
+  lsp::ParseCache cache;
+  auto text = big_program(20);
+  same(cache, text);
+  auto at = text.find("web-7 may reach local");
+  text.replace(at + 6, 9, "may rech");
+  same(cache, text);
+  CHECK(cache.last().broken == 1);
+  CHECK(cache.last().parsed == 1);
+  CHECK_FALSE(cache.last().whole_tail);
+  // An edit elsewhere leaves the broken piece (and its error) to the cache.
+  auto other = text.find("web-15 may reach local:5432");
+  text.replace(other + text.substr(other).find("5432"), 4, "5433");
+  same(cache, text);
+  CHECK(cache.last().parsed == 1);
+  CHECK(cache.last().broken == 0);
+}
+
 TEST_CASE("a piece with a syntax error makes the rest parse whole, exactly as check does", "[lsp][parse-cache]") {
   lsp::ParseCache cache;
   auto text = big_program(10);
