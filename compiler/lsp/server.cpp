@@ -113,6 +113,7 @@ int Server::run(std::istream& in, std::ostream& out, std::function<bool()> pendi
     if (!reader.pending()) {
       idle();
       flush();
+      retired_.clear();  // after the diagnostics went out: freeing a large program takes a while
     }
     auto frame = reader.next();
     if (frame.kind == Frame::Kind::End) break;
@@ -376,6 +377,7 @@ std::optional<std::string> Server::read_file(const std::string& path) const {
 // Analysis and diagnostics
 
 void Server::idle() {
+  retired_.clear();
   for (auto& [uri, d] : docs_) refresh(*d);
 }
 
@@ -391,6 +393,7 @@ void Server::refresh(Document& doc) {
     return;
   }
   auto start = std::chrono::steady_clock::now();
+  if (doc.analysis) retired_.push_back(std::move(doc.analysis));
   doc.analysis = std::make_unique<Analysis>(doc.path, doc.text, options_.analysis, doc.cache, [this](const std::string& p) { return read_file(p); });
   last_analysis_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   publish(doc);

@@ -97,6 +97,7 @@ class Server {
   bool exited_ = false;
   std::map<std::string, std::unique_ptr<Document>> docs_;  // by URI
   std::vector<nlohmann::json> out_;
+  std::vector<std::unique_ptr<Analysis>> retired_;  // replaced analyses, freed once output is sent
   double last_analysis_ms_ = 0;
 };
 
