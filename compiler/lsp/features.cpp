@@ -122,6 +122,7 @@ class Features {
 
  private:
   std::string describe(const Cursor& c) const;
+  std::string resolved(const Cursor& c) const;
   std::string selector_text(const ast::Selector& s) const;
   json symbol(std::string name, int kind, const Span& whole, const Span& selection, std::string detail) const {
     json s{{"name", name.empty() ? std::string("?") : std::move(name)}, {"kind", kind}, {"range", range(whole)}, {"selectionRange", range(selection)}};
@@ -205,16 +206,14 @@ json Features::diagnostics() const {
 
 std::string Features::describe_let(const sema::Scopes::Found& f) const {
   std::string out;
-  const auto& file = a_.program().files.at(f.file);
-  std::string from = f.file == 0 ? std::string() : fmt::format(" from `{}`", sm_.file(file.id).path);
   for (const auto* let : f.variants) {
-    out += fmt::format("```fence\n{}\n```\n", one_line(source(let->span), 400));
-    out += fmt::format("defined at {}{}\n\n", where(let->name.span), from);
+    if (!out.empty()) out += "\n\n";
+    out += fmt::format("```fence\n{}\n```\ndefined at {}", one_line(source(let->span), 400), where(let->name.span));
   }
   if (f.ambiguous()) {
     std::vector<std::string> files;
     for (auto o : f.others) files.push_back(sm_.file(a_.program().files.at(o).id).path);
-    out += fmt::format("**ambiguous**: also defined by {} (E0207)\n\n", fmt::join(files, ", "));
+    out += fmt::format("\n\n**ambiguous**: also defined by {} (E0207)", fmt::join(files, ", "));
   }
   return out;
 }
@@ -379,9 +378,36 @@ std::string Features::describe(const Cursor& c) const {
   return {};
 }
 
+// What the statement's target or subject under the cursor resolved to, from the IR.
+std::string Features::resolved(const Cursor& c) const {
+  if (!a_.analyzed() || c.statement == nullptr) return {};
+  std::vector<std::string> seen;
+  auto add = [&](std::string s) {
+    if (std::find(seen.begin(), seen.end(), s) == seen.end()) seen.push_back(std::move(s));
+  };
+  for (const auto& r : a_.compilation().program().rules) {
+    if (r.origin.implied || !(r.origin.statement == c.statement->span)) continue;
+    if (c.subject != nullptr && r.subject_span == c.subject->span) add(r.subject.str());
+    if (c.subject == nullptr && c.target != nullptr && r.origin.target == c.target->span) {
+      std::vector<std::string> ports;
+      for (const auto& p : r.ports) ports.push_back(p.str());
+      for (const auto& p : r.peers) add(ports.empty() ? p.str() : fmt::format("{} on {}", p.str(), fmt::join(ports, ", ")));
+    }
+  }
+  if (seen.empty()) return {};
+  std::string out = "**resolves to**";
+  if (a_.environment()) out += fmt::format(" (environment `{}`)", *a_.environment());
+  out += ":";
+  constexpr std::size_t kShown = 12;
+  for (std::size_t i = 0; i < seen.size() && i < kShown; ++i) out += fmt::format("\n- `{}`", seen[i]);
+  if (seen.size() > kShown) out += fmt::format("\n- and {} more", seen.size() - kShown);
+  return out;
+}
+
 json Features::hover(std::uint32_t offset) const {
   auto c = locate(a_.root(), offset);
   std::string text = describe(c);
+  if (auto r = resolved(c); !r.empty()) text += (text.empty() ? "" : "\n\n") + r;
   Span at = c.span;
   Span item;
   if (c.statement != nullptr) item = c.statement->span;

@@ -65,6 +65,7 @@ class Locator {
     c.statement = &s;
     for (const auto& r : s.subjects) {
       if (in(r.span, off_)) {
+        c.subject = &r;
         ref(r);
         return;
       }
@@ -150,6 +151,7 @@ class Locator {
   void targets(const std::vector<ast::Target>& ts) {
     for (const auto& t : ts) {
       if (!in(t.span, off_)) continue;
+      if (c.target == nullptr) c.target = &t;
       if (t.peer) expr(*t.peer);
       if (c.what != Cursor::What::None) return;
       for (const auto& p : t.ports) {

@@ -42,6 +42,8 @@ struct Cursor {
   const ast::Selector* selector = nullptr;
   bool selector_for_namespaces = false;
   const ast::Ref* ref = nullptr;
+  const ast::Target* target = nullptr;  // the statement's target (or let's value item) around the cursor
+  const ast::Ref* subject = nullptr;    // the statement's subject around the cursor
   const ast::Block* block_header = nullptr;  // the cursor is on this block's header
 };
 

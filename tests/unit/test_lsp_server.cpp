@@ -220,7 +220,11 @@ TEST_CASE("lsp: hover says what names, selectors and values resolve to, and show
   CHECK_THAT(text(2), Catch::Contains("let partners = 203.0.113.0/24:443"));
   CHECK_THAT(text(2), Catch::Contains("defined at " + kDir + "/main.fence:2:5"));
   CHECK_THAT(text(3), Catch::Contains("let dns = kube-system/pods[k8s-app=kube-dns]"));
-  CHECK_THAT(text(3), Catch::Contains("from `<stdlib>/std.fence`"));
+  CHECK_THAT(text(3), Catch::Contains("defined at <stdlib>/std.fence:5:5"));
+  // What sema made of it.
+  CHECK_THAT(text(3), Catch::Contains("**resolves to**:\n- `kube-system/pods[k8s-app=kube-dns] on 53/udp, 53/tcp`"));
+  CHECK_THAT(text(2), Catch::Contains("- `203.0.113.0/24 on 443/tcp`"));
+  CHECK_THAT(text(1), Catch::Contains("- `shop/pods[app=postgres] on 5432/tcp`"));
   CHECK_THAT(text(4), Catch::Contains("**pods** labelled `tier=db` in namespace `shop`"));
   CHECK_THAT(text(5), Catch::Contains("**IPv4 CIDR** `203.0.113.0/24`: 256 addresses"));
   CHECK_THAT(text(6), Catch::Contains("name: default-deny-egress"));
