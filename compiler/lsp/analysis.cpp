@@ -1,19 +1,10 @@
 #include "lsp/analysis.h"
 
 #include <algorithm>
-#include <filesystem>
 
 #include "emit/yaml.h"
 
 namespace fence::lsp {
-
-namespace fs = std::filesystem;
-
-std::string canonical_path(const std::string& path) {
-  std::error_code ec;
-  auto c = fs::weakly_canonical(path, ec);
-  return ec ? fs::path(path).lexically_normal().string() : c.string();
-}
 
 Analysis::Analysis(const std::string& path, const std::string& text, const AnalysisOptions& options, ParseCache& cache, const ReadFile& read_file)
     : options_(options) {
@@ -29,7 +20,7 @@ Analysis::Analysis(const std::string& path, const std::string& text, const Analy
   cache.sweep();
   for (const auto& f : c_->loaded().files) {
     loaded_paths_.insert(f.canonical);
-    if (!f.disk_path.empty()) loaded_paths_.insert(canonical_path(f.disk_path));
+    if (!f.disk_path.empty()) loaded_paths_.insert(sema::canonical_path(f.disk_path));
   }
   scopes_ = std::make_unique<sema::Scopes>(c_->loaded());
 

@@ -73,7 +73,4 @@ class Analysis {
   std::set<std::string> loaded_paths_;
 };
 
-// The canonical form of a path, to compare an import's path with an open document's.
-std::string canonical_path(const std::string& path);
-
 }  // namespace fence::lsp

@@ -36,23 +36,6 @@ json range_json(const LineIndex& lines, Encoding enc, std::uint32_t begin, std::
   return json{{"start", position_json(lines.position(begin, enc))}, {"end", position_json(lines.position(end, enc))}};
 }
 
-// The text of a span as one line, shortened.
-std::string one_line(std::string_view text, std::size_t max = 120) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  if (out.size() > max) out = out.substr(0, max - 3) + "...";
-  return out;
-}
-
 // The standard library's top-level lets (name, value as written), for completion in files that
 // do not import it yet.
 std::vector<std::pair<std::string, std::string>> stdlib_lets(const std::vector<std::string>& stdlib_path) {

@@ -19,21 +19,6 @@ bool word_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == '*';
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    if (n == 2 && c < 0xC2) return false;
-    i += n;
-  }
-  return true;
-}
-
 }  // namespace
 
 // A light scan that follows the lexer's modes: comments and strings hide everything, `pods[` and
@@ -188,7 +173,7 @@ ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& 
   ++generation_;
   const std::string& text = sm.file(id).text;
   // The whole-file parser rejects a file with invalid UTF-8 as a whole.
-  if (!valid_utf8(text)) return syntax::parse(sm, id, sink);
+  if (syntax::invalid_utf8(text) != std::string_view::npos) return syntax::parse(sm, id, sink);
   ast::File out;
   out.id = id;
   auto pieces = split_items(text);

@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -310,7 +307,7 @@ void Server::did_open(const json& params) {
   doc->uri = uri;
   auto path = uri_to_path(uri);
   doc->path = path ? *path : uri;
-  doc->canonical = path ? canonical_path(*path) : uri;
+  doc->canonical = path ? sema::canonical_path(*path) : uri;
   doc->version = td.contains("version") && td.at("version").is_number_integer() ? td.at("version").get<std::int64_t>() : 0;
   doc->set_text(string_member(td, "text"));
   auto canonical = doc->canonical;
@@ -359,18 +356,11 @@ void Server::mark_dependents(const std::string& canonical) {
 }
 
 std::optional<std::string> Server::read_file(const std::string& path) const {
-  auto canonical = canonical_path(path);
+  auto canonical = sema::canonical_path(path);
   for (const auto& [uri, d] : docs_) {
     if (d->canonical == canonical) return d->text;
   }
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return ss.str();
+  return sema::read_disk(path);
 }
 
 // =============================================================================================

@@ -40,6 +40,11 @@ struct LoaderOptions {
   bool imports_despite_errors = false;
 };
 
+// Reads a whole file from the disk; nothing if it is not a readable regular file.
+std::optional<std::string> read_disk(const std::string& path);
+// A path's canonical form, which identifies a file however it was named.
+std::string canonical_path(const std::string& path);
+
 // The standard library's directories: $FENCE_PATH (colon-separated), then next to the binary
 // (../share/fence/stdlib, ./stdlib), then the source tree the binary was built from.
 std::vector<std::string> default_stdlib_path();

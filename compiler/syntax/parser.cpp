@@ -44,21 +44,6 @@ class OffsetMap {
   std::uint32_t base_ = 0;
 };
 
-// Returns the offset of the first byte that is not valid UTF-8, or npos.
-std::size_t invalid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return i;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
-    }
-    if (n == 2 && c < 0xC2) return i;  // overlong
-    i += n;
-  }
-  return std::string_view::npos;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Token descriptions for messages.
@@ -777,6 +762,21 @@ bool prescan(antlr4::CommonTokenStream& tokens, ErrorListener& listener, Diagnos
 }
 
 }  // namespace
+
+std::size_t invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return i;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    }
+    if (n == 2 && c < 0xC2) return i;  // overlong
+    i += n;
+  }
+  return std::string_view::npos;
+}
 
 ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink) {
   return parse_range(sm, id, 0, static_cast<std::uint32_t>(sm.file(id).text.size()), sink);

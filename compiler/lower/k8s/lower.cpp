@@ -111,22 +111,6 @@ std::vector<Port> ports(const std::vector<net::Port>& in) {
   return out;
 }
 
-std::string one_line(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  if (out.size() > 100) out = out.substr(0, 97) + "...";
-  return out;
-}
-
 std::string line_of(const SourceManager& sm, const Span& s) {
   if (!s.valid()) return {};
   const auto& f = sm.file(s.file);
