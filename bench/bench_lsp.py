@@ -126,6 +126,8 @@ def main():
         edit("broken", i, col, "reach", "rech")
         edit("fixed", i, col, "rech", "reach")
 
+    with open(f"/proc/{c.p.pid}/status") as f:
+        peak_mib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
     c.send({"jsonrpc": "2.0", "id": 99, "method": "shutdown"})
     c.wait_for(lambda m: m.get("id") == 99)
     c.send({"jsonrpc": "2.0", "method": "exit"})
@@ -133,13 +135,14 @@ def main():
 
     print(f"estate: {len(text.splitlines())} lines, {len(text)} bytes, {warnings} warnings published; "
           f"{len(targets)} edits of each kind")
-    print(f"didOpen to first diagnostics: {open_ms:.0f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print("| edit | median ms | p90 ms | max ms | server CPU ms per edit | errors published |")
-    print("|---|---|---|---|---|---|")
+    print(f"didOpen to first diagnostics (a whole analysis): {open_ms:.0f} ms; server peak RSS {peak_mib:.0f} MiB; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("| edit | median ms | p90 ms | max ms | server CPU ms per edit | errors published | median / didOpen |")
+    print("|---|---|---|---|---|---|---|")
     for kind in ("valid", "broken", "fixed"):
         v = results[kind]
         print(f"| {kind} | {statistics.median(v):.0f} | {percentile(v, 0.9):.0f} | {max(v):.0f} | {cpu[kind] / len(v):.0f} "
-              f"| {errors_seen[kind] / len(v):.0f} per publish |")
+              f"| {errors_seen[kind] / len(v):.0f} per publish | {statistics.median(v) / open_ms:.2f} |")
 
 
 if __name__ == "__main__":

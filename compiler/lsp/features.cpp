@@ -463,6 +463,13 @@ json Features::completion(std::uint32_t offset) const {
   while (w > 0 && word_char(before[w - 1])) --w;
   std::string_view lead = before.substr(0, w);
 
+  // In a comment or a string: nothing.
+  bool quoted = false;
+  for (char ch : lead) {
+    if (ch == '"') quoted = !quoted;
+    if (ch == '#' && !quoted) return items;
+  }
+  if (quoted) return items;
   // Inside a selector: label keys and values are the user's own.
   auto open = lead.rfind('[');
   if (open != std::string_view::npos && lead.find(']', open) == std::string_view::npos) return items;

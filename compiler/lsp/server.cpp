@@ -248,8 +248,11 @@ void Server::notification(const std::string& method, const json& params) {
     did_change(params);
   } else if (method == "textDocument/didClose") {
     did_close(params);
+  } else if (method == "textDocument/didSave" || method == "workspace/didChangeWatchedFiles") {
+    // A file on disk changed: an import that is not open may read differently now.
+    for (auto& [uri, d] : docs_) d->dirty = true;
   }
-  // Everything else ($/cancelRequest, $/setTrace, initialized, didSave, ...) needs nothing.
+  // Everything else ($/cancelRequest, $/setTrace, initialized, ...) needs nothing.
 }
 
 // =============================================================================================

@@ -13,6 +13,7 @@ local init_options = { target = settings.target or 'k8s', environment = settings
 local clients = {} -- one server per project directory
 
 local function start(bufnr)
+  vim.bo[bufnr].omnifunc = 'v:lua.vim.lsp.omnifunc' -- completion with <C-x><C-o>
   local name = vim.api.nvim_buf_get_name(bufnr)
   local root = vim.fn.fnamemodify(name ~= '' and name or vim.fn.getcwd(), ':p:h')
   local git = vim.fn.finddir('.git', root .. ';')

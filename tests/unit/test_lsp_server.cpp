@@ -2,6 +2,10 @@
 // the same loop `fence lsp` runs, on string streams.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -279,8 +283,11 @@ TEST_CASE("lsp: diagnostics in an imported file show at the import", "[lsp]") {
 }
 
 TEST_CASE("lsp: completion offers keywords, names in scope, std names and protocols", "[lsp]") {
-  std::string text = "let partners = 203.0.113.0/24\nnamespace shop {\n  let local = pods[tier=db]\n  web may reach \n  db may reach x:53/\n}\n";
-  auto s = run(session({open(kUri, text), at(1, "textDocument/completion", kUri, 3, 16), at(2, "textDocument/completion", kUri, 4, 20)}));
+  std::string text = "let partners = 203.0.113.0/24\nnamespace shop {\n  let local = pods[tier=db]\n  web may reach \n  db may reach x:53/\n}\n# a comment \n";
+  auto s = run(session({open(kUri, text), at(1, "textDocument/completion", kUri, 3, 16), at(2, "textDocument/completion", kUri, 4, 20),
+                        at(3, "textDocument/completion", kUri, 6, 12), at(4, "textDocument/completion", kUri, 2, 21)}));
+  CHECK(s.reply(3)["result"].empty());  // in a comment
+  CHECK(s.reply(4)["result"].empty());  // in a selector
   auto items = s.reply(1)["result"];
   auto find = [&](const std::string& label) -> json {
     for (const auto& i : items) {
@@ -488,4 +495,33 @@ TEST_CASE("lsp: random message sequences never crash and every request gets one 
       CHECK(replies == 1);
     }
   }
+}
+
+TEST_CASE("lsp: imports that are not open are read from disk, and a save re-reads them", "[lsp]") {
+  auto dir = std::filesystem::temp_directory_path() / ("fence-lsp-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& text) {
+    std::ofstream(dir / "lib.fence") << text;
+  };
+  write("let x = 10.0.0.0/33\n");
+  auto uri = lsp::path_to_uri((dir / "main.fence").string());
+  lsp::ServerOptions options;
+  options.analysis.stdlib_path = test::stdlib_path();
+  lsp::Server server(options);
+  auto diagnostics = [&] {
+    server.idle();
+    json last;
+    for (const auto& m : server.take_output()) {
+      if (m.value("method", "") == "textDocument/publishDiagnostics") last = m["params"]["diagnostics"];
+    }
+    return last;
+  };
+  server.handle(request(0, "initialize").dump());
+  server.handle(open(uri, "import \"lib.fence\"\nnamespace a {\n  w may reach x\n}\n").dump());
+  CHECK(diagnostics().size() == 1);
+  write("let x = 10.0.0.0/8\n");
+  CHECK(diagnostics().is_null());  // nothing says the disk changed: no new analysis
+  server.handle(notification("textDocument/didSave", {{"textDocument", {{"uri", uri}}}}).dump());
+  CHECK(diagnostics().empty());
+  std::filesystem::remove_all(dir);
 }
