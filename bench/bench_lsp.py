@@ -4,10 +4,13 @@ end to end against a real `fence lsp` process over pipes, on a synthetic estate.
 
   bench_lsp.py --fence build/compiler/fence [--lines 5000] [--edits 30]
 
-Three kinds of edit, each in a different place of the file per round:
-  valid   change a port number in a statement (the file stays valid)
-  broken  break a statement (`may reach` -> `may rech`): the file has a syntax error
-  fixed   undo the break
+Kinds of edit, each in a different place of the file per round:
+  valid     change a port number in a statement (the file stays valid)
+  broken    break a statement (`may reach` -> `may rech`): the file has a syntax error
+  fixed     undo the break
+  unclosed  open a brace that nothing closes (`may reach {`): the worst case, where the error
+            runs to the end of the file and the rest of it is parsed whole
+  closed    undo that
 Prints one Markdown table row per kind (median, 90th percentile, max in ms, and the server's
 CPU time per edit from /proc, which a busy machine disturbs less than wall time) plus the first
 analysis after didOpen, for docs/performance.md.
@@ -100,9 +103,10 @@ def main():
     warnings = len(first["params"]["diagnostics"])
 
     version = 1
-    results = {"valid": [], "broken": [], "fixed": []}
-    cpu = {"valid": 0.0, "broken": 0.0, "fixed": 0.0}
-    errors_seen = {"valid": 0, "broken": 0, "fixed": 0}
+    kinds = ("valid", "broken", "fixed", "unclosed", "closed")
+    results = {k: [] for k in kinds}
+    cpu = {k: 0.0 for k in kinds}
+    errors_seen = {k: 0 for k in kinds}
 
     def edit(kind, line, col, old, new):
         nonlocal version
@@ -125,6 +129,9 @@ def main():
         col = lines[i].index(" reach ") + 1
         edit("broken", i, col, "reach", "rech")
         edit("fixed", i, col, "rech", "reach")
+        col += len("reach ")
+        edit("unclosed", i, col, "", "{")
+        edit("closed", i, col, "{", "")
 
     with open(f"/proc/{c.p.pid}/status") as f:
         peak_mib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
@@ -139,7 +146,7 @@ def main():
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("| edit | median ms | p90 ms | max ms | server CPU ms per edit | errors published | median / didOpen |")
     print("|---|---|---|---|---|---|---|")
-    for kind in ("valid", "broken", "fixed"):
+    for kind in kinds:
         v = results[kind]
         print(f"| {kind} | {statistics.median(v):.0f} | {percentile(v, 0.9):.0f} | {max(v):.0f} | {cpu[kind] / len(v):.0f} "
               f"| {errors_seen[kind] / len(v):.0f} per publish | {statistics.median(v) / open_ms:.2f} |")

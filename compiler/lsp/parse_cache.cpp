@@ -170,7 +170,6 @@ bool resumes_after(const SourceManager& sm, FileId id, const Piece& piece, const
 
 ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& sink) {
   last_ = Stats{};
-  ++generation_;
   const std::string& text = sm.file(id).text;
   // The whole-file parser rejects a file with invalid UTF-8 as a whole.
   if (syntax::invalid_utf8(text) != std::string_view::npos) return syntax::parse(sm, id, sink);
@@ -246,6 +245,7 @@ void ParseCache::sweep() {
       ++it;
     }
   }
+  ++generation_;
 }
 
 }  // namespace fence::lsp

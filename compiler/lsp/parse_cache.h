@@ -36,7 +36,8 @@ class ParseCache {
   // Parses file `id` as syntax::parse would; matches LoaderOptions::parse.
   ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink);
 
-  // Forgets pieces not used by the last few parses (call after each compilation).
+  // Forgets pieces that the last few compilations did not use (call after each compilation,
+  // which may parse several files).
   void sweep();
 
   struct Stats {
@@ -54,13 +55,13 @@ class ParseCache {
     std::vector<ast::Comment> comments;
     std::vector<Diagnostic> diagnostics;  // the piece's syntax errors
     std::uint32_t begin = 0;              // where the piece was when parsed: the spans' base
-    std::uint64_t used = 0;               // the last parse that used it
+    std::uint64_t used = 0;               // the last compilation that used it
   };
   // By file and text, not place: a piece that an edit above it moved is shifted, not re-parsed.
   static std::string key(FileId id, std::string_view text);
 
   std::unordered_map<std::string, Entry> entries_;
-  std::uint64_t generation_ = 0;
+  std::uint64_t generation_ = 1;  // the compilation under way
   Stats last_;
 };
 

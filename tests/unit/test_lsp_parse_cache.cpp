@@ -283,6 +283,28 @@ TEST_CASE("an edit that changes the length re-parses its piece and shifts the on
   CHECK(cache.last().parsed == 0);  // the old piece, still in the cache
 }
 
+TEST_CASE("fixing an error that made the rest parse whole finds the old pieces in the cache", "[lsp][parse-cache]") {
+  lsp::ParseCache cache;
+  auto text = big_program(20);
+  same(cache, text);
+  auto broken = text;
+  broken.insert(broken.find("web-4 may reach local") + 16, "{");
+  // One compilation parses the broken file and a file it imports, each with its own id; more
+  // files per compilation do not age the cache faster.
+  for (int round = 0; round < 2; ++round) {
+    SourceManager sm;
+    DiagnosticSink sink;
+    auto a = sm.add("t.fence", broken);
+    auto b = sm.add("lib.fence", "let a = 10.0.0.0/8\n");
+    cache.parse(sm, a, sink);
+    CHECK(cache.last().pieces < 10);  // the open brace hides the cuts below it: one piece to the end
+    cache.parse(sm, b, sink);
+    cache.sweep();
+  }
+  same(cache, text);
+  CHECK(cache.last().parsed == 0);
+}
+
 // ast::shift must move every span of the AST. A node that changed size may have gained a span:
 // make shift (compiler/ast/ast.cpp) move it, and the Dump above print it, then update the size.
 TEST_CASE("ast::shift covers every node: their layouts are the ones it knows", "[lsp][parse-cache]") {
