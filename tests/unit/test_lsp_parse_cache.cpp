@@ -287,6 +287,7 @@ TEST_CASE("fixing an error that made the rest parse whole finds the old pieces i
   lsp::ParseCache cache;
   auto text = big_program(20);
   same(cache, text);
+  auto clean_pieces = cache.last().pieces;
   auto broken = text;
   broken.insert(broken.find("web-4 may reach local") + 16, "{");
   // One compilation parses the broken file and a file it imports, each with its own id; more
@@ -297,7 +298,7 @@ TEST_CASE("fixing an error that made the rest parse whole finds the old pieces i
     auto a = sm.add("t.fence", broken);
     auto b = sm.add("lib.fence", "let a = 10.0.0.0/8\n");
     cache.parse(sm, a, sink);
-    CHECK(cache.last().pieces < 10);  // the open brace hides the cuts below it: one piece to the end
+    CHECK(cache.last().pieces + 10 < clean_pieces);  // the open brace hides the cuts below it: one piece to the end
     cache.parse(sm, b, sink);
     cache.sweep();
   }
