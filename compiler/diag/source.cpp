@@ -61,7 +61,7 @@ std::string SourceManager::where(const Span& s) const {
   return fmt::format("{}:{}:{}", f.path, lc.line, lc.col);
 }
 
-std::string one_line(std::string_view text, std::size_t max_width) {
+std::string one_line(std::string_view text, std::size_t max_chars) {
   std::string out;
   bool space = false;
   for (char c : text) {
@@ -73,7 +73,7 @@ std::string one_line(std::string_view text, std::size_t max_width) {
     space = false;
     out += c;
   }
-  if (out.size() > max_width && max_width >= 3) out = out.substr(0, max_width - 3) + "...";
+  if (out.size() > max_chars && max_chars >= 3) out = out.substr(0, max_chars - 3) + "...";
   return out;
 }
 

@@ -15,7 +15,7 @@ const std::vector<std::string>& targets() {
 Compilation::Compilation(Options options) : options_(std::move(options)) {}
 
 bool Compilation::load(const std::vector<SourceInput>& inputs) {
-  sema::LoaderOptions lo;
+  sema::LoaderOptions lo = options_.loader;
   lo.stdlib_path = options_.stdlib_path;
   sema::Loader loader(sm_, sink_, lo);
   for (const auto& in : inputs) loader.add_root(in.path, in.text);
@@ -46,16 +46,16 @@ bool Compilation::analyze(const std::optional<std::string>& environment) {
 std::vector<emit::Object> Compilation::lower(const std::string& target) {
   if (!analyzed_ok_) return {};
   auto before = errors(sink_);
-  std::vector<emit::Object> out;
-  if (target == "k8s") {
-    out = lower::k8s::lower(ir_, sm_, options_.k8s, sink_);
-  } else if (target == "cilium") {
-    out = lower::cilium::lower(ir_, sm_, sink_);
-  } else {
-    throw std::invalid_argument("unknown target: " + target);
-  }
+  auto out = lower_program(ir_, target, sm_, options_, sink_);
   if (errors(sink_) > before) return {};
   return out;
+}
+
+std::vector<emit::Object> lower_program(const ir::Program& program, const std::string& target, const SourceManager& sm, const Options& options,
+                                        DiagnosticSink& sink) {
+  if (target == "k8s") return lower::k8s::lower(program, sm, options.k8s, sink);
+  if (target == "cilium") return lower::cilium::lower(program, sm, sink);
+  throw std::invalid_argument("unknown target: " + target);
 }
 
 }  // namespace fence::driver

@@ -23,12 +23,20 @@ struct SourceInput {
 
 struct Options {
   std::vector<std::string> stdlib_path = sema::default_stdlib_path();
+  // How files are read and parsed: the language server serves open buffers and caches parses.
+  // Only read_file, parse and imports_despite_errors are taken from here; empty: the defaults.
+  sema::LoaderOptions loader;
   bool run_checks = true;
   lower::k8s::Options k8s;
 };
 
 // The targets Fence can lower to.
 const std::vector<std::string>& targets();
+
+// Lowers an analyzed program to one target's objects, reporting what the target cannot express.
+// Compilation::lower uses it; the language server lowers single statements with it.
+std::vector<emit::Object> lower_program(const ir::Program& program, const std::string& target, const SourceManager& sm, const Options& options,
+                                        DiagnosticSink& sink);
 
 class Compilation {
  public:

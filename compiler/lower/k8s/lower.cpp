@@ -88,6 +88,7 @@ class Lowering {
 
  private:
   bool expressible(const ir::Rule& r);
+  bool expressible(const ir::DefaultDeny& dd);
   void error_at(Code code, const ir::Rule& r, const Span& inner, std::string message, std::string hint);
   std::string origin_comment(const ir::Rule& r) const;
 
@@ -149,6 +150,13 @@ bool Lowering::expressible(const ir::Rule& r) {
   return ok;
 }
 
+bool Lowering::expressible(const ir::DefaultDeny& dd) {
+  if (!dd.scope.cluster) return true;
+  sink_.error(Code::E0404, dd.span, "a cluster-wide default deny cannot be expressed as a Kubernetes NetworkPolicy")
+      .hint("compile with --target cilium, or write `default deny` in each namespace block");
+  return false;
+}
+
 std::string Lowering::origin_comment(const ir::Rule& r) const {
   return lower::origin_comment(sm_, r);
 }
@@ -179,6 +187,16 @@ std::vector<emit::Object> Lowering::run() {
     groups.push_back(std::move(g));
     return groups.back();
   };
+
+  if (opt_.diagnostics_only) {
+    // The same checks in the same order as below, where errors in rules end the lowering.
+    bool rules_ok = true;
+    for (const auto& r : prog_.rules) rules_ok = expressible(r) && rules_ok;
+    if (rules_ok) {
+      for (const auto& dd : prog_.default_denies) expressible(dd);
+    }
+    return {};
+  }
 
   bool ok = true;
   for (const auto& r : prog_.rules) {
@@ -217,9 +235,7 @@ std::vector<emit::Object> Lowering::run() {
   // Default denies, one object per distinct (namespace, directions).
   std::map<std::string, std::vector<NetworkPolicy>> denies;
   for (const auto& dd : prog_.default_denies) {
-    if (dd.scope.cluster) {
-      sink_.error(Code::E0404, dd.span, "a cluster-wide default deny cannot be expressed as a Kubernetes NetworkPolicy")
-          .hint("compile with --target cilium, or write `default deny` in each namespace block");
+    if (!expressible(dd)) {
       ok = false;
       continue;
     }
