@@ -2,6 +2,7 @@
 // and the resolver read it; nothing here knows about ANTLR or about any target.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,35 @@ struct HttpRule {
   Span span;
 };
 
+// An owning pointer that copies what it points to, so that the AST is a value: the language
+// server keeps parsed pieces of a file and hands out copies.
+template <typename T>
+class Box {
+ public:
+  Box() = default;
+  Box(std::unique_ptr<T> p) : p_(std::move(p)) {}  // NOLINT(google-explicit-constructor)
+  Box(const Box& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  Box(Box&&) noexcept = default;
+  Box& operator=(const Box& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  Box& operator=(Box&&) noexcept = default;
+  Box& operator=(std::unique_ptr<T> p) {
+    p_ = std::move(p);
+    return *this;
+  }
+  ~Box() = default;
+
+  T* get() const { return p_.get(); }
+  T& operator*() const { return *p_; }
+  T* operator->() const { return p_.get(); }
+  explicit operator bool() const { return p_ != nullptr; }
+
+ private:
+  std::unique_ptr<T> p_;
+};
+
 // ---- peers and targets ----
 struct Target;
 
@@ -88,13 +118,13 @@ struct Expr {
   Name text;                  // Cidr, DnsName, Entity: as written
   Ref ref;                    // Ref
   std::vector<Target> items;  // Group
-  std::unique_ptr<Expr> lhs;  // Except: base
-  std::unique_ptr<Expr> rhs;  // Except: what is taken out
+  Box<Expr> lhs;              // Except: base
+  Box<Expr> rhs;              // Except: what is taken out
   Span span;
 };
 
 struct Target {
-  std::unique_ptr<Expr> peer;
+  Box<Expr> peer;
   bool has_ports = false;
   std::vector<PortItem> ports;
   Span ports_span;
@@ -180,5 +210,11 @@ struct File {
 };
 
 std::string_view verb_text(Verb v);
+
+// Moves every span of an item or a comment by `delta` bytes, for the parse of a piece of a file
+// that moved (the language server re-uses those). Spans that mark a missing piece ({file, 0, 0})
+// stay. A new span in any node above must be shifted here too.
+void shift(Item& item, std::int64_t delta);
+void shift(Comment& comment, std::int64_t delta);
 
 }  // namespace fence::ast

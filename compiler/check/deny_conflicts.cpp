@@ -13,17 +13,6 @@ namespace {
 
 constexpr std::size_t kNotesShown = 3;
 
-std::string one_line(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out += space ? ' ' : c;
-  }
-  if (out.size() > 60) out = out.substr(0, 57) + "...";
-  return out;
-}
-
 void add_deny_notes(Diagnostic& d, const ir::Program& prog, const std::vector<std::size_t>& takers) {
   for (std::size_t k = 0; k < takers.size() && k < kNotesShown; ++k) d.note(prog.rules[takers[k]].origin.target, "denied here");
   if (takers.size() > kNotesShown) d.note(Span{}, fmt::format("and by {} more denies", takers.size() - kNotesShown));
@@ -56,7 +45,7 @@ void deny_conflicts(Context& ctx) {
     auto lost = rem.lost_str();
     if (takers.empty()) continue;  // cannot happen: what was taken was taken by some deny
     const auto& first = prog.rules[takers.front()];
-    auto allow_text = one_line(ctx.sm.text(r.origin.target));
+    auto allow_text = one_line(ctx.sm.text(r.origin.target), 60);
     auto& d = r.origin.implied ? ctx.sink.warning(Code::W0602, first.origin.target,
                                                   fmt::format("this deny takes part of a connection, on the {} side at {}: {}", side, r.subject.str(), lost))
                                : ctx.sink.warning(Code::W0602, first.origin.target, fmt::format("this deny takes part of what `{}` allows: {}", allow_text, lost));

@@ -45,7 +45,7 @@ std::string why_not_silenceable(std::string_view id) {
   return {};
 }
 
-Suppressions::Suppressions(const std::vector<const ast::File*>& files, const SourceManager& sm, DiagnosticSink& sink) {
+Suppressions::Suppressions(const std::vector<const ast::File*>& files, const SourceManager& sm, DiagnosticSink& sink, bool parsed) {
   for (const auto* file : files) {
     std::vector<Leaf> leaves;
     const auto& src = sm.file(file->id);
@@ -101,6 +101,7 @@ Suppressions::Suppressions(const std::vector<const ast::File*>& files, const Sou
         }
       }
       if (targets.empty()) {
+        if (!parsed) continue;
         sink.error(Code::E0612, c.span, "this `# fence:allow` is on no statement")
             .hint("put it at the end of the statement's line, or on the line just before the statement");
         continue;
@@ -120,12 +121,18 @@ bool Suppressions::silences(const Diagnostic& d) const {
 }
 
 void Suppressions::apply(DiagnosticSink& sink, std::size_t first, const Policy& policy) const {
-  sink.erase_if(
-      [&](const Diagnostic& d) {
-        if (d.severity == Severity::Error) return false;
-        return std::find(policy.allowed.begin(), policy.allowed.end(), d.code) != policy.allowed.end() || silences(d);
-      },
-      first);
+  auto silenced = [&](const Diagnostic& d) {
+    if (d.severity == Severity::Error) return false;
+    return std::find(policy.allowed.begin(), policy.allowed.end(), d.code) != policy.allowed.end() || silences(d);
+  };
+  const auto& all = sink.raw();
+  if (std::any_of(all.begin() + static_cast<std::ptrdiff_t>(std::min(first, all.size())), all.end(), silenced)) {
+    std::vector<Diagnostic> kept;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (i < first || !silenced(all[i])) kept.push_back(all[i]);
+    }
+    sink.replace(std::move(kept));
+  }
   if (!policy.werror) return;
   for (std::size_t i = first; i < sink.raw().size(); ++i) {
     if (sink.raw()[i].severity != Severity::Warning) continue;

@@ -27,8 +27,9 @@ class Suppressions {
  public:
   Suppressions() = default;
   // Reads the `# fence:allow` comments of `files`; reports E0612 for a code that does not exist
-  // or cannot be silenced, and for a comment that is on no statement.
-  Suppressions(const std::vector<const ast::File*>& files, const SourceManager& sm, DiagnosticSink& sink);
+  // or cannot be silenced, and for a comment that is on no statement (only when `parsed`: a
+  // statement with a syntax error has no place yet, and its comment must not add noise).
+  Suppressions(const std::vector<const ast::File*>& files, const SourceManager& sm, DiagnosticSink& sink, bool parsed = true);
 
   bool silences(const Diagnostic& d) const;
   // Applies the comments and the policy to the diagnostics from index `first` on.

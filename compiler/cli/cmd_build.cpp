@@ -1,9 +1,10 @@
-// fence build: compile to YAML, on stdout or as one file per object under -o DIR.
+// fence build: compile to YAML, on stdout or as a tree of files under -o DIR; with --check,
+// compare DIR with what the source compiles to instead of writing it.
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <iostream>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -16,55 +17,134 @@ namespace fence::cli {
 
 namespace {
 
-bool write_stdout(const std::string& s) {
-  std::size_t done = 0;
-  while (done < s.size()) {
-    auto n = ::write(STDOUT_FILENO, s.data() + done, s.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
+namespace fs = std::filesystem;
+
+// The byte range of each line of `text`, without its newline.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> lines_of(const std::string& text) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  std::uint32_t start = 0;
+  for (std::uint32_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      out.emplace_back(start, i);
+      start = i + 1;
     }
-    done += static_cast<std::size_t>(n);
   }
-  return true;
+  if (start < text.size()) out.emplace_back(start, static_cast<std::uint32_t>(text.size()));
+  return out;
+}
+
+// Reports each difference between the output directory and the build as an error at the file
+// (and line) that differs, so that text, JSON and SARIF reports all carry them.
+void report_drift(driver::Compilation& c, const std::string& dir, const std::vector<emit::Drift>& drift, std::size_t files) {
+  auto& sm = c.sources();
+  auto& sink = c.sink();
+  std::string rebuild = fmt::format("run the same `fence build -o {}` without --check, and commit the result", dir);
+  for (const auto& d : drift) {
+    std::string shown = d.path.empty() ? dir : (fs::path(dir) / d.path).lexically_normal().generic_string();
+    switch (d.kind) {
+      case emit::Drift::Kind::Missing: {
+        auto id = sm.add(shown, "");
+        auto msg = d.path.empty() ? fmt::format("the output directory does not exist; the source compiles to {} files", files)
+                                  : std::string("this file is missing: the source compiles to it");
+        sink.error(Code::E0702, Span{id, 0, 0}, msg).hint(rebuild);
+        break;
+      }
+      case emit::Drift::Kind::Extra: {
+        auto id = sm.add(shown, d.actual);
+        auto first = lines_of(d.actual);
+        std::uint32_t end = first.empty() ? 0 : first.front().second;
+        sink.error(Code::E0703, Span{id, 0, end}, "no object compiles to this file: a build would remove it").hint(rebuild);
+        break;
+      }
+      case emit::Drift::Kind::Changed: {
+        auto id = sm.add(shown, d.actual);
+        auto have = lines_of(d.actual);
+        auto want = lines_of(d.expected);
+        std::size_t i = 0;
+        auto line = [](const std::string& text, std::pair<std::uint32_t, std::uint32_t> r) { return text.substr(r.first, r.second - r.first); };
+        while (i < have.size() && i < want.size() && line(d.actual, have[i]) == line(d.expected, want[i])) ++i;
+        Span at = i < have.size() ? Span{id, have[i].first, have[i].second}
+                                  : Span{id, static_cast<std::uint32_t>(d.actual.size()), static_cast<std::uint32_t>(d.actual.size())};
+        auto& diag = sink.error(Code::E0701, at, "this file is not what the source compiles to");
+        if (i < want.size()) {
+          diag.note(Span{}, fmt::format("the source compiles line {} to: {}", i + 1, line(d.expected, want[i])));
+        } else {
+          diag.note(Span{}, fmt::format("the source compiles this file to {} lines; this one has more", want.size()));
+        }
+        diag.hint(rebuild);
+        break;
+      }
+    }
+  }
 }
 
 class BuildCommand : public Command {
  public:
   void add_to(CLI::App& app) override {
-    sub_ = app.add_subcommand("build", "Compile Fence sources to manifests");
-    sub_->footer(
-        "Without -o, writes one YAML stream to stdout. With -o DIR, writes one file per object as\n"
-        "DIR/<namespace>/<kind>-<name>.yaml and replaces DIR as a whole. On any error nothing is written.\n"
-        "Exit codes: 0 success (warnings allowed), 1 the program has errors, 2 usage or I/O errors.");
-    flags_.add_to(*sub_);
+    sub_ = app.add_subcommand("build", "Compile Fence sources to Kubernetes manifests");
+    sub_->description(
+        "Compile Fence sources to manifests. Without -o, writes one YAML stream to stdout, for one environment. With -o DIR,\n"
+        "writes DIR[/<env>][/<target>]/<namespace>/<kind>-<name>.yaml plus kustomization.yaml files, and replaces DIR as\n"
+        "a whole; a program that declares environments gets a directory per environment unless one --env is given.\n"
+        "With --check, compares DIR with what the source compiles to, writes nothing, and exits 1 when they differ.\n"
+        "On any error nothing is written.");
+    flags_.add_to(*sub_, "The environment to build (repeatable with -o)");
+    report_.add_to(*sub_);
     sub_->add_option("-o,--output", output_, "Write one file per object into this directory (replaced as a whole)")->type_name("DIR");
+    sub_->add_flag("--check", check_, "With -o: report how DIR differs from what the source compiles to, and write nothing");
   }
 
   int run() override {
-    auto outcome = compile(flags_, false);
-    if (!outcome.ok) return kExitErrors;
-    bool by_target = flags_.chosen_targets().size() > 1;
-    if (output_.empty()) {
+    bool to_dir = !output_.empty();
+    if (check_ && !to_dir) throw UsageError{"--check compares an output directory: give it with -o DIR"};
+    if (!to_dir && report_.machine()) {
+      throw UsageError{fmt::format("--format {} prints the report on standard output, which holds the YAML without -o: add -o DIR, or run `fence check`",
+                                   report_.format)};
+    }
+    if (!to_dir && (flags_.all_envs || flags_.envs.size() > 1)) {
+      throw UsageError{"several environments are built into a directory each: add -o DIR, or choose one environment with --env"};
+    }
+    auto outcome = compile(flags_, CompileMode{to_dir ? EnvDefault::Every : EnvDefault::Insist});
+    auto& c = *outcome.compilation;
+    if (!outcome.ok) {
+      report(c, report_);
+      return kExitErrors;
+    }
+    if (!to_dir) {
       std::string stream;
-      for (const auto& [key, objects] : outcome.objects) stream += emit::to_yaml_stream(objects);
-      if (!write_stdout(stream)) throw UsageError{fmt::format("cannot write to standard output: {}", std::strerror(errno))};
+      for (const auto& r : outcome.envs) {
+        for (const auto& [target, objects] : r.objects) stream += emit::to_yaml_stream(objects);
+      }
+      report(c, report_);
+      if (!write_all(STDOUT_FILENO, stream)) throw UsageError{fmt::format("cannot write to standard output: {}", std::strerror(errno))};
       return kExitOk;
     }
-    std::vector<emit::OutputFile> files;
-    for (const auto& [key, objects] : outcome.objects) {
-      std::string prefix;
-      if (outcome.objects.size() > 1 || (outcome.multi_env && flags_.all_envs)) prefix = key.first;
-      if (by_target) prefix = prefix.empty() ? key.second : prefix + "/" + key.second;
-      for (auto& f : emit::layout(objects, prefix)) files.push_back(std::move(f));
+
+    std::vector<emit::Unit> units;
+    for (const auto& r : outcome.envs) {
+      for (const auto& [target, objects] : r.objects) units.push_back(emit::Unit{r.env.value_or(""), target, &objects});
     }
+    emit::TreeShape shape;
+    shape.env_dirs = !outcome.declared.empty() && (flags_.all_envs || flags_.envs.size() != 1);
+    shape.target_dirs = flags_.target == "all";
+    auto files = emit::output_tree(units, shape);
+
+    if (check_) {
+      auto cmp = emit::compare_directory(output_, files);
+      if (cmp.error) throw UsageError{*cmp.error};
+      report_drift(c, output_, cmp.drift, files.size());
+      return report(c, report_) ? kExitOk : kExitErrors;
+    }
+    report(c, report_);
     if (auto err = emit::replace_directory(output_, files)) throw UsageError{*err};
     return kExitOk;
   }
 
  private:
   CompileFlags flags_;
+  ReportFlags report_;
   std::string output_;
+  bool check_ = false;
 };
 
 }  // namespace

@@ -9,18 +9,23 @@ namespace {
 class CheckCommand : public Command {
  public:
   void add_to(CLI::App& app) override {
-    sub_ = app.add_subcommand("check", "Report every diagnostic, writing no output");
-    sub_->footer(
-        "Compiles as build does and reports every diagnostic, writing nothing. Without --env, a program that\n"
-        "declares environments is checked in each of them.\n"
-        "Exit codes: 0 no errors (warnings allowed), 1 the program has errors, 2 usage or I/O errors.");
-    flags_.add_to(*sub_);
+    sub_ = app.add_subcommand("check", "Report diagnostics without writing anything");
+    sub_->description(
+        "Compile and report every diagnostic, writing no output. Without --env, a program that declares environments\n"
+        "is checked in each of them; a diagnostic that arises in only some says which.");
+    flags_.add_to(*sub_, "An environment to check (repeatable; default: every declared one)");
+    report_.add_to(*sub_);
   }
 
-  int run() override { return compile(flags_, true).ok ? kExitOk : kExitErrors; }
+  int run() override {
+    auto outcome = compile(flags_, CompileMode{});
+    bool clean = report(*outcome.compilation, report_);
+    return outcome.ok && clean ? kExitOk : kExitErrors;
+  }
 
  private:
   CompileFlags flags_;
+  ReportFlags report_;
 };
 
 }  // namespace

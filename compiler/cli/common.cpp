@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include "diag/render.h"
 
 namespace fence::cli {
 
@@ -69,15 +70,21 @@ bool use_color(ColorMode mode, int fd) {
   return ::isatty(fd) == 1;
 }
 
-void print_diagnostics(const driver::Compilation& c, ColorMode color) {
-  RenderOptions opt;
-  opt.color = use_color(color, STDERR_FILENO);
-  std::cerr << render_all(c.sink(), c.sources(), opt);
-  std::cerr.flush();
+bool write_all(int fd, const std::string& s) {
+  std::size_t done = 0;
+  while (done < s.size()) {
+    auto n = ::write(fd, s.data() + done, s.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
 }
 
 std::vector<std::optional<std::string>> choose_environments(const std::vector<std::string>& declared, const std::vector<std::string>& requested,
-                                                            bool all_envs, bool allow_default) {
+                                                            bool all_envs, bool every_by_default) {
   std::vector<std::optional<std::string>> out;
   if (all_envs) {
     if (declared.empty()) throw UsageError{"--all-envs: the program declares no environments"};
@@ -89,11 +96,12 @@ std::vector<std::optional<std::string>> choose_environments(const std::vector<st
       if (declared.empty()) throw UsageError{fmt::format("--env {}: the program declares no environments", r)};
       throw UsageError{fmt::format("--env {}: the program declares only {}", r, fmt::join(declared, ", "))};
     }
-    out.emplace_back(r);
+    if (std::find(out.begin(), out.end(), std::optional<std::string>(r)) == out.end()) out.emplace_back(r);
   }
   if (!out.empty()) return out;
-  if (!declared.empty() && !allow_default) {
-    throw UsageError{fmt::format("the program declares environments ({}): choose one with --env, or --all-envs", fmt::join(declared, ", "))};
+  if (!declared.empty() && !every_by_default) {
+    throw UsageError{fmt::format("the program declares environments ({}): choose one with --env, or build each into a directory with -o DIR",
+                                 fmt::join(declared, ", "))};
   }
   if (!declared.empty()) {
     for (const auto& e : declared) out.emplace_back(e);

@@ -1,4 +1,4 @@
-// What every subcommand shares: reading inputs, printing diagnostics, exit codes.
+// What every subcommand shares: reading inputs, colour, exit codes.
 #pragma once
 
 #include <optional>
@@ -19,19 +19,22 @@ struct UsageError {
   std::string message;
 };
 
-// Reads FILE and DIR arguments (a directory stands for every *.fence below it, sorted).
-// Throws UsageError when an input cannot be read.
+// Reads FILE and DIR arguments (a directory stands for every *.fence below it, sorted; `-` is
+// standard input, shown as <stdin>). Throws UsageError when an input cannot be read.
 std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args);
 
 enum class ColorMode { Auto, Always, Never };
+// Auto: colour only on a terminal, and never when NO_COLOR is set (non-empty) or TERM=dumb.
 bool use_color(ColorMode mode, int fd);
 
-// Prints the sink's diagnostics to stderr.
-void print_diagnostics(const driver::Compilation& c, ColorMode color);
+// Writes all of `s` to a file descriptor; false on failure.
+bool write_all(int fd, const std::string& s);
 
-// Chooses the environments to build: `--env` values checked against the declared ones; with
-// none given, the program must declare none. Throws UsageError otherwise.
+// Chooses the environments to compile: `--env` values checked against the declared ones, or all
+// of them for --all-envs. With neither, a program that declares none has one unnamed
+// environment; otherwise `every_by_default` says whether to take all (or throw a UsageError that
+// lists them).
 std::vector<std::optional<std::string>> choose_environments(const std::vector<std::string>& declared, const std::vector<std::string>& requested,
-                                                            bool all_envs, bool allow_default);
+                                                            bool all_envs, bool every_by_default);
 
 }  // namespace fence::cli

@@ -1,29 +1,60 @@
 #include "cli/compile_flags.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
 #include "check/suppress.h"
 #include "driver/driver.h"
 
+#ifndef FENCE_VERSION
+#define FENCE_VERSION "0.0.0"
+#endif
+
 namespace fence::cli {
 
-void CompileFlags::add_to(CLI::App& sub) {
+void ReportFlags::add_to(CLI::App& sub) {
+  sub.add_option("--format", format, "How to report diagnostics: text on stderr, or one json or sarif (2.1.0) document on stdout")
+      ->check(CLI::IsMember({"text", "json", "sarif"}))
+      ->capture_default_str();
+  sub.add_flag("-q,--quiet", quiet, "Report errors only: no warnings, no summary line");
+  sub.add_option("--color", color, "Colour in text diagnostics (auto: only on a terminal, and never when NO_COLOR is set)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+}
+
+ColorMode ReportFlags::color_mode() const {
+  if (color == "always") return ColorMode::Always;
+  if (color == "never") return ColorMode::Never;
+  return ColorMode::Auto;
+}
+
+DiagFormat ReportFlags::diag_format() const {
+  return parse_diag_format(format).value_or(DiagFormat::Text);
+}
+
+void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   std::vector<std::string> choices = driver::targets();
   if (choices.size() > 1) choices.push_back("all");
-  sub.add_option("inputs", inputs, "Fence source files, or directories to search for *.fence files")->required()->type_name("FILE|DIR");
+  sub.add_option("inputs", inputs, "Fence source files, directories to search for *.fence files, or - for standard input")
+      ->required()
+      ->type_name("FILE|DIR|-");
   sub.add_option("-t,--target", target, "What to compile to")->check(CLI::IsMember(choices))->capture_default_str();
-  sub.add_option("-e,--env", envs, "The environment to build (repeatable for check)")->type_name("ENV");
+  // One value per --env, so that `--env prod shop.fence` leaves the file to the inputs.
+  sub.add_option("-e,--env", envs, envs_help)->type_name("ENV")->allow_extra_args(false);
   sub.add_flag("--all-envs", all_envs, "Every environment the program declares");
   sub.add_flag("--allow-l4-fallback", allow_l4_fallback, "For --target k8s: allow HTTP rules' ports without the rules, with a warning each");
-  sub.add_option("--color", color, "Colour in diagnostics")->check(CLI::IsMember({"auto", "always", "never"}))->capture_default_str();
   sub.add_flag("--werror", werror, "Treat warnings as errors (silenced ones aside)");
   sub.add_option("--allow", allow, "Silence a warning or info code everywhere (repeatable), e.g. --allow W0603")
       ->type_name("CODE")
       ->check(CLI::Validator([](std::string& code) { return check::why_not_silenceable(code); }, "CODE", "code"));
-}
-
-ColorMode CompileFlags::color_mode() const {
-  if (color == "always") return ColorMode::Always;
-  if (color == "never") return ColorMode::Never;
-  return ColorMode::Auto;
 }
 
 std::vector<std::string> CompileFlags::chosen_targets() const {
@@ -31,38 +62,110 @@ std::vector<std::string> CompileFlags::chosen_targets() const {
   return {target};
 }
 
-CompileOutcome compile(const CompileFlags& flags, bool allow_default_env) {
+namespace {
+
+// The diagnostics each environment's analysis and lowering added, as a range of the sink.
+struct EnvRange {
+  std::string env;
+  std::size_t begin = 0, end = 0;
+};
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::vector<std::string> q;
+  for (const auto& n : names) q.push_back("'" + n + "'");
+  if (q.size() == 1) return q[0];
+  auto last = q.back();
+  q.pop_back();
+  return fmt::format("{} and {}", fmt::join(q, ", "), last);
+}
+
+// Compiling several environments reports what they share once each, and says which environments
+// the rest arise in, unless the message names them already.
+void merge_environments(DiagnosticSink& sink, const std::vector<EnvRange>& ranges) {
+  if (ranges.size() < 2) return;
+  auto diags = sink.raw();
+  using Key = std::tuple<int, FileId, std::uint32_t, std::uint32_t, std::string, int>;
+  auto key_of = [](const Diagnostic& d) {
+    return Key{static_cast<int>(d.code), d.span.file, d.span.begin, d.span.end, d.message, static_cast<int>(d.severity)};
+  };
+  std::vector<Diagnostic> out(diags.begin(), diags.begin() + static_cast<std::ptrdiff_t>(ranges.front().begin));
+  std::map<Key, std::size_t> first;               // index into `out`
+  std::map<std::size_t, std::vector<std::string>> seen_in;
+  for (const auto& r : ranges) {
+    for (std::size_t i = r.begin; i < r.end; ++i) {
+      auto k = key_of(diags[i]);
+      auto [it, fresh] = first.emplace(k, out.size());
+      if (fresh) out.push_back(diags[i]);
+      auto& envs = seen_in[it->second];
+      if (envs.empty() || envs.back() != r.env) envs.push_back(r.env);
+    }
+  }
+  for (auto& [index, envs] : seen_in) {
+    if (envs.size() == ranges.size()) continue;
+    auto& d = out[index];
+    bool named = std::all_of(envs.begin(), envs.end(), [&](const std::string& e) { return d.message.find("'" + e + "'") != std::string::npos; });
+    if (named) continue;
+    d.note(Span{}, fmt::format("only when building for environment{} {}", envs.size() == 1 ? "" : "s", quoted_list(envs)));
+  }
+  sink.replace(std::move(out));
+}
+
+}  // namespace
+
+CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
   CompileOutcome out;
   auto inputs = read_inputs(flags.inputs);
   driver::Options opt;
   opt.k8s.allow_l4_fallback = flags.allow_l4_fallback;
   opt.policy.werror = flags.werror;
   for (const auto& code : flags.allow) opt.policy.allowed.push_back(find_code(code)->code);
-  driver::Compilation c(opt);
-  if (!c.load(inputs)) {
-    print_diagnostics(c, flags.color_mode());
-    return out;
-  }
-  auto envs = choose_environments(c.environments(), flags.envs, flags.all_envs, allow_default_env);
-  out.multi_env = !c.environments().empty();
+  out.compilation = std::make_unique<driver::Compilation>(opt);
+  auto& c = *out.compilation;
+  if (!c.load(inputs)) return out;
+  out.declared = c.environments();
+  auto envs = choose_environments(out.declared, flags.envs, flags.all_envs, mode.env_default == EnvDefault::Every);
+  std::vector<EnvRange> ranges;
   bool ok = true;
   for (const auto& env : envs) {
-    if (!c.analyze(env)) {
-      ok = false;
-      continue;
-    }
-    for (const auto& t : flags.chosen_targets()) {
-      auto objects = c.lower(t);
-      if (c.sink().has_errors()) {
-        ok = false;
-        continue;
+    EnvResult r;
+    r.env = env;
+    EnvRange range{env.value_or(""), c.sink().raw().size(), 0};
+    r.ok = c.analyze(env);
+    if (r.ok) {
+      if (mode.keep_ir) r.program = c.program();
+      for (const auto& t : mode.lower ? flags.chosen_targets() : std::vector<std::string>{}) {
+        auto errors_before = c.sink().error_count() + c.sink().dropped();
+        auto objects = c.lower(t);
+        if (c.sink().error_count() + c.sink().dropped() > errors_before) {
+          r.ok = false;
+          continue;
+        }
+        r.objects[t] = std::move(objects);
       }
-      out.objects[{env.value_or(""), t}] = std::move(objects);
     }
+    range.end = c.sink().raw().size();
+    ranges.push_back(range);
+    ok = ok && r.ok;
+    out.envs.push_back(std::move(r));
   }
-  print_diagnostics(c, flags.color_mode());
+  merge_environments(c.sink(), ranges);
   out.ok = ok && !c.sink().has_errors();
   return out;
+}
+
+bool report(const driver::Compilation& c, const ReportFlags& flags) {
+  RenderOptions opt;
+  opt.errors_only = flags.quiet;
+  opt.tool_version = FENCE_VERSION;
+  auto format = flags.diag_format();
+  if (format == DiagFormat::Text) {
+    opt.color = use_color(flags.color_mode(), STDERR_FILENO);
+    std::cerr << render_all(c.sink(), c.sources(), opt);
+    std::cerr.flush();
+  } else if (!write_all(STDOUT_FILENO, render(format, c.sink(), c.sources(), opt))) {
+    throw UsageError{fmt::format("cannot write to standard output: {}", std::strerror(errno))};
+  }
+  return !c.sink().has_errors();
 }
 
 }  // namespace fence::cli

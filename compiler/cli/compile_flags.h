@@ -1,8 +1,9 @@
-// The flags `build` and `check` share, and the compile loop they share: every chosen
+// The flags the compiling subcommands share, and the compile loop they share: every chosen
 // environment, every chosen target.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,9 +11,22 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/common.h"
+#include "diag/render.h"
 #include "emit/document.h"
 
 namespace fence::cli {
+
+// How diagnostics are reported. Text goes to stderr; json and sarif are one document on stdout.
+struct ReportFlags {
+  std::string color = "auto";
+  std::string format = "text";
+  bool quiet = false;
+
+  void add_to(CLI::App& sub);
+  ColorMode color_mode() const;
+  DiagFormat diag_format() const;
+  bool machine() const { return diag_format() != DiagFormat::Text; }
+};
 
 struct CompileFlags {
   std::vector<std::string> inputs;
@@ -20,25 +34,47 @@ struct CompileFlags {
   std::vector<std::string> envs;
   bool all_envs = false;
   bool allow_l4_fallback = false;
-  std::string color = "auto";
   bool werror = false;
-  std::vector<std::string> allow;  // codes
+  std::vector<std::string> allow;  // codes to silence
 
-  void add_to(CLI::App& sub);
-  ColorMode color_mode() const;
+  // `envs_help` says what --env means for this subcommand.
+  void add_to(CLI::App& sub, const std::string& envs_help);
   std::vector<std::string> chosen_targets() const;
 };
 
-struct CompileOutcome {
-  // Objects per (environment, target); environment "" when the program declares none.
-  std::map<std::pair<std::string, std::string>, std::vector<emit::Object>> objects;
-  bool ok = false;
-  bool multi_env = false;
+// What a subcommand does when the program declares environments and none is named.
+enum class EnvDefault {
+  Every,   // every declared environment (check, build -o)
+  Insist,  // a usage error that lists them (build to stdout)
 };
 
-// Reads the inputs, then analyzes and lowers for each environment and target, printing every
-// diagnostic. `allow_default_env`: with no --env, cover every declared environment (check)
-// instead of insisting on a choice (build).
-CompileOutcome compile(const CompileFlags& flags, bool allow_default_env);
+struct CompileMode {
+  EnvDefault env_default = EnvDefault::Every;
+  bool keep_ir = false;  // keep each environment's IR (EnvResult::program)
+  bool lower = true;     // lower to the chosen targets
+};
+
+// One environment's result; `env` is empty when the program declares none.
+struct EnvResult {
+  std::optional<std::string> env;
+  bool ok = false;
+  ir::Program program;                                    // kept only when asked for
+  std::map<std::string, std::vector<emit::Object>> objects;  // per target
+};
+
+struct CompileOutcome {
+  std::unique_ptr<driver::Compilation> compilation;
+  std::vector<std::string> declared;  // the environments the program declares
+  std::vector<EnvResult> envs;        // in the order chosen
+  bool ok = false;
+};
+
+// Reads the inputs, then analyzes and lowers for each chosen environment and target. Prints
+// nothing: the caller reports (see `report`), after adding diagnostics of its own if it has any.
+// A diagnostic that arises in only some of several environments gets a note naming them.
+CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode);
+
+// Prints the compilation's diagnostics as the flags ask; true when there were no errors.
+bool report(const driver::Compilation& c, const ReportFlags& flags);
 
 }  // namespace fence::cli

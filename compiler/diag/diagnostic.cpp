@@ -83,18 +83,13 @@ void DiagnosticSink::erase_if_code(const std::vector<Code>& codes) {
   diags_ = std::move(kept);
 }
 
-void DiagnosticSink::erase_if(const std::function<bool(const Diagnostic&)>& pred, std::size_t first) {
-  std::vector<Diagnostic> kept;
-  for (std::size_t i = 0; i < diags_.size(); ++i) {
-    auto& d = diags_[i];
-    if (i >= first && pred(d)) {
-      if (d.severity == Severity::Error) --errors_;
-      if (d.severity == Severity::Warning) --warnings_;
-      continue;
-    }
-    kept.push_back(std::move(d));
+void DiagnosticSink::replace(std::vector<Diagnostic> diags) {
+  diags_ = std::move(diags);
+  errors_ = warnings_ = 0;
+  for (const auto& d : diags_) {
+    if (d.severity == Severity::Error) ++errors_;
+    if (d.severity == Severity::Warning) ++warnings_;
   }
-  diags_ = std::move(kept);
 }
 
 std::vector<Diagnostic> DiagnosticSink::sorted(const SourceManager& sm) const {

@@ -81,8 +81,8 @@ class DiagnosticSink {
   void set_severity(std::size_t index, Severity s);
   std::vector<Diagnostic>& mutable_diags() { return diags_; }
   void erase_if_code(const std::vector<Code>& codes);
-  // Removes the diagnostics from index `first` on for which `pred` holds; keeps the counts right.
-  void erase_if(const std::function<bool(const Diagnostic&)>& pred, std::size_t first = 0);
+  // Replaces the kept diagnostics (e.g. with duplicates merged); recounts errors and warnings.
+  void replace(std::vector<Diagnostic> diags);
 
  private:
   std::vector<Diagnostic> diags_;

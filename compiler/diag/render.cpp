@@ -59,6 +59,7 @@ std::size_t display_width(std::string_view line, std::size_t bytes) {
 void snippet(std::string& out, const Span& span, const SourceManager& sm, const Style& st, std::string_view caret_color) {
   if (!span.valid()) return;
   const auto& f = sm.file(span.file);
+  if (f.text.empty()) return;  // e.g. a file that should exist and does not: nothing to show
   auto lc = f.locate(span.begin);
   auto line = f.line_text(lc.line);
   std::uint32_t line_start = f.line_starts[lc.line - 1];
@@ -94,16 +95,56 @@ std::string render_text(const Diagnostic& d, const SourceManager& sm, const Rend
   return out;
 }
 
+std::optional<DiagFormat> parse_diag_format(std::string_view name) {
+  if (name == "text") return DiagFormat::Text;
+  if (name == "json") return DiagFormat::Json;
+  if (name == "sarif") return DiagFormat::Sarif;
+  return std::nullopt;
+}
+
+Location locate(const Span& span, const SourceManager& sm) {
+  Location out;
+  if (!span.valid()) return out;
+  const auto& f = sm.file(span.file);
+  auto b = f.locate(span.begin);
+  auto e = f.locate(std::max(span.begin, span.end));
+  out.path = f.path;
+  out.line = b.line;
+  out.column = b.col;
+  out.end_line = e.line;
+  out.end_column = e.col;
+  return out;
+}
+
+std::vector<Diagnostic> reported(const DiagnosticSink& sink, const SourceManager& sm, const RenderOptions& opt) {
+  auto all = sink.sorted(sm);
+  if (opt.errors_only) all.erase(std::remove_if(all.begin(), all.end(), [](const Diagnostic& d) { return d.severity != Severity::Error; }), all.end());
+  return all;
+}
+
+std::string render(DiagFormat format, const DiagnosticSink& sink, const SourceManager& sm, const RenderOptions& opt) {
+  switch (format) {
+    case DiagFormat::Json:
+      return render_json(sink, sm, opt);
+    case DiagFormat::Sarif:
+      return render_sarif(sink, sm, opt);
+    case DiagFormat::Text:
+      break;
+  }
+  return render_all(sink, sm, opt);
+}
+
 std::string render_all(const DiagnosticSink& sink, const SourceManager& sm, const RenderOptions& opt) {
   std::string out;
   // Counted after duplicates are removed (checking several environments can report one problem
   // once per environment).
   std::size_t errors = 0, warnings = 0;
-  for (const auto& d : sink.sorted(sm)) {
+  for (const auto& d : reported(sink, sm, opt)) {
     out += render_text(d, sm, opt);
     errors += d.severity == Severity::Error;
     warnings += d.severity == Severity::Warning;
   }
+  if (opt.errors_only) return out;
   auto plural = [](std::size_t n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); };
   std::vector<std::string> parts;
   if (errors > 0 || sink.dropped() > 0) parts.push_back(plural(errors + sink.dropped(), "error"));

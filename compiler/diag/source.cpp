@@ -61,4 +61,20 @@ std::string SourceManager::where(const Span& s) const {
   return fmt::format("{}:{}:{}", f.path, lc.line, lc.col);
 }
 
+std::string one_line(std::string_view text, std::size_t max_chars) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  if (out.size() > max_chars && max_chars >= 3) out = out.substr(0, max_chars - 3) + "...";
+  return out;
+}
+
 }  // namespace fence

@@ -37,6 +37,10 @@ struct SourceFile {
   std::string_view line_text(std::uint32_t line) const;  // without the newline
 };
 
+// Source text on one line, for messages and comments: runs of whitespace become one space, and
+// text longer than `max_chars` is cut, ending in "...".
+std::string one_line(std::string_view text, std::size_t max_chars = 100);
+
 class SourceManager {
  public:
   FileId add(std::string path, std::string text);

@@ -4,18 +4,19 @@
 
 #include "check/check.h"
 #include "check/suppress.h"
+#include "lower/cilium/lower.h"
 
 namespace fence::driver {
 
 const std::vector<std::string>& targets() {
-  static const std::vector<std::string> t = {"k8s"};
+  static const std::vector<std::string> t = {"k8s", "cilium"};
   return t;
 }
 
 Compilation::Compilation(Options options) : options_(std::move(options)) {}
 
 bool Compilation::load(const std::vector<SourceInput>& inputs) {
-  sema::LoaderOptions lo;
+  sema::LoaderOptions lo = options_.loader;
   lo.stdlib_path = options_.stdlib_path;
   sema::Loader loader(sm_, sink_, lo);
   for (const auto& in : inputs) loader.add_root(in.path, in.text);
@@ -23,7 +24,7 @@ bool Compilation::load(const std::vector<SourceInput>& inputs) {
   environments_ = sema::declared_environments(loaded_);
   std::vector<const ast::File*> files;
   for (const auto& f : loaded_.files) files.push_back(&f.ast);
-  suppressions_ = check::Suppressions(files, sm_, sink_);
+  suppressions_ = check::Suppressions(files, sm_, sink_, loaded_.ok && !sink_.has_errors());
   return loaded_.ok && !sink_.has_errors();
 }
 
@@ -51,16 +52,18 @@ std::vector<emit::Object> Compilation::lower(const std::string& target) {
   if (!analyzed_ok_) return {};
   auto before = errors(sink_);
   auto first = sink_.raw().size();
-  std::vector<emit::Object> out;
-  if (target == "k8s") {
-    out = lower::k8s::lower(ir_, sm_, options_.k8s, sink_);
-  } else {
-    throw std::invalid_argument("unknown target: " + target);
-  }
+  auto out = lower_program(ir_, target, sm_, options_, sink_);
   check::object_names(out, sink_);
   suppressions_.apply(sink_, first, options_.policy);
   if (errors(sink_) > before) return {};
   return out;
+}
+
+std::vector<emit::Object> lower_program(const ir::Program& program, const std::string& target, const SourceManager& sm, const Options& options,
+                                        DiagnosticSink& sink) {
+  if (target == "k8s") return lower::k8s::lower(program, sm, options.k8s, sink);
+  if (target == "cilium") return lower::cilium::lower(program, sm, sink);
+  throw std::invalid_argument("unknown target: " + target);
 }
 
 }  // namespace fence::driver

@@ -24,6 +24,9 @@ struct SourceInput {
 
 struct Options {
   std::vector<std::string> stdlib_path = sema::default_stdlib_path();
+  // How files are read and parsed: the language server serves open buffers and caches parses.
+  // Only read_file, parse and imports_despite_errors are taken from here; empty: the defaults.
+  sema::LoaderOptions loader;
   bool run_checks = true;
   // --allow and --werror; `# fence:allow` comments apply whatever this says.
   check::Policy policy;
@@ -32,6 +35,11 @@ struct Options {
 
 // The targets Fence can lower to.
 const std::vector<std::string>& targets();
+
+// Lowers an analyzed program to one target's objects, reporting what the target cannot express.
+// Compilation::lower uses it; the language server lowers single statements with it.
+std::vector<emit::Object> lower_program(const ir::Program& program, const std::string& target, const SourceManager& sm, const Options& options,
+                                        DiagnosticSink& sink);
 
 class Compilation {
  public:
@@ -50,6 +58,8 @@ class Compilation {
   const ir::Program& program() const { return ir_; }
   const sema::LoadedProgram& loaded() const { return loaded_; }
   const SourceManager& sources() const { return sm_; }
+  // For diagnostics about files that are not sources, such as a build's output (--check).
+  SourceManager& sources() { return sm_; }
   DiagnosticSink& sink() { return sink_; }
   const DiagnosticSink& sink() const { return sink_; }
   const Options& options() const { return options_; }

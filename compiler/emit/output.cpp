@@ -5,37 +5,33 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
-#include "emit/yaml.h"
 
 namespace fence::emit {
 
 namespace fs = std::filesystem;
 
-std::vector<OutputFile> layout(const std::vector<Object>& objects, const std::string& prefix) {
-  std::vector<OutputFile> out;
-  for (const auto& o : objects) {
-    std::string kind;
-    for (char c : o.kind) kind += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    fs::path p = fs::path(prefix) / (o.ns.empty() ? std::string("cluster") : o.ns) / fmt::format("{}-{}.yaml", kind, o.name);
-    out.push_back(OutputFile{p.lexically_normal().string(), "---\n" + to_yaml(o.doc)});
-  }
-  return out;
-}
-
 namespace {
 
-std::optional<std::string> write_file(const fs::path& path, const std::string& content) {
+// Writes one file of a fresh tree. Durability comes from one syncfs() over the whole tree before
+// it is renamed into place: much cheaper than an fsync() per file, and as safe.
+std::optional<std::string> write_file(const fs::path& path, const std::string& content, std::set<fs::path>& made_dirs) {
   std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message());
+  if (made_dirs.insert(path.parent_path()).second) {
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) return fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message());
+  }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fmt::format("cannot write {}: {}", path.string(), std::strerror(errno));
   std::size_t done = 0;
@@ -49,7 +45,18 @@ std::optional<std::string> write_file(const fs::path& path, const std::string& c
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return fmt::format("cannot write {}: {}", path.string(), std::strerror(errno));
+  if (::close(fd) != 0) return fmt::format("cannot write {}: {}", path.string(), std::strerror(errno));
+  return std::nullopt;
+}
+
+// Flushes the file system that holds `dir` (syncfs), or, for a directory itself, its entries.
+std::optional<std::string> sync_path(const fs::path& dir, bool whole_fs) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fmt::format("cannot open {}: {}", dir.string(), std::strerror(errno));
+  int rc = whole_fs ? ::syncfs(fd) : ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return fmt::format("cannot flush {} to disk: {}", dir.string(), std::strerror(err));
   return std::nullopt;
 }
 
@@ -91,16 +98,20 @@ std::optional<std::string> replace_directory(const std::string& dir_arg, const s
     fs::remove_all(tmp, ignored);
     return std::optional<std::string>(std::move(msg));
   };
-  if (auto err = write_file(tmp / kMarkerFile, "This directory is written by fence. Each build replaces it as a whole.\n")) return fail(*err);
+  std::set<fs::path> made_dirs{tmp};
+  if (auto err = write_file(tmp / kMarkerFile, kMarkerContent, made_dirs)) return fail(*err);
   for (const auto& f : files) {
-    if (auto err = write_file(tmp / f.path, f.content)) return fail(*err);
+    if (auto err = write_file(tmp / f.path, f.content, made_dirs)) return fail(*err);
   }
+  if (auto err = sync_path(tmp, true)) return fail(*err);
   if (!exists) {
     if (::rename(tmp.c_str(), dir.c_str()) != 0) return fail(fmt::format("cannot move the output into {}: {}", dir_arg, std::strerror(errno)));
+    sync_path(parent, false);
     return std::nullopt;
   }
   // Swap the two directories in one step where the kernel can; otherwise two renames.
   if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
+    sync_path(parent, false);
     fs::remove_all(tmp, ec);  // now the old output
     return std::nullopt;
   }
@@ -113,6 +124,62 @@ std::optional<std::string> replace_directory(const std::string& dir_arg, const s
   }
   fs::remove_all(old, ec);
   return std::nullopt;
+}
+
+namespace {
+
+std::optional<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return ss.str();
+}
+
+}  // namespace
+
+Comparison compare_directory(const std::string& dir_arg, const std::vector<OutputFile>& files) {
+  Comparison out;
+  std::map<std::string, const std::string*> expected;
+  static const std::string marker = kMarkerContent;
+  expected[kMarkerFile] = &marker;
+  for (const auto& f : files) expected[f.path] = &f.content;
+
+  fs::path dir(dir_arg);
+  std::error_code ec;
+  auto status = fs::symlink_status(dir, ec);
+  if (ec || !fs::exists(status)) {
+    out.drift.push_back(Drift{Drift::Kind::Missing, "", "", ""});
+    return out;
+  }
+  if (!fs::is_directory(fs::status(dir, ec))) {
+    out.error = fmt::format("{} is not a directory", dir_arg);
+    return out;
+  }
+  std::map<std::string, fs::path> found;  // relative path -> full path, every entry but directories
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) continue;
+    found[it->path().lexically_relative(dir).generic_string()] = it->path();
+  }
+  if (ec) {
+    out.error = fmt::format("cannot read {}: {}", dir_arg, ec.message());
+    return out;
+  }
+  for (const auto& [rel, full] : found) {
+    auto e = expected.find(rel);
+    std::optional<std::string> text = fs::is_regular_file(fs::symlink_status(full, ec)) ? read_file(full) : std::nullopt;
+    if (e == expected.end()) {
+      out.drift.push_back(Drift{Drift::Kind::Extra, rel, text.value_or(""), ""});
+    } else if (!text || *text != *e->second) {
+      out.drift.push_back(Drift{Drift::Kind::Changed, rel, text.value_or(""), *e->second});
+    }
+  }
+  for (const auto& [rel, content] : expected) {
+    if (!found.count(rel)) out.drift.push_back(Drift{Drift::Kind::Missing, rel, "", *content});
+  }
+  std::sort(out.drift.begin(), out.drift.end(), [](const Drift& a, const Drift& b) { return a.path < b.path; });
+  return out;
 }
 
 }  // namespace fence::emit

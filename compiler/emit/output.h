@@ -1,5 +1,6 @@
-// Writing objects to disk: one file per object, and a directory that is replaced as a whole
-// or not at all.
+// Writing objects to disk: one file per object in a fixed tree, kustomization files that render
+// exactly those objects, a directory that is replaced as a whole or not at all, and the
+// comparison that tells whether a directory is what a build would write (drift).
 #pragma once
 
 #include <optional>
@@ -11,7 +12,7 @@
 namespace fence::emit {
 
 struct OutputFile {
-  std::string path;  // relative to the output directory
+  std::string path;  // relative to the output directory, '/'-separated
   std::string content;
 };
 
@@ -19,12 +20,54 @@ struct OutputFile {
 // under `prefix` when it is not empty. Kinds are lower case.
 std::vector<OutputFile> layout(const std::vector<Object>& objects, const std::string& prefix = {});
 
+// The objects of one environment (empty: the program declares none) and one target.
+struct Unit {
+  std::string env;
+  std::string target;
+  const std::vector<Object>* objects = nullptr;
+};
+
+// Which levels the tree has above the namespaces: DIR[/<env>][/<target>]/<namespace>/...
+struct TreeShape {
+  bool env_dirs = false;
+  bool target_dirs = false;
+};
+
+// Every file of a build's output directory but the marker, sorted by path: the objects, laid out
+// as `layout` does under each unit's [<env>/][<target>/] prefix, and a kustomization.yaml in each
+// namespace directory, each unit's directory and, above a target level, the environment's
+// directory (or the root when there are no environment directories). Each kustomization lists
+// every object file beneath it, by relative path, so `kubectl kustomize` of that directory renders
+// exactly those objects. None spans environments: they are different clusters' objects.
+// Throws std::logic_error if two objects would share a file.
+std::vector<OutputFile> output_tree(const std::vector<Unit>& units, TreeShape shape);
+
 // The file that marks a directory as Fence's, so that a build never replaces anything else.
 inline constexpr const char* kMarkerFile = ".fence-output";
+inline constexpr const char* kMarkerContent = "This directory is written by fence. Each build replaces it as a whole.\n";
 
-// Replaces `dir` with exactly `files`: they are written to a sibling temporary directory, which
-// then takes the old one's place in a single rename. Refuses to replace a non-empty directory
-// that Fence did not write. Returns the problem, or nothing on success.
+// Replaces `dir` with exactly `files` (and the marker): they are written to a sibling temporary
+// directory `.<name>.fence-tmp-<pid>`, flushed to disk, which then takes the old one's place in a
+// single rename. A build killed midway leaves `dir` untouched; the next build removes the
+// leftover. Refuses to replace a non-empty directory that Fence did not write. Returns the
+// problem, or nothing on success.
 std::optional<std::string> replace_directory(const std::string& dir, const std::vector<OutputFile>& files);
+
+// How a directory differs from what replace_directory(dir, files) would leave there.
+struct Drift {
+  enum class Kind { Changed, Missing, Extra } kind = Kind::Changed;
+  std::string path;      // relative to the directory; empty: the directory itself is missing
+  std::string actual;    // Changed, Extra: what the file holds
+  std::string expected;  // Changed, Missing: what the build would write
+};
+
+struct Comparison {
+  std::vector<Drift> drift;  // sorted by path
+  std::optional<std::string> error;  // the directory could not be read
+};
+
+// Reads `dir` and compares it, file by file and byte for byte (the marker included), with
+// `files`. Writes nothing.
+Comparison compare_directory(const std::string& dir, const std::vector<OutputFile>& files);
 
 }  // namespace fence::emit

@@ -3,7 +3,9 @@
 // statement and the target it came from, so that any later stage can point at the user's line.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -115,6 +117,10 @@ struct Program {
   // Declared by `set pod-cidrs` / `set service-cidrs`: addresses that belong to the cluster.
   std::vector<net::Cidr> pod_cidrs;
   std::vector<net::Cidr> service_cidrs;
+  // The label keys that bare workload names were given, per namespace they live in ("" where the
+  // namespace is not one name, as in a cluster block): what `production/web-api` means to the
+  // tools that name workloads the way the source does (fence explain, fence why).
+  std::map<std::string, std::set<std::string>> workload_label_keys;
 
   bool denies(const Scope& s, Direction d) const;
   // True when the namespace's ingress (egress) is denied by default, by its own block or a

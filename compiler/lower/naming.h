@@ -8,6 +8,10 @@
 
 namespace fence::lower {
 
+// Every object Fence writes carries this label (value "fence") and this annotation (its sources).
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kSourceAnnotation = "fence.dev/source";
+
 // A DNS-subdomain-safe slug for a pod selector: the workload name for `app=web-api`, "all-pods"
 // for every pod, a slug of the selector otherwise. At most 200 characters.
 std::string subject_slug(const net::LabelSelector& pods);

@@ -106,7 +106,10 @@ bool keys_distinct(const std::vector<Requirement>& reqs) {
   return true;
 }
 
-bool share_a_key(const std::vector<Requirement>& a, const std::vector<Requirement>& b) {
+// Calls f(i, j) with the first requirement of each key both have, in key order, until f returns
+// true; says whether it did.
+template <class F>
+bool any_shared_key(const std::vector<Requirement>& a, const std::vector<Requirement>& b, F&& f) {
   std::size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
     if (a[i].key < b[j].key) {
@@ -114,10 +117,17 @@ bool share_a_key(const std::vector<Requirement>& a, const std::vector<Requiremen
     } else if (b[j].key < a[i].key) {
       ++j;
     } else {
-      return true;
+      if (f(i, j)) return true;
+      const auto& key = a[i].key;
+      while (i < a.size() && a[i].key == key) ++i;
+      while (j < b.size() && b[j].key == key) ++j;
     }
   }
   return false;
+}
+
+bool share_a_key(const std::vector<Requirement>& a, const std::vector<Requirement>& b) {
+  return any_shared_key(a, b, [](std::size_t, std::size_t) { return true; });
 }
 
 
@@ -159,25 +169,13 @@ std::optional<std::string> LabelSelector::contradiction() const {
   return key;
 }
 
-
 namespace {
 // A key on which both have one requirement, an equality, with different values: no pod is both.
 bool pinned_apart(const std::vector<Requirement>& a, const std::vector<Requirement>& b) {
-  std::size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (a[i].key < b[j].key) {
-      ++i;
-    } else if (b[j].key < a[i].key) {
-      ++j;
-    } else {
-      bool single_a = (i + 1 == a.size() || a[i + 1].key != a[i].key) && a[i].op == SelOp::Equals;
-      bool single_b = (j + 1 == b.size() || b[j + 1].key != b[j].key) && b[j].op == SelOp::Equals;
-      if (single_a && single_b && a[i].values != b[j].values) return true;
-      ++i;
-      ++j;
-    }
-  }
-  return false;
+  auto single = [](const std::vector<Requirement>& v, std::size_t k) {
+    return v[k].op == SelOp::Equals && (k + 1 == v.size() || v[k + 1].key != v[k].key);
+  };
+  return any_shared_key(a, b, [&](std::size_t i, std::size_t j) { return single(a, i) && single(b, j) && a[i].values != b[j].values; });
 }
 }  // namespace
 

@@ -17,8 +17,6 @@ namespace fence::sema {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 std::optional<std::string> read_disk(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
@@ -30,11 +28,13 @@ std::optional<std::string> read_disk(const std::string& path) {
   return ss.str();
 }
 
-std::string canonical_of(const std::string& path) {
+std::string canonical_path(const std::string& path) {
   std::error_code ec;
   auto c = fs::weakly_canonical(path, ec);
   return ec ? fs::path(path).lexically_normal().string() : c.string();
 }
+
+namespace {
 
 fs::path exe_dir() {
   std::error_code ec;
@@ -69,10 +69,11 @@ std::vector<std::string> default_stdlib_path() {
 
 Loader::Loader(SourceManager& sm, DiagnosticSink& sink, LoaderOptions options) : sm_(sm), sink_(sink), options_(std::move(options)) {
   if (!options_.read_file) options_.read_file = read_disk;
+  if (!options_.parse) options_.parse = syntax::parse;
 }
 
 void Loader::add_root(const std::string& display, std::string text) {
-  auto canonical = canonical_of(display);
+  auto canonical = canonical_path(display);
   if (by_canonical_.count(canonical)) return;  // named twice: load once
   LoadedFile f;
   f.id = sm_.add(display, std::move(text));
@@ -99,7 +100,7 @@ std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Impo
     fs::path full = rel.is_absolute() ? rel : base / rel;
     fs::path shown = rel.is_absolute() ? rel : (fs::path(display_dirs_[from]) / rel);
     display = shown.lexically_normal().string();
-    canonical = canonical_of(full.string());
+    canonical = canonical_path(full.string());
     if (auto it = by_canonical_.find(canonical); it != by_canonical_.end()) return it->second;
     disk = full.string();
     text = options_.read_file(disk);
@@ -143,10 +144,10 @@ LoadedProgram Loader::finish() {
   // Breadth-first: parse a file, queue its imports. Files are only ever appended.
   for (std::size_t i = 0; i < prog_.files.size(); ++i) {
     std::size_t errors_before = sink_.error_count() + sink_.dropped();
-    prog_.files[i].ast = syntax::parse(sm_, prog_.files[i].id, sink_);
+    prog_.files[i].ast = options_.parse(sm_, prog_.files[i].id, sink_);
     if (sink_.error_count() + sink_.dropped() > errors_before) {
       prog_.ok = false;
-      continue;
+      if (!options_.imports_despite_errors) continue;
     }
     std::vector<const ast::Import*> imports;
     for (const auto& item : prog_.files[i].ast.items) {

@@ -33,7 +33,17 @@ struct LoaderOptions {
   std::vector<std::string> stdlib_path;
   // Reads a file; the language server substitutes its open buffers. Defaults to the disk.
   std::function<std::optional<std::string>(const std::string& path)> read_file;
+  // Parses a file; the language server substitutes a cache. Defaults to syntax::parse.
+  std::function<ast::File(const SourceManager& sm, FileId id, DiagnosticSink& sink)> parse;
+  // Loads the imports of files that have syntax errors too, so that an editor still knows their
+  // names. The program stays not ok.
+  bool imports_despite_errors = false;
 };
+
+// Reads a whole file from the disk; nothing if it is not a readable regular file.
+std::optional<std::string> read_disk(const std::string& path);
+// A path's canonical form, which identifies a file however it was named.
+std::string canonical_path(const std::string& path);
 
 // The standard library's directories: $FENCE_PATH (colon-separated), then next to the binary
 // (../share/fence/stdlib, ./stdlib), then the source tree the binary was built from.

@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "net/http.h"
 #include "net/names.h"
+#include "net/regex.h"
 
 namespace fence::sema {
 
@@ -126,6 +128,8 @@ class Resolver {
   std::optional<net::Cidr> cidr(const ast::Name& text);
   std::optional<std::vector<net::Port>> ports(const std::vector<ast::PortItem>& items);
   std::optional<std::uint16_t> port_number(const ast::Name& n);
+  std::optional<ir::HttpRule> http_rule(const ast::HttpRule& h);
+  bool regex_ok(const ast::StringLit& s, std::string_view what);
 
   // ---- statements ----
   struct Context {
@@ -205,10 +209,11 @@ bool Resolver::check_env_names(const std::vector<ast::Name>& envs) {
   for (const auto& n : envs) {
     if (std::find(environments_.begin(), environments_.end(), n.text) != environments_.end()) continue;
     ok = false;
-    auto& d = sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}'", n.text));
     if (!environments_declared_) {
-      d.hint("the program declares no environments: declare them at the top level first, e.g. `environments dev, staging, prod`");
+      sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}': the program declares no environments", n.text))
+          .hint(fmt::format("declare them first, at the top of a file: `environments {}`", n.text == "dev" ? "dev, prod" : "dev, " + n.text));
     } else {
+      auto& d = sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}'", n.text));
       if (auto c = closest(n.text, environments_)) d.hint(fmt::format("did you mean '{}'?", *c));
       d.note(Span{}, fmt::format("the program declares {}", quote_list(environments_)));
     }
@@ -617,6 +622,7 @@ std::optional<ir::Endpoint> Resolver::endpoint(const ast::Ref& r, const Lexical&
           return std::nullopt;
         }
         ep.pods.add(net::Requirement{use.label_key, net::SelOp::Equals, {r.pod->name.text}});
+        out_.workload_label_keys[ep.ns.kind == ir::NamespaceSel::Kind::Named ? ep.ns.name : std::string()].insert(use.label_key);
         break;
       }
       case ast::PodRef::Kind::Selector: {
@@ -810,6 +816,74 @@ std::optional<RValue> Resolver::expr(const ast::Expr& e, const Lexical& lex, con
   return RValue{std::move(t)};
 }
 
+// The source span of bytes [begin, end) of a string literal's value, through its escapes.
+Span string_part(const SourceManager& sm, const ast::StringLit& lit, std::size_t begin, std::size_t end) {
+  auto raw = sm.text(lit.span);
+  std::size_t r = 1, v = 0, rb = 1, re = raw.size() > 1 ? raw.size() - 1 : raw.size();
+  while (r + 1 < raw.size()) {
+    if (v == begin) rb = r;
+    if (v == end) re = r;
+    r += raw[r] == '\\' && r + 2 < raw.size() ? 2 : 1;
+    ++v;
+  }
+  if (end >= v) re = raw.size() > 1 ? raw.size() - 1 : raw.size();
+  return Span{lit.span.file, lit.span.begin + static_cast<std::uint32_t>(rb), lit.span.begin + static_cast<std::uint32_t>(std::max(re, rb + 1))};
+}
+
+// Paths and hosts are regular expressions that Cilium compiles as Go (RE2) expressions.
+bool Resolver::regex_ok(const ast::StringLit& s, std::string_view what) {
+  // A Fence string keeps only \\, \", \n and \t: "\d" would silently become "d".
+  auto raw = sm_.text(s.span);
+  for (std::size_t i = 1; i + 2 < raw.size(); ++i) {
+    if (raw[i] != '\\') continue;
+    char c = raw[i + 1];
+    if (c != '\\' && c != '"' && c != 'n' && c != 't') {
+      sink_
+          .error(Code::E0313, Span{s.span.file, s.span.begin + static_cast<std::uint32_t>(i), s.span.begin + static_cast<std::uint32_t>(i + 2)},
+                 fmt::format("in a Fence string `\\{}` stands for `{}`, so this {} would lose its backslash", c, c, what))
+          .hint(fmt::format("write `\\\\{}` to give the regular expression `\\{}`", c, c));
+      return false;
+    }
+    ++i;
+  }
+  auto problem = net::check_go_regex(s.value);
+  if (!problem) return true;
+  sink_
+      .error(Code::E0313, string_part(sm_, s, problem->offset, problem->offset + problem->length),
+             fmt::format("this {} is not a regular expression Cilium accepts: {}", what, problem->message))
+      .hint("HTTP paths and hosts are Go regular expressions (RE2 syntax), matched against the whole value");
+  return false;
+}
+
+std::optional<ir::HttpRule> Resolver::http_rule(const ast::HttpRule& h) {
+  ir::HttpRule r;
+  bool ok = true;
+  r.method = h.method.text == "ANY" ? std::string() : h.method.text;
+  if (h.path) {
+    r.path = h.path->value;
+    ok = regex_ok(*h.path, "path") && ok;
+  }
+  if (h.host) {
+    r.host = h.host->value;
+    ok = regex_ok(*h.host, "host") && ok;
+  }
+  for (const auto& hd : h.headers) {
+    auto parsed = net::parse_http_header(hd.value);
+    if (!parsed.header) {
+      sink_
+          .error(Code::E0313, string_part(sm_, hd, parsed.offset, parsed.offset + parsed.length),
+                 fmt::format("\"{}\" is not a header condition: {}", hd.value, parsed.error))
+          .hint("write \"Name: value\" for a header with exactly that value, or \"Name\" for a header that must be present");
+      ok = false;
+      continue;
+    }
+    r.headers.push_back(parsed.header->str());
+  }
+  r.span = h.span;
+  if (!ok) return std::nullopt;
+  return r;
+}
+
 std::optional<RValue> Resolver::target(const ast::Target& t, const Lexical& lex, const UseSite& use) {
   if (!t.peer) return std::nullopt;
   auto v = expr(*t.peer, lex, use);
@@ -832,15 +906,13 @@ std::optional<RValue> Resolver::target(const ast::Target& t, const Lexical& lex,
   }
   if (!t.http.empty()) {
     std::vector<ir::HttpRule> rules;
+    bool rules_ok = true;
     for (const auto& h : t.http) {
-      ir::HttpRule r;
-      r.method = h.method.text == "ANY" ? std::string() : h.method.text;
-      if (h.path) r.path = h.path->value;
-      if (h.host) r.host = h.host->value;
-      for (const auto& hd : h.headers) r.headers.push_back(hd.value);
-      r.span = h.span;
-      rules.push_back(std::move(r));
+      auto r = http_rule(h);
+      rules_ok = rules_ok && r.has_value();
+      if (r) rules.push_back(std::move(*r));
     }
+    if (!rules_ok) return std::nullopt;
     for (auto& rt : *v) {
       if (!rt.http.empty()) {
         sink_.error(Code::E0208, t.http.front().span, "this already has HTTP rules, so it cannot take more")

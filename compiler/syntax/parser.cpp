@@ -19,9 +19,10 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Offsets: ANTLR counts code points; spans count bytes.
 
+// `base` is where the text starts in its file, for a parse of part of a file.
 class OffsetMap {
  public:
-  explicit OffsetMap(std::string_view text) {
+  explicit OffsetMap(std::string_view text, std::uint32_t base = 0) : base_(base) {
     bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     if (ascii) {
       size_ = static_cast<std::uint32_t>(text.size());
@@ -33,30 +34,16 @@ class OffsetMap {
     size_ = static_cast<std::uint32_t>(text.size());
   }
   std::uint32_t byte(std::size_t cp) const {
-    if (map_.empty()) return static_cast<std::uint32_t>(std::min<std::size_t>(cp, size_));
-    return cp < map_.size() ? map_[cp] : size_;
+    if (map_.empty()) return base_ + static_cast<std::uint32_t>(std::min<std::size_t>(cp, size_));
+    return base_ + (cp < map_.size() ? map_[cp] : size_);
   }
 
  private:
   std::vector<std::uint32_t> map_;
   std::uint32_t size_ = 0;
+  std::uint32_t base_ = 0;
 };
 
-// Returns the offset of the first byte that is not valid UTF-8, or npos.
-std::size_t invalid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return i;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
-    }
-    if (n == 2 && c < 0xC2) return i;  // overlong
-    i += n;
-  }
-  return std::string_view::npos;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Token descriptions for messages.
@@ -834,19 +821,41 @@ bool prescan(antlr4::CommonTokenStream& tokens, ErrorListener& listener, Diagnos
 
 }  // namespace
 
+std::size_t invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return i;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    }
+    if (n == 2 && c < 0xC2) return i;  // overlong
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
 ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink) {
-  const std::string& text = sm.file(id).text;
+  return parse_range(sm, id, 0, static_cast<std::uint32_t>(sm.file(id).text.size()), sink);
+}
+
+ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, std::uint32_t end, DiagnosticSink& sink) {
+  const std::string& whole = sm.file(id).text;
+  end = std::min<std::uint32_t>(end, static_cast<std::uint32_t>(whole.size()));
+  begin = std::min(begin, end);
+  std::string_view text = std::string_view(whole).substr(begin, end - begin);
   if (auto bad = invalid_utf8(text); bad != std::string_view::npos) {
-    auto b = static_cast<std::uint32_t>(bad);
+    auto b = begin + static_cast<std::uint32_t>(bad);
     sink.error(Code::E0102, Span{id, b, b + 1}, "the file is not valid UTF-8 here");
     ast::File f;
     f.id = id;
     return f;
   }
-  OffsetMap offsets(text);
+  OffsetMap offsets(text, begin);
   ErrorListener listener(id, offsets, sink);
 
-  antlr4::ANTLRInputStream input(text);
+  antlr4::ANTLRInputStream input(text.data(), text.size());
   FenceLexer lexer(&input);
   lexer.removeErrorListeners();
   lexer.addErrorListener(&listener);
@@ -958,7 +967,21 @@ std::vector<std::string> keywords() {
   const auto& vocab = lexer.getVocabulary();
   for (std::size_t type = FenceLexer::IMPORT; type <= FenceLexer::HEADER; ++type) {
     auto lit = vocab.getLiteralName(type);
-    if (lit.size() >= 2) out.push_back(lit.substr(1, lit.size() - 2));
+    std::string word;
+    if (lit.size() >= 2) {
+      word = lit.substr(1, lit.size() - 2);
+    } else {
+      // A literal that two token types share ('in' is also the selector's SEL_IN) has no literal
+      // name; the keyword is then its token name in lower case, if the lexer reads it back so.
+      word = vocab.getSymbolicName(type);
+      for (auto& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      antlr4::ANTLRInputStream in(word);
+      FenceLexer check(&in);
+      check.removeErrorListeners();
+      auto first = check.nextToken();
+      if (first->getType() != type || check.nextToken()->getType() != antlr4::Token::EOF) continue;
+    }
+    out.push_back(word);
   }
   return out;
 }

@@ -15,6 +15,14 @@ namespace fence::syntax {
 // Parses file `id` of `sm`. Syntax errors (E01xx) go to `sink`; the AST then holds whatever could
 // be built and must not be resolved.
 ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink);
+// Parses bytes [begin, end) of file `id` as a sequence of items, with spans in the whole file.
+// The range must start where the lexer is in its default mode (outside any token or selector),
+// e.g. at a line start between items; the language server parses a file piece by piece this way.
+ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, std::uint32_t end, DiagnosticSink& sink);
+
+// The offset of the first byte of `text` that is not valid UTF-8, or npos. parse() rejects a
+// file with any.
+std::size_t invalid_utf8(std::string_view text);
 
 // The kinds of tokens, for editors and the language server.
 enum class TokenKind {

@@ -91,7 +91,8 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, "")
         files = sorted(os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs)
-        self.assertEqual(files, [".fence-output", "shop/networkpolicy-api-egress.yaml", "shop/networkpolicy-default-deny-egress.yaml"])
+        self.assertEqual(files, [".fence-output", "kustomization.yaml", "shop/kustomization.yaml", "shop/networkpolicy-api-egress.yaml",
+                                 "shop/networkpolicy-default-deny-egress.yaml"])
         # The files hold exactly what the stream holds.
         stream = fence("build", self.good).stdout
         joined = "".join(slurp(os.path.join(out, f)) for f in ["shop/networkpolicy-default-deny-egress.yaml", "shop/networkpolicy-api-egress.yaml"])

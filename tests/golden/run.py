@@ -7,6 +7,10 @@
 
 An error case may start with a line `# args: ...` giving extra command-line arguments, and
 `# command: check` to run `fence check` instead of `fence build`.
+
+  tests/golden/commands/*.cmd -> <name>.out: any command's exit code, stdout and stderr
+                               (the .cmd file holds the arguments after `fence` on one line,
+                               shell-quoted; lines starting with '#' are comments)
 Run with --update to rewrite the expected files; review the diff before committing it.
 """
 import argparse
@@ -101,7 +105,7 @@ def main():
                 compare(expected, out, args.update, failures)
 
     err_dir = os.path.join(ROOT, "tests", "golden", "errors")
-    for name in sorted(os.listdir(err_dir)):
+    for name in sorted(os.listdir(err_dir) if os.path.isdir(err_dir) else []):
         if not name.endswith(".fence"):
             continue
         path = os.path.relpath(os.path.join(err_dir, name), ROOT)
@@ -122,11 +126,30 @@ def main():
         expected_files.add(os.path.abspath(expected))
         compare(expected, f"exit: {code}\n{err}", args.update, failures)
 
+    cmd_dir = os.path.join(ROOT, "tests", "golden", "commands")
+    for name in sorted(os.listdir(cmd_dir) if os.path.isdir(cmd_dir) else []):
+        if not name.endswith(".cmd"):
+            continue
+        with open(os.path.join(cmd_dir, name), encoding="utf-8") as f:
+            lines = [l.strip() for l in f if l.strip() and not l.lstrip().startswith("#")]
+        rel = os.path.relpath(os.path.join(cmd_dir, name), ROOT)
+        if len(lines) != 1:
+            failures.append(f"{rel}: expected one command line, found {len(lines)}")
+            continue
+        code, out, err = run(args.fence, shlex.split(lines[0]))
+        count += 1
+        expected = os.path.join(cmd_dir, name[:-len(".cmd")] + ".out")
+        expected_files.add(os.path.abspath(expected))
+        actual = f"$ fence {lines[0]}\nexit: {code}\n{out}"
+        if err:
+            actual += f"--- stderr\n{err}"
+        compare(expected, actual, args.update, failures)
+
     # Expected files nobody produces any more are stale.
     for dirpath, _, files in os.walk(os.path.join(ROOT, "tests", "golden")):
         for name in files:
             full = os.path.abspath(os.path.join(dirpath, name))
-            if (name.endswith(".yaml") or name.endswith(".err")) and full not in expected_files:
+            if (name.endswith(".yaml") or name.endswith(".err") or name.endswith(".out")) and full not in expected_files:
                 rel = os.path.relpath(full, ROOT)
                 if args.update:
                     os.remove(full)

@@ -8,7 +8,8 @@ import os
 import sys
 
 import jsonschema
-import yaml
+
+from yaml_docs import documents, report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMAS = os.path.join(os.path.dirname(HERE), "schemas")
@@ -55,31 +56,33 @@ def self_test():
         bad = copy.deepcopy(good)
         mutate(bad)
         assert errors_of(bad), f"the validator accepted an invalid object: {bad}"
+    cnp = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "x", "namespace": "y"},
+           "spec": {"endpointSelector": {}, "egress": [{"toEndpoints": [{"matchLabels": {"app": "db"}}],
+                                                        "toPorts": [{"ports": [{"port": "5432", "protocol": "TCP"}]}]}]}}
+    ccnp = copy.deepcopy(cnp)
+    ccnp["kind"] = "CiliumClusterwideNetworkPolicy"
+    del ccnp["metadata"]["namespace"]
+    for ok in (cnp, ccnp):
+        assert not errors_of(ok), errors_of(ok)
+    for mutate in (lambda d: d["spec"]["egress"][0]["toPorts"][0]["ports"][0].__setitem__("port", 5432),
+                   lambda d: d["spec"]["egress"][0]["toPorts"][0].__setitem__("ports", [{"port": str(i + 1)} for i in range(41)]),
+                   lambda d: d["spec"]["egress"][0]["toPorts"][0]["ports"][0].__setitem__("protocol", "ICMP"),
+                   lambda d: d["spec"]["egress"][0].__setitem__("toEntities", ["galaxy"]),
+                   lambda d: d["spec"].__setitem__("bogusField", 1)):
+        for ok in (cnp, ccnp):
+            bad = copy.deepcopy(ok)
+            mutate(bad)
+            assert errors_of(bad), f"the validator accepted an invalid object: {bad}"
 
 
 def main(dirs):
     self_test()
     count, failures = 0, []
-    for d in dirs:
-        for dirpath, _, files in os.walk(d):
-            for name in sorted(files):
-                if not name.endswith(".yaml"):
-                    continue
-                path = os.path.join(dirpath, name)
-                with open(path, encoding="utf-8") as f:
-                    docs = [x for x in yaml.safe_load_all(f) if x is not None]
-                for i, doc in enumerate(docs):
-                    count += 1
-                    for e in errors_of(doc):
-                        failures.append(f"{path} document {i + 1}: {e}")
-    for f in failures:
-        print("FAIL", f, file=sys.stderr)
-    print(f"{count} documents validated, {len(failures)} failures")
-    if count == 0:
-        print("FAIL nothing was validated", file=sys.stderr)
-        return 1
-    return 1 if failures else 0
-
+    for path, i, doc in documents(dirs):
+        count += 1
+        for e in errors_of(doc):
+            failures.append(f"{path} document {i}: {e}")
+    return report(count, failures, "documents validated")
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

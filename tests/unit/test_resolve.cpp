@@ -166,3 +166,31 @@ TEST_CASE("environments pick values and statements", "[sema][env]") {
   CHECK(missing.has_code("E0210"));
   CHECK(compile("environments dev\nnamespace a { when prd { web may reach x } }", "k8s", "dev").has_code("E0209"));
 }
+
+TEST_CASE("per-environment values: DNS names, namespace names, the label key", "[sema][env]") {
+  const char* src =
+      "environments dev, prod\n"
+      "let pay = api.stripe.com:443\nlet pay in dev = 198.51.100.7/32:443\n"
+      "let shop = \"shop\"\nlet shop in dev = \"shop-dev\"\n"
+      "set label-key = \"app.kubernetes.io/name\"\nset label-key in dev = \"app\"\n"
+      "namespace shop {\n  api may reach pay, shop/db:5432\n}\n";
+  auto dev = compile(src, "k8s", "dev");
+  REQUIRE(dev.ok);
+  REQUIRE(dev.ir().rules.size() >= 2);
+  CHECK(dev.ir().rules[0].subject.str() == "shop-dev/pods[app=api]");
+  CHECK(dev.ir().rules[0].peers.at(0).str() == "198.51.100.7/32");
+  CHECK(dev.ir().rules[1].peers.at(0).str() == "shop-dev/pods[app=db]");
+  // prod's value is a DNS name: the IR has it, and only the k8s lowering refuses it.
+  auto prod = compile(src, "k8s", "prod");
+  CHECK(prod.has_code("E0401"));
+  REQUIRE(prod.ir().rules.size() >= 2);
+  CHECK(prod.ir().rules[0].subject.str() == "shop/pods[app.kubernetes.io/name=api]");
+  CHECK(prod.ir().rules[0].peers.at(0).str() == "api.stripe.com");
+}
+
+TEST_CASE("a namespace named by a definition without a value for the environment", "[sema][env]") {
+  auto c = compile("environments dev, prod\nlet ns in prod = \"shop\"\nnamespace ns {\n  api may reach db:80\n}\n", "k8s", "dev");
+  REQUIRE(c.has_code("E0210"));
+  CHECK(c.diagnostics().find("'ns' has no value in environment 'dev'") != std::string::npos);
+  CHECK(compile("environments dev, prod\nlet ns in prod = \"shop\"\nnamespace ns {\n  api may reach db:80\n}\n", "k8s", "prod").ok);
+}

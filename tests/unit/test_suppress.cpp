@@ -92,3 +92,9 @@ TEST_CASE("which codes can be named", "[suppress]") {
   CHECK_FALSE(fence::check::why_not_silenceable("w0603").empty());
   CHECK_FALSE(fence::check::why_not_silenceable("").empty());
 }
+
+TEST_CASE("a comment on a statement that does not parse yet adds nothing", "[suppress]") {
+  auto c = compile("namespace p {\n  batch may rech 10.0.0.0/8:443   # fence:allow W0604\n}\n");
+  CHECK(c.has_code("E0101"));
+  CHECK_FALSE(c.has_code("E0612"));
+}

@@ -2,30 +2,9 @@
 #include <fmt/format.h>
 
 #include "lower/k8s/model.h"
+#include "lower/origin.h"
 
 namespace fence::lower::k8s {
-
-emit::Node to_node(const LabelSelector& s) {
-  auto n = emit::Node::make_map();
-  if (!s.match_labels.empty()) {
-    auto& ml = n.set("matchLabels", emit::Node::make_map());
-    for (const auto& [k, v] : s.match_labels) ml.set(k, emit::Node::string(v));
-  }
-  if (!s.match_expressions.empty()) {
-    auto& me = n.set("matchExpressions", emit::Node::make_seq());
-    for (const auto& e : s.match_expressions) {
-      auto x = emit::Node::make_map();
-      x.set("key", emit::Node::string(e.key));
-      x.set("operator", emit::Node::string(e.op));
-      if (!e.values.empty()) {
-        auto& vals = x.set("values", emit::Node::make_seq());
-        for (const auto& v : e.values) vals.push(emit::Node::string(v));
-      }
-      me.push(std::move(x));
-    }
-  }
-  return n;
-}
 
 namespace {
 
@@ -59,36 +38,16 @@ emit::Node rule_node(const Rule& r, const char* peers_key) {
       ports.push(std::move(pn));
     }
   }
-  std::string comment;
-  for (const auto& o : r.origins) {
-    if (!comment.empty()) comment += "\n";
-    comment += o;
-  }
-  n.comment = comment;
+  n.comment = fmt::format("{}", fmt::join(r.origins, "\n"));
   return n;
 }
 
 }  // namespace
 
 emit::Object to_object(const NetworkPolicy& p) {
-  emit::Object o;
-  o.api_version = "networking.k8s.io/v1";
-  o.kind = "NetworkPolicy";
-  o.name = p.name;
-  o.ns = p.ns;
-  o.target = "k8s";
+  auto o = object_header("networking.k8s.io/v1", "NetworkPolicy", p.name, p.ns, "k8s", p.sources);
   o.origins = p.origins;
-  auto& d = o.doc;
-  d.set("apiVersion", emit::Node::string(o.api_version));
-  d.set("kind", emit::Node::string(o.kind));
-  auto& meta = d.set("metadata", emit::Node::make_map());
-  meta.set("name", emit::Node::string(p.name));
-  meta.set("namespace", emit::Node::string(p.ns));
-  meta.set("labels", emit::Node::make_map()).set(kManagedByLabel, emit::Node::string("fence"));
-  if (!p.sources.empty()) {
-    meta.set("annotations", emit::Node::make_map()).set(kSourceAnnotation, emit::Node::string(fmt::format("{}", fmt::join(p.sources, ", "))));
-  }
-  auto& spec = d.set("spec", emit::Node::make_map());
+  auto& spec = o.doc.set("spec", emit::Node::make_map());
   spec.set("podSelector", to_node(p.pod_selector));
   auto& types = spec.set("policyTypes", emit::Node::make_seq());
   if (p.ingress_type) types.push(emit::Node::string("Ingress"));

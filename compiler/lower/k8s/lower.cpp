@@ -9,46 +9,14 @@
 #include "ir/deny.h"
 #include "lower/k8s/model.h"
 #include "lower/naming.h"
+#include "lower/origin.h"
 
 namespace fence::lower::k8s {
 
 namespace {
 
-constexpr std::size_t kMaxSourcesListed = 20;
-
 LabelSelector selector(const net::LabelSelector& s) {
-  LabelSelector out;
-  std::set<std::string> eq_keys;
-  for (const auto& r : s.reqs) {
-    switch (r.op) {
-      case net::SelOp::Equals:
-        // matchLabels holds one value per key; a second value for the same key (which selects
-        // nothing, and a check says so) goes to matchExpressions so that nothing is lost.
-        if (eq_keys.insert(r.key).second) {
-          out.match_labels.emplace_back(r.key, r.values.at(0));
-        } else {
-          out.match_expressions.push_back({r.key, "In", r.values});
-        }
-        break;
-      case net::SelOp::NotEquals:
-        out.match_expressions.push_back({r.key, "NotIn", r.values});
-        break;
-      case net::SelOp::In:
-        out.match_expressions.push_back({r.key, "In", r.values});
-        break;
-      case net::SelOp::NotIn:
-        out.match_expressions.push_back({r.key, "NotIn", r.values});
-        break;
-      case net::SelOp::Exists:
-        out.match_expressions.push_back({r.key, "Exists", {}});
-        break;
-      case net::SelOp::DoesNotExist:
-        out.match_expressions.push_back({r.key, "DoesNotExist", {}});
-        break;
-    }
-  }
-  std::sort(out.match_labels.begin(), out.match_labels.end());
-  return out;
+  return to_label_selector(s);
 }
 
 LabelSelector namespace_named(const std::string& name) {
@@ -112,28 +80,6 @@ std::vector<Port> ports(const std::vector<net::Port>& in) {
   return out;
 }
 
-std::string one_line(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  if (out.size() > 100) out = out.substr(0, 97) + "...";
-  return out;
-}
-
-std::string line_of(const SourceManager& sm, const Span& s) {
-  if (!s.valid()) return {};
-  const auto& f = sm.file(s.file);
-  return fmt::format("{}:{}", f.path, f.locate(s.begin).line);
-}
-
 class Lowering {
  public:
   Lowering(const ir::Program& prog, const SourceManager& sm, const Options& opt, DiagnosticSink& sink)
@@ -143,6 +89,7 @@ class Lowering {
 
  private:
   bool expressible(const ir::Rule& r);
+  bool expressible(const ir::DefaultDeny& dd);
   void error_at(Code code, const ir::Rule& r, const Span& inner, std::string message, std::string hint);
   std::string origin_comment(const ir::Rule& r) const;
   // Rule 3: the allow's rules with what the denies take out; false (after reporting why) when
@@ -215,13 +162,15 @@ bool Lowering::expressible(const ir::Rule& r) {
   return ok;
 }
 
+bool Lowering::expressible(const ir::DefaultDeny& dd) {
+  if (!dd.scope.cluster) return true;
+  sink_.error(Code::E0404, dd.span, "a cluster-wide default deny cannot be expressed as a Kubernetes NetworkPolicy")
+      .hint("compile with --target cilium, or write `default deny` in each namespace block");
+  return false;
+}
+
 std::string Lowering::origin_comment(const ir::Rule& r) const {
-  auto where = line_of(sm_, r.origin.statement);
-  if (r.origin.implied) {
-    const char* side = r.direction == ir::Direction::Ingress ? "ingress" : "egress";
-    return fmt::format("{}: the {} side of `{}`", where, side, one_line(sm_.text(r.origin.statement)));
-  }
-  return fmt::format("{}: {}", where, one_line(sm_.text(r.origin.target)));
+  return lower::origin_comment(sm_, r);
 }
 
 Rule Lowering::plain_rule(const ir::Rule& r) const {
@@ -422,6 +371,24 @@ std::vector<emit::Object> Lowering::run() {
   std::vector<const ir::Rule*> deny_rules;
   std::vector<Rule> lowered;  // reused from rule to rule
   std::vector<std::size_t> deny_sources;
+  if (opt_.diagnostics_only) {
+    // The same checks in the same order as below, where errors in rules end the lowering.
+    bool rules_ok = true;
+    for (const auto& r : prog_.rules) {
+      bool rule_ok = expressible(r);
+      if (rule_ok && !r.scope.cluster && r.action == ir::Action::Allow) {
+        lowered.clear();
+        deny_sources.clear();
+        rule_ok = lower_allow(r, deny_index, lowered, deny_sources);  // reports what the denies make inexpressible
+      }
+      rules_ok = rule_ok && rules_ok;
+    }
+    if (rules_ok) {
+      for (const auto& dd : prog_.default_denies) expressible(dd);
+    }
+    return {};
+  }
+
   bool ok = true;
   for (const auto& r : prog_.rules) {
     if (!expressible(r)) {
@@ -481,9 +448,7 @@ std::vector<emit::Object> Lowering::run() {
   // Default denies, one object per distinct (namespace, directions).
   std::map<std::string, std::vector<NetworkPolicy>> denies;
   for (const auto& dd : prog_.default_denies) {
-    if (dd.scope.cluster) {
-      sink_.error(Code::E0404, dd.span, "a cluster-wide default deny cannot be expressed as a Kubernetes NetworkPolicy")
-          .hint("compile with --target cilium, or write `default deny` in each namespace block");
+    if (!expressible(dd)) {
       ok = false;
       continue;
     }
@@ -532,11 +497,7 @@ std::vector<emit::Object> Lowering::run() {
       if (count[base[i]] > 1 || reserved.count(base[i])) {
         p.name = fmt::format("{}-{}", base[i], short_hash(groups[i].subject.pods.str()));
       }
-      if (p.sources.size() > kMaxSourcesListed) {
-        auto more = p.sources.size() - kMaxSourcesListed;
-        p.sources.resize(kMaxSourcesListed);
-        p.sources.push_back(fmt::format("and {} more", more));
-      }
+      cap_sources(p.sources);
       objects.push_back(p);
     }
     for (const auto& p : objects) out.push_back(to_object(p));

@@ -13,6 +13,9 @@ namespace fence::lower::k8s {
 struct Options {
   // Degrade HTTP rules to their ports, with a warning per statement, instead of failing.
   bool allow_l4_fallback = false;
+  // Report what NetworkPolicy cannot express, but build no objects: the language server wants
+  // the diagnostics after every edit, and the objects only when asked.
+  bool diagnostics_only = false;
 };
 
 // Constructs NetworkPolicy cannot express are errors at the statement that wrote them.

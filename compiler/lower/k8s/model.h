@@ -7,20 +7,12 @@
 #include <vector>
 
 #include "emit/document.h"
+#include "lower/label_selector.h"
+#include "lower/naming.h"
 
 namespace fence::lower::k8s {
 
-struct LabelSelector {
-  std::vector<std::pair<std::string, std::string>> match_labels;  // sorted by key
-  struct Expression {
-    std::string key;
-    std::string op;  // In, NotIn, Exists, DoesNotExist
-    std::vector<std::string> values;
-    friend bool operator==(const Expression&, const Expression&) = default;
-  };
-  std::vector<Expression> match_expressions;
-  friend bool operator==(const LabelSelector&, const LabelSelector&) = default;
-};
+using LabelSelector = lower::LabelSelector;
 
 struct IPBlock {
   std::string cidr;
@@ -61,10 +53,6 @@ struct NetworkPolicy {
   std::vector<Rule> egress;
 };
 
-emit::Node to_node(const LabelSelector& s);
 emit::Object to_object(const NetworkPolicy& p);
-
-inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
-inline constexpr const char* kSourceAnnotation = "fence.dev/source";
 
 }  // namespace fence::lower::k8s

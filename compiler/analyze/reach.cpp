@@ -1,0 +1,324 @@
+#include "analyze/reach.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace fence::analyze {
+
+namespace {
+
+std::vector<const ir::DefaultDeny*> default_denies_for(const ir::Program& program, const std::string& ns, ir::Direction d) {
+  std::vector<const ir::DefaultDeny*> out;
+  for (const auto& dd : program.default_denies) {
+    bool covers = dd.scope.cluster || dd.scope.ns == ns;
+    bool dir = d == ir::Direction::Egress ? dd.egress : dd.ingress;
+    if (covers && dir) out.push_back(&dd);
+  }
+  return out;
+}
+
+ir::Direction opposite(ir::Direction d) {
+  return d == ir::Direction::Egress ? ir::Direction::Ingress : ir::Direction::Egress;
+}
+
+Side evaluate_side(const ir::Program& program, ir::Direction d, const Endpoint& pod, const Endpoint& peer, const QueryPort& q,
+                   bool destination_is_pod, bool assume_outside) {
+  Side s;
+  s.direction = d;
+  s.pod = pod;
+  s.peer = peer;
+  s.default_denies = default_denies_for(program, pod.ns, d);
+  Tri isolated = tri(!s.default_denies.empty());
+  Tri allow = Tri::No;
+  Tri deny = Tri::No;
+  Caveats isolation_caveats, allow_caveats, deny_caveats;
+  for (const auto& r : program.rules) {
+    if (r.direction != d) continue;
+    MatchContext ctx{program, &r, assume_outside};
+    Caveats c;
+    Tri subject = endpoint_matches(r.subject, pod, ctx, c);
+    if (subject == Tri::No) continue;
+    s.selecting.push_back({&r, subject});
+    if (subject == Tri::Maybe) add_caveats(isolation_caveats, c);
+    isolated = tri_or(isolated, subject);
+    Tri peers = peers_match(r.peers, peer, ctx, c);
+    if (peers == Tri::No) continue;
+    Tri ports = ports_match(r.ports, q, destination_is_pod, ctx, c);
+    Tri m = tri_and(subject, tri_and(peers, ports));
+    if (m == Tri::No) {
+      if (r.action == ir::Action::Allow && ports == Tri::No) s.other_ports.push_back(&r);
+      continue;
+    }
+    bool is_allow = r.action == ir::Action::Allow;
+    (is_allow ? s.allows : s.denies).push_back({&r, m});
+    (is_allow ? allow : deny) = tri_or(is_allow ? allow : deny, m);
+    if (m == Tri::Maybe) add_caveats(is_allow ? allow_caveats : deny_caveats, c);
+  }
+  s.isolated = isolated;
+  Tri admitted = tri_or(tri_not(isolated), allow);
+  s.allowed = tri_and(admitted, tri_not(deny));
+  // Keep only the caveats of the parts that left the answer open.
+  if (s.allowed == Tri::Maybe) {
+    if (deny == Tri::Maybe) add_caveats(s.caveats, deny_caveats);
+    if (admitted == Tri::Maybe) {
+      if (allow == Tri::Maybe) add_caveats(s.caveats, allow_caveats);
+      if (isolated == Tri::Maybe && allow != Tri::Yes) add_caveats(s.caveats, isolation_caveats);
+    }
+  }
+  return s;
+}
+
+std::string labels_selector(const Labels& labels) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : labels) parts.push_back(k + "=" + v);
+  return fmt::format("pods[{}]", fmt::join(parts, ", "));
+}
+
+std::optional<std::string> key_for(const ir::Program& program, const std::string& ns, const Options& options) {
+  try {
+    return workload_label_key(program, ns, options.label_key);
+  } catch (const QueryError&) {
+    return std::nullopt;
+  }
+}
+
+// How to write `pod` in a statement inside `namespace block { ... }`; empty when no selector picks
+// out just such pods.
+std::string reference_in(const Endpoint& pod, const std::string& block, const ir::Program& program, const Options& options) {
+  if (pod.labels.empty()) return {};
+  std::string local;
+  auto key = key_for(program, block, options);
+  if (pod.labels.size() == 1 && key && pod.labels.begin()->first == *key) {
+    local = pod.labels.begin()->second;
+  } else {
+    local = labels_selector(pod.labels);
+  }
+  return pod.ns == block ? local : pod.ns + "/" + local;
+}
+
+std::string reference_outside(const Endpoint& ep) {
+  if (ep.kind == Endpoint::Kind::Dns) return ep.dns;
+  return ep.address ? ep.address->str() : std::string();
+}
+
+std::string port_suffix(const QueryPort& q) {
+  std::string value = q.number ? std::to_string(*q.number) : q.name.value_or("");
+  if (q.protocol == net::Protocol::TCP) return ":" + value;
+  std::string proto(net::protocol_name(q.protocol));
+  for (auto& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return fmt::format(":{}/{}", value, proto);
+}
+
+std::vector<Suggestion> suggest(const ir::Program& program, const Verdict& v, const Options& options) {
+  std::vector<Suggestion> out;
+  for (const auto* side : {&v.egress, &v.ingress}) {
+    if (*side && std::any_of((*side)->denies.begin(), (*side)->denies.end(), [](const RuleMatch& m) { return m.how == Tri::Yes; })) {
+      return out;  // a deny wins over any allow one could add
+    }
+  }
+  bool egress_missing = v.egress && v.egress->allowed == Tri::No;
+  bool ingress_missing = v.ingress && v.ingress->allowed == Tri::No;
+  auto port = port_suffix(v.port);
+  auto reach = [&] {
+    auto self = reference_in(v.from, v.from.ns, program, options);
+    auto target = v.to.is_pod() ? reference_in(v.to, v.from.ns, program, options) : reference_outside(v.to);
+    if (!self.empty() && !target.empty()) out.push_back({v.from.ns, fmt::format("{} may reach {}{}", self, target, port)});
+  };
+  auto reached = [&] {
+    auto self = reference_in(v.to, v.to.ns, program, options);
+    auto source = v.from.is_pod() ? reference_in(v.from, v.to.ns, program, options) : reference_outside(v.from);
+    if (!self.empty() && !source.empty()) out.push_back({v.to.ns, fmt::format("{} may be reached by {}{}", self, source, port)});
+  };
+  if (egress_missing) reach();
+  // `may reach` opens the ingress side too where the destination's namespace denies ingress.
+  bool reach_opens_ingress = egress_missing && v.to.is_pod() && program.namespace_denies(v.to.ns, ir::Direction::Ingress);
+  if (ingress_missing && !reach_opens_ingress) reached();
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+Verdict decide(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, bool assume_outside) {
+  Verdict v;
+  v.from = from;
+  v.to = to;
+  v.port = port;
+  if (from.is_pod()) v.egress = evaluate_side(program, ir::Direction::Egress, from, to, port, to.is_pod(), assume_outside);
+  if (to.is_pod()) v.ingress = evaluate_side(program, ir::Direction::Ingress, to, from, port, true, assume_outside);
+  v.allowed = Tri::Yes;
+  for (const auto* side : {&v.egress, &v.ingress}) {
+    if (*side) v.allowed = tri_and(v.allowed, (*side)->allowed);
+  }
+  if (v.allowed == Tri::Maybe) {
+    for (const auto* side : {&v.egress, &v.ingress}) {
+      if (*side && (*side)->allowed == Tri::Maybe) add_caveats(v.caveats, (*side)->caveats);
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+Verdict why(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Options& options) {
+  if (!from.is_pod() && !to.is_pod()) {
+    throw QueryError{fmt::format("neither {} nor {} is a pod: Fence's rules are about connections to or from pods", from.str(), to.str())};
+  }
+  Verdict v = decide(program, from, to, port, false);
+  bool only_pod_addresses = v.allowed == Tri::Maybe && program.pod_cidrs.empty() &&
+                            std::all_of(v.caveats.begin(), v.caveats.end(), [](const Caveat& c) { return c.kind == Caveat::Kind::PodAddress; });
+  if (only_pod_addresses) {
+    auto caveats = std::move(v.caveats);
+    v = decide(program, from, to, port, true);
+    v.assumptions = std::move(caveats);
+  }
+  if (v.allowed == Tri::No) v.suggestions = suggest(program, v, options);
+  return v;
+}
+
+// =============================================================================================
+// explain
+
+namespace {
+
+// A pod with exactly the labels a selector names, when it names them all by equality in one
+// namespace.
+std::optional<Endpoint> representative(const ir::Peer& peer, const ir::Program& program, const Options& options) {
+  if (peer.kind != ir::Peer::Kind::Endpoint || peer.endpoint.ns.kind != ir::NamespaceSel::Kind::Named) return std::nullopt;
+  Endpoint ep;
+  ep.kind = Endpoint::Kind::Pod;
+  ep.ns = peer.endpoint.ns.name;
+  for (const auto& r : peer.endpoint.pods.reqs) {
+    if (r.op != net::SelOp::Equals || r.values.size() != 1 || ep.labels.count(r.key) != 0) return std::nullopt;
+    ep.labels[r.key] = r.values[0];
+  }
+  if (ep.labels.empty()) return std::nullopt;  // "all pods": pods differ in what else selects them
+  auto key = key_for(program, ep.ns, options);
+  if (ep.labels.size() == 1 && key && ep.labels.begin()->first == *key) {
+    ep.workload = ep.labels.begin()->second;
+    ep.workload_key = *key;
+  }
+  if (auto it = options.ns_labels.find(ep.ns); it != options.ns_labels.end()) ep.ns_labels = it->second;
+  return ep;
+}
+
+FarSide far_side(const ir::Program& program, ir::Direction d, const Endpoint& far, const Endpoint& workload, const std::vector<net::Port>& ports) {
+  FarSide f;
+  f.pod = far;
+  f.default_denies = default_denies_for(program, far.ns, d);
+  f.isolated = tri(!f.default_denies.empty());
+  for (const auto& r : program.rules) {
+    if (r.direction != d) continue;
+    MatchContext ctx{program, &r, true};
+    Caveats ignored;
+    Tri subject = endpoint_matches(r.subject, far, ctx, ignored);
+    if (subject == Tri::No) continue;
+    f.selecting.push_back({&r, subject});
+    f.isolated = tri_or(f.isolated, subject);
+    Tri m = tri_and(subject, peers_match(r.peers, workload, ctx, ignored));
+    if (m == Tri::No) continue;
+    (r.action == ir::Action::Allow ? f.admitting : f.denying).push_back({&r, m});
+  }
+  std::vector<net::Port> items = ports;
+  if (items.empty()) {
+    net::Port every;
+    every.protocol = net::Protocol::Any;
+    every.kind = net::Port::Kind::All;
+    items.push_back(every);
+  }
+  f.covered = Tri::Yes;
+  for (const auto& item : items) {
+    Tri one = Tri::No;
+    for (const auto& a : f.admitting) one = tri_or(one, tri_and(a.how, ports_cover(a.rule->ports, item)));
+    f.covered = tri_and(f.covered, one);
+  }
+  return f;
+}
+
+DirectionView view(const ir::Program& program, ir::Direction d, const Endpoint& workload, const Options& options, Caveats& caveats) {
+  DirectionView v;
+  v.direction = d;
+  v.default_denies = default_denies_for(program, workload.ns, d);
+  v.isolated = tri(!v.default_denies.empty());
+  for (const auto& r : program.rules) {
+    if (r.direction != d) continue;
+    MatchContext ctx{program, &r};
+    Caveats c;
+    Tri subject = endpoint_matches(r.subject, workload, ctx, c);
+    if (subject == Tri::No) continue;
+    if (subject == Tri::Maybe) add_caveats(caveats, c);
+    v.selecting.push_back({&r, subject});
+    v.isolated = tri_or(v.isolated, subject);
+    for (const auto& p : r.peers) {
+      auto same = std::find_if(v.lines.begin(), v.lines.end(),
+                               [&](const Line& l) { return l.action == r.action && l.peer.same_as(p) && l.ports == r.ports; });
+      if (same == v.lines.end()) {
+        Line l;
+        l.action = r.action;
+        l.peer = p;
+        l.ports = r.ports;
+        v.lines.push_back(std::move(l));
+        same = v.lines.end() - 1;
+      }
+      if (std::none_of(same->rules.begin(), same->rules.end(), [&](const RuleMatch& m) { return m.rule == &r; })) {
+        same->rules.push_back({&r, subject});
+      }
+    }
+  }
+  for (auto& l : v.lines) {
+    if (l.action != ir::Action::Allow) continue;
+    if (auto rep = representative(l.peer, program, options)) l.far = far_side(program, opposite(d), *rep, workload, l.ports);
+  }
+  return v;
+}
+
+}  // namespace
+
+Explanation explain(const ir::Program& program, const Endpoint& workload, const Options& options) {
+  if (!workload.is_pod()) throw QueryError{fmt::format("{} is not a pod: explain describes a workload, NAMESPACE/NAME", workload.str())};
+  Explanation e;
+  e.workload = workload;
+  e.egress = view(program, ir::Direction::Egress, workload, options, e.caveats);
+  e.ingress = view(program, ir::Direction::Ingress, workload, options, e.caveats);
+  return e;
+}
+
+std::string display(const ir::Endpoint& ep, const ir::Program& program, const Options& options) {
+  std::string ns;
+  std::string key_ns;
+  switch (ep.ns.kind) {
+    case ir::NamespaceSel::Kind::Named:
+      ns = ep.ns.name;
+      key_ns = ep.ns.name;
+      break;
+    case ir::NamespaceSel::Kind::Selector:
+      ns = fmt::format("ns[{}]", ep.ns.selector.str());
+      break;
+    case ir::NamespaceSel::Kind::Any:
+      ns = "all namespaces";
+      break;
+  }
+  std::string pods;
+  if (ep.pods.selects_all()) {
+    pods = "all pods";
+  } else {
+    auto key = key_for(program, key_ns, options);
+    const auto& reqs = ep.pods.reqs;
+    if (reqs.size() == 1 && reqs[0].op == net::SelOp::Equals && key && reqs[0].key == *key) {
+      pods = reqs[0].values.at(0);
+    } else {
+      pods = fmt::format("pods[{}]", ep.pods.str());
+    }
+  }
+  return ns + "/" + pods;
+}
+
+std::string display(const ir::Peer& peer, const ir::Program& program, const Options& options) {
+  if (peer.kind == ir::Peer::Kind::Endpoint) return display(peer.endpoint, program, options);
+  return peer.str();
+}
+
+}  // namespace fence::analyze

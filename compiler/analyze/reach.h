@@ -1,0 +1,119 @@
+// Reachability over the IR, independent of any target. It reads the program the way the meaning's
+// four rules say (see docs/language.md):
+//   - a pod is isolated in a direction when a default deny covers its namespace in that
+//     direction, or when any rule of that direction (allow or deny) has it as subject;
+//   - an isolated direction admits only what an allow admits; a direction that is not isolated
+//     admits everything;
+//   - a deny that matches wins over every allow;
+//   - a connection from pod A to pod B needs egress from A and ingress at B; an address or a DNS
+//     name outside the cluster has no side of its own.
+// The implied rules sema adds (the other side of a connection, where that side's namespace denies
+// by default) are ordinary rules here, marked by their origin.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyze/match.h"
+#include "analyze/query.h"
+#include "ir/ir.h"
+
+namespace fence::analyze {
+
+struct Options {
+  // The label key workload names stand for, when the program's own choice is not wanted.
+  std::optional<std::string> label_key;
+  // Namespaces' labels, as far as the user gave them (for pods explain describes on its own).
+  std::map<std::string, Labels> ns_labels;
+};
+
+struct RuleMatch {
+  const ir::Rule* rule = nullptr;
+  Tri how = Tri::Yes;  // Maybe: depends on a fact the caveats name
+};
+
+// One end's policy for a connection: egress at the source, or ingress at the destination.
+struct Side {
+  ir::Direction direction = ir::Direction::Egress;
+  Endpoint pod;                                        // whose policy this is
+  Endpoint peer;                                       // the other end
+  std::vector<const ir::DefaultDeny*> default_denies;  // covering the pod's namespace
+  std::vector<RuleMatch> selecting;                    // rules of this direction with the pod as subject
+  std::vector<RuleMatch> allows;                       // allows that admit the connection
+  std::vector<RuleMatch> denies;                       // denies that stop it
+  std::vector<const ir::Rule*> other_ports;            // allows for this peer, on other ports only
+  Tri isolated = Tri::No;
+  Tri allowed = Tri::Yes;
+  Caveats caveats;  // what an undecided answer depends on
+};
+
+// A statement that would allow a denied connection, and the namespace block it belongs in.
+struct Suggestion {
+  std::string ns;
+  std::string statement;
+};
+
+struct Verdict {
+  Endpoint from;
+  Endpoint to;
+  QueryPort port;
+  std::optional<Side> egress;   // when `from` is a pod
+  std::optional<Side> ingress;  // when `to` is a pod
+  Tri allowed = Tri::Yes;
+  Caveats caveats;
+  // Undecided only for want of pods' addresses, the answer assumes them outside every CIDR; these
+  // are the rules that assumption set aside.
+  Caveats assumptions;
+  std::vector<Suggestion> suggestions;  // only for a connection that is denied and no deny stops
+};
+
+// Throws QueryError when neither end is a pod (Fence's rules are about pods).
+Verdict why(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Options& options = {});
+
+// ---- explain ----
+
+// The other end of one of the workload's lines, judged for a pod with exactly the labels the
+// line's selector names (only when it names a namespace and labels by equality).
+struct FarSide {
+  Endpoint pod;
+  std::vector<const ir::DefaultDeny*> default_denies;
+  std::vector<RuleMatch> selecting;
+  std::vector<RuleMatch> admitting;  // allows there whose peers hold the workload
+  std::vector<RuleMatch> denying;    // denies there whose peers hold the workload
+  Tri isolated = Tri::No;
+  Tri covered = Tri::No;  // whether `admitting` covers every port of the line
+};
+
+struct Line {
+  ir::Action action = ir::Action::Allow;
+  ir::Peer peer;
+  std::vector<net::Port> ports;  // empty: every port
+  std::vector<RuleMatch> rules;
+  std::optional<FarSide> far;
+};
+
+struct DirectionView {
+  ir::Direction direction = ir::Direction::Egress;
+  std::vector<const ir::DefaultDeny*> default_denies;
+  std::vector<RuleMatch> selecting;
+  Tri isolated = Tri::No;
+  std::vector<Line> lines;  // in source order of their first rule
+};
+
+struct Explanation {
+  Endpoint workload;
+  DirectionView egress;
+  DirectionView ingress;
+  Caveats caveats;
+};
+
+Explanation explain(const ir::Program& program, const Endpoint& workload, const Options& options = {});
+
+// How a selector names pods, in the source's own terms where it can: "production/postgres",
+// "production/all pods", "ns[team=obs]/pods[tier=db]".
+std::string display(const ir::Endpoint& ep, const ir::Program& program, const Options& options);
+std::string display(const ir::Peer& peer, const ir::Program& program, const Options& options);
+
+}  // namespace fence::analyze

@@ -1,0 +1,118 @@
+// The machine-readable forms of diagnostics: Fence's own JSON, and SARIF 2.1.0 for code-scanning
+// tools. Both list the same diagnostics, in the same order, as the text form.
+#include <nlohmann/json.hpp>
+
+#include "diag/render.h"
+
+namespace fence {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json json_location(const Span& span, const SourceManager& sm) {
+  if (!span.valid()) return nullptr;
+  auto l = locate(span, sm);
+  return Json{{"file", l.path}, {"line", l.line}, {"column", l.column}, {"end_line", l.end_line}, {"end_column", l.end_column}};
+}
+
+// SARIF wants URIs: a relative reference for a relative path (resolved against the repository
+// root by code-scanning tools), a file: URI for an absolute one. Bytes outside RFC 3986's
+// unreserved set are percent-encoded; '/' separates segments.
+std::string path_uri(std::string_view path) {
+  std::string out = !path.empty() && path.front() == '/' ? "file://" : "";
+  for (char ch : path) {
+    auto c = static_cast<unsigned char>(ch);
+    bool keep = std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+    if (keep) {
+      out.push_back(ch);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Json sarif_location(const Span& span, const SourceManager& sm) {
+  auto l = locate(span, sm);
+  Json region{{"startLine", l.line}, {"startColumn", l.column}, {"endLine", l.end_line}, {"endColumn", l.end_column}};
+  return Json{{"physicalLocation", {{"artifactLocation", {{"uri", path_uri(l.path)}}}, {"region", region}}}};
+}
+
+// SARIF's levels are error, warning and note.
+std::string_view sarif_level(Severity s) {
+  return s == Severity::Info ? "note" : severity_name(s);
+}
+
+}  // namespace
+
+std::string render_json(const DiagnosticSink& sink, const SourceManager& sm, const RenderOptions& opt) {
+  Json list = Json::array();
+  for (const auto& d : reported(sink, sm, opt)) {
+    const auto& info = code_info(d.code);
+    Json notes = Json::array();
+    for (const auto& n : d.notes) notes.push_back(Json{{"message", n.message}, {"location", json_location(n.span, sm)}});
+    list.push_back(Json{{"code", info.id},
+                        {"name", info.slug},
+                        {"severity", severity_name(d.severity)},
+                        {"message", d.message},
+                        {"location", json_location(d.span, sm)},
+                        {"notes", std::move(notes)},
+                        {"help", d.help}});
+  }
+  Json doc{{"version", 1},
+           {"tool", {{"name", "fence"}, {"version", opt.tool_version}}},
+           {"diagnostics", std::move(list)},
+           {"errors", sink.error_count() + sink.dropped()},
+           {"warnings", opt.errors_only ? 0 : sink.warning_count()},
+           {"not_shown", sink.dropped()}};
+  return doc.dump(2) + "\n";
+}
+
+std::string render_sarif(const DiagnosticSink& sink, const SourceManager& sm, const RenderOptions& opt) {
+  // Every code is a rule, in the table's order, so that a rule's index never depends on the input.
+  Json rules = Json::array();
+  for (const auto& c : all_codes()) {
+    rules.push_back(Json{{"id", c.id},
+                         {"name", c.slug},
+                         {"shortDescription", {{"text", c.summary}}},
+                         {"defaultConfiguration", {{"level", sarif_level(c.severity)}}}});
+  }
+  Json results = Json::array();
+  for (const auto& d : reported(sink, sm, opt)) {
+    const auto& info = code_info(d.code);
+    // Code-scanning tools show the message text alone: notes without a place and help go into it.
+    std::string text = d.message;
+    for (const auto& n : d.notes) {
+      if (!n.span.valid()) text += "\nnote: " + n.message;
+    }
+    for (const auto& h : d.help) text += "\nhelp: " + h;
+    Json r{{"ruleId", info.id},
+           {"ruleIndex", static_cast<std::size_t>(d.code)},
+           {"level", sarif_level(d.severity)},
+           {"message", {{"text", text}}}};
+    Json locations = Json::array();
+    if (d.span.valid()) locations.push_back(sarif_location(d.span, sm));
+    r["locations"] = std::move(locations);
+    Json related = Json::array();
+    for (const auto& n : d.notes) {
+      if (!n.span.valid()) continue;
+      auto loc = sarif_location(n.span, sm);
+      loc["id"] = related.size();
+      loc["message"] = Json{{"text", n.message}};
+      related.push_back(std::move(loc));
+    }
+    if (!related.empty()) r["relatedLocations"] = std::move(related);
+    results.push_back(std::move(r));
+  }
+  Json driver{{"name", "fence"}, {"semanticVersion", opt.tool_version}, {"rules", std::move(rules)}};
+  if (opt.tool_version.empty()) driver.erase("semanticVersion");
+  Json run{{"tool", {{"driver", std::move(driver)}}}, {"columnKind", "unicodeCodePoints"}, {"results", std::move(results)}};
+  Json doc{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", Json::array({std::move(run)})}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace fence

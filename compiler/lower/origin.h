@@ -1,0 +1,28 @@
+// Where each piece of output came from, in the words every target writes: the comment above a
+// rule, and the sources annotation of an object.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "diag/source.h"
+#include "emit/document.h"
+#include "ir/ir.h"
+
+namespace fence::lower {
+
+// "path:line" of a span's start; empty for an invalid span.
+std::string line_of(const SourceManager& sm, const Span& s);
+// "path:line: TARGET", or for an implied rule "path:line: the ingress side of `STATEMENT`".
+std::string origin_comment(const SourceManager& sm, const ir::Rule& r);
+// Adds `source` to an object's sources unless it is there already.
+void add_source(std::vector<std::string>& sources, std::string source);
+// Keeps an annotation readable: the first 20 sources, then "and N more".
+void cap_sources(std::vector<std::string>& sources);
+// An object with apiVersion, kind and metadata written: its name, its namespace (none when `ns`
+// is empty), Fence's managed-by label and the sources annotation. Targets add the spec.
+emit::Object object_header(std::string api_version, std::string kind, std::string name, std::string ns, std::string target,
+                           const std::vector<std::string>& sources);
+
+}  // namespace fence::lower

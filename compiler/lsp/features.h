@@ -1,0 +1,46 @@
+// The editor features, each a pure function of an analysis and a place in the document, with
+// results in the protocol's JSON shapes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "lsp/analysis.h"
+#include "lsp/text.h"
+
+namespace fence::lsp {
+
+struct DocContext {
+  const Analysis& analysis;
+  std::string_view text;  // the document's text (the program's root file)
+  const LineIndex& lines;
+  Encoding encoding;
+  std::string uri;
+};
+
+// textDocument/publishDiagnostics' `diagnostics`: those of the document itself, and those of
+// files it imports, shown at the import that leads to them.
+nlohmann::json diagnostics(const DocContext& doc);
+
+// textDocument/hover: what the name, selector or value under the cursor resolves to, and the
+// YAML that the statement around it generates. Null when there is nothing to say.
+nlohmann::json hover(const DocContext& doc, std::uint32_t offset);
+
+// textDocument/definition: the `let`s a name refers to, or the file an import loads.
+nlohmann::json definition(const DocContext& doc, std::uint32_t offset);
+
+// textDocument/completion: keywords, the names visible at the cursor, the standard library's
+// names (with the import they need), protocols after `PORT/` and entities after `entity`.
+nlohmann::json completion(const DocContext& doc, std::uint32_t offset);
+
+// textDocument/documentSymbol: namespaces (and cluster and when blocks) with their lets, and the
+// top-level lets and imports.
+nlohmann::json document_symbols(const DocContext& doc);
+
+// A diagnostic of the server's own, for the whole document (say, one too large to analyze).
+nlohmann::json document_problem(const std::string& message, int severity);
+
+}  // namespace fence::lsp

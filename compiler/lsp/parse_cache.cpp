@@ -1,0 +1,251 @@
+#include "lsp/parse_cache.h"
+
+#include <algorithm>
+#include <array>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "syntax/parser.h"
+
+namespace fence::lsp {
+
+namespace {
+
+// Reserved keywords that can only start an item: no item can continue with one of them.
+constexpr std::array<std::string_view, 7> kItemStarts = {"import", "namespace", "let", "set", "environments", "when", "default"};
+
+bool word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == '*';
+}
+
+}  // namespace
+
+// A light scan that follows the lexer's modes: comments and strings hide everything, `pods[` and
+// `ns[` open a selector that `]` closes, and braces nest. Where it misjudges (odd input), a piece
+// fails to parse and ParseCache falls back to parsing the rest whole, so a mistake costs time,
+// never correctness.
+std::vector<Piece> split_items(std::string_view text) {
+  std::vector<Piece> out;
+  auto n = static_cast<std::uint32_t>(text.size());
+  std::uint32_t start = 0;
+  int depth = 0;
+  bool selector = false;
+  bool line_start = true;
+  std::uint32_t i = 0;
+  while (i < n) {
+    if (line_start) {
+      line_start = false;
+      std::uint32_t j = i;
+      while (j < n && (text[j] == ' ' || text[j] == '\t')) ++j;
+      if (depth == 0 && !selector && i > start) {
+        std::uint32_t k = j;
+        while (k < n && word_char(text[k])) ++k;
+        auto word = text.substr(j, k - j);
+        for (auto kw : kItemStarts) {
+          if (word == kw) {
+            out.push_back(Piece{start, i});
+            start = i;
+            break;
+          }
+        }
+      }
+      i = j;
+      continue;
+    }
+    char c = text[i];
+    if (c == '\n') {
+      line_start = true;
+      ++i;
+      continue;
+    }
+    if (c == '#') {
+      while (i < n && text[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '"') {
+      std::uint32_t k = i + 1;
+      bool closed = false;
+      while (k < n && text[k] != '\n' && text[k] != '\r') {
+        if (text[k] == '\\' && k + 1 < n && text[k + 1] != '\n' && text[k + 1] != '\r') {
+          k += 2;
+        } else if (text[k] == '"') {
+          closed = true;
+          break;
+        } else {
+          ++k;
+        }
+      }
+      i = closed ? k + 1 : i + 1;  // an unclosed quote is a token of its own
+      continue;
+    }
+    if (selector) {
+      if (c == ']') selector = false;
+      ++i;
+      continue;
+    }
+    if (c == '{') {
+      ++depth;
+    } else if (c == '}') {
+      --depth;
+    } else if (word_char(c)) {
+      std::uint32_t k = i;
+      while (k < n && word_char(text[k])) ++k;
+      auto word = text.substr(i, k - i);
+      if (word == "pods" || word == "ns") {
+        std::uint32_t m = k;
+        while (m < n && (text[m] == ' ' || text[m] == '\t')) ++m;
+        if (m < n && text[m] == '[') {
+          selector = true;
+          k = m + 1;
+        }
+      }
+      i = k;
+      continue;
+    }
+    ++i;
+  }
+  if (start < n || out.empty()) out.push_back(Piece{start, n});
+  return out;
+}
+
+std::string ParseCache::key(FileId id, std::string_view text) {
+  std::string k = fmt::format("{}:", id);
+  k.append(text);
+  return k;
+}
+
+namespace {
+
+struct Parsed {
+  ast::File file;
+  DiagnosticSink sink;
+};
+
+std::unique_ptr<Parsed> parse_piece(const SourceManager& sm, FileId id, std::uint32_t begin, std::uint32_t end) {
+  auto p = std::make_unique<Parsed>();
+  p->file = syntax::parse_range(sm, id, begin, end, p->sink);
+  return p;
+}
+
+// A summary of a parse that differs wherever two parses of the same tokens differ: every
+// diagnostic, and the place of every top-level item.
+std::vector<std::string> outline(const std::vector<const Parsed*>& parts) {
+  std::vector<std::string> out;
+  for (const auto* p : parts) {
+    for (const auto& d : p->sink.raw()) {
+      std::string line = fmt::format("{} {}-{} {}", code_info(d.code).id, d.span.begin, d.span.end, d.message);
+      for (const auto& n : d.notes) line += fmt::format(" | {}-{} {}", n.span.begin, n.span.end, n.message);
+      out.push_back(std::move(line));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  std::size_t comments = 0;
+  for (const auto* p : parts) {
+    for (const auto& item : p->file.items) out.push_back(fmt::format("item {}-{}", item.span().begin, item.span().end));
+    comments += p->file.comments.size();
+  }
+  out.push_back(fmt::format("comments {}", comments));
+  return out;
+}
+
+// Whether the whole-file parser, after the syntax errors in `piece`, would parse `next` (and so
+// every piece after it) as it parses on its own. Error recovery can run into the next piece, or
+// leave the parser in a state (inside a block, in a selector, in ANTLR's recovery mode) that
+// changes how it reads the next piece; in every such case parsing the two pieces together gives
+// other diagnostics or items than parsing them apart. The next piece matches tokens, which
+// ends any recovery mode, so the state after it is fresh again.
+bool resumes_after(const SourceManager& sm, FileId id, const Piece& piece, const Piece& next, const Parsed& alone) {
+  if (alone.sink.dropped() > 0) return false;
+  for (const auto& d : alone.sink.raw()) {
+    if (d.code == Code::E0104) return false;
+  }
+  auto after = parse_piece(sm, id, next.begin, next.end);
+  auto both = parse_piece(sm, id, piece.begin, next.end);
+  if (after->sink.dropped() > 0 || both->sink.dropped() > 0) return false;
+  return outline({&alone, after.get()}) == outline({both.get()});
+}
+
+}  // namespace
+
+ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& sink) {
+  last_ = Stats{};
+  const std::string& text = sm.file(id).text;
+  // The whole-file parser rejects a file with invalid UTF-8 as a whole.
+  if (syntax::invalid_utf8(text) != std::string_view::npos) return syntax::parse(sm, id, sink);
+  ast::File out;
+  out.id = id;
+  auto pieces = split_items(text);
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const auto& piece = pieces[i];
+    ++last_.pieces;
+    auto k = key(id, std::string_view(text).substr(piece.begin, piece.end - piece.begin));
+    auto it = entries_.find(k);
+    if (it == entries_.end()) {
+      ++last_.parsed;
+      auto alone = parse_piece(sm, id, piece.begin, piece.end);
+      const auto& local = alone->sink;
+      bool clean = local.raw().empty() && local.dropped() == 0;
+      bool deep = std::any_of(local.raw().begin(), local.raw().end(), [](const Diagnostic& d) { return d.code == Code::E0104; });
+      bool resumes = clean || (i + 1 == pieces.size() ? !deep : resumes_after(sm, id, piece, pieces[i + 1], *alone));
+      if (!resumes) {
+        // Parse the rest as the whole-file parser would from here, reporting into the real sink.
+        last_.whole_tail = true;
+        auto before = sink.raw().size();
+        auto rest = syntax::parse_range(sm, id, piece.begin, static_cast<std::uint32_t>(text.size()), sink);
+        bool too_deep = false;
+        for (std::size_t d = before; d < sink.raw().size(); ++d) too_deep = too_deep || sink.raw()[d].code == Code::E0104;
+        // Too deep: the whole-file parser builds no items at all.
+        if (too_deep) out.items.clear();
+        for (auto& item : rest.items) {
+          if (!too_deep) out.items.push_back(std::move(item));
+        }
+        for (auto& c : rest.comments) out.comments.push_back(std::move(c));
+        return out;
+      }
+      if (!clean) ++last_.broken;
+      it = entries_.emplace(std::move(k), Entry{std::move(alone->file.items), std::move(alone->file.comments), local.raw(), piece.begin, 0}).first;
+    }
+    auto& e = it->second;
+    e.used = generation_;
+    // The piece may have moved since it was parsed: an edit above it changed the length.
+    auto delta = static_cast<std::int64_t>(piece.begin) - static_cast<std::int64_t>(e.begin);
+    auto moved = [delta](Span s) {
+      if (delta != 0 && !(s.begin == 0 && s.end == 0)) {
+        s.begin = static_cast<std::uint32_t>(s.begin + delta);
+        s.end = static_cast<std::uint32_t>(s.end + delta);
+      }
+      return s;
+    };
+    for (const auto& d : e.diagnostics) {
+      auto& copy = sink.report(d.code, d.severity, moved(d.span), d.message);
+      for (const auto& n : d.notes) copy.note(moved(n.span), n.message);
+      copy.help = d.help;
+    }
+    for (const auto& item : e.items) {
+      out.items.push_back(item);
+      ast::shift(out.items.back(), delta);
+    }
+    for (const auto& c : e.comments) {
+      out.comments.push_back(c);
+      ast::shift(out.comments.back(), delta);
+    }
+  }
+  return out;
+}
+
+void ParseCache::sweep() {
+  // Pieces of the last few versions stay: undoing an edit, or fixing a syntax error that made
+  // the rest of the file parse whole, then finds them.
+  constexpr std::uint64_t kKeep = 3;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.used + kKeep <= generation_) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ++generation_;
+}
+
+}  // namespace fence::lsp

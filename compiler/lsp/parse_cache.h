@@ -1,0 +1,68 @@
+// Incremental parsing for the language server. A file is cut into pieces at lines that start,
+// outside any brace or selector, with a keyword that can only begin an item (`namespace`, `let`,
+// `import`, ...). Each piece is parsed on its own and remembered by its text, so an edit
+// re-parses only the piece it touched; the pieces after it are shifted to their new place.
+//
+// The result is exactly syntax::parse's (up to which errors the error limit keeps): a piece
+// that parses cleanly ends with complete items and is followed by a token that cannot continue
+// any item, so the whole-file parser would have parsed it the same way. A piece with syntax
+// errors keeps its own parse only where parsing it together with the next piece shows that its
+// errors do not reach into the next (see resumes_after); otherwise, as where a cut was wrong
+// (say inside a multi-line selector), the rest of the file is parsed in one go, as the
+// whole-file parser would, so diagnostics and recovery match `fence check`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ast/ast.h"
+#include "diag/diagnostic.h"
+
+namespace fence::lsp {
+
+struct Piece {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+};
+
+// Where a file may be cut: the pieces cover the whole text, in order.
+std::vector<Piece> split_items(std::string_view text);
+
+class ParseCache {
+ public:
+  // Parses file `id` as syntax::parse would; matches LoaderOptions::parse.
+  ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink);
+
+  // Forgets pieces that the last few compilations did not use (call after each compilation,
+  // which may parse several files).
+  void sweep();
+
+  struct Stats {
+    std::size_t pieces = 0;   // pieces looked up
+    std::size_t parsed = 0;   // of which parsed (not found in the cache)
+    std::size_t broken = 0;   // of which had syntax errors, and kept their own parse
+    bool whole_tail = false;  // a piece had errors after which the rest was parsed in one go
+  };
+  // What the last parse() did, for tests and benchmarks.
+  const Stats& last() const { return last_; }
+
+ private:
+  struct Entry {
+    std::vector<ast::Item> items;
+    std::vector<ast::Comment> comments;
+    std::vector<Diagnostic> diagnostics;  // the piece's syntax errors
+    std::uint32_t begin = 0;              // where the piece was when parsed: the spans' base
+    std::uint64_t used = 0;               // the last compilation that used it
+  };
+  // By file and text, not place: a piece that an edit above it moved is shifted, not re-parsed.
+  static std::string key(FileId id, std::string_view text);
+
+  std::unordered_map<std::string, Entry> entries_;
+  std::uint64_t generation_ = 1;  // the compilation under way
+  Stats last_;
+};
+
+}  // namespace fence::lsp

@@ -1,0 +1,2 @@
+" Fence: *.fence files.
+autocmd BufRead,BufNewFile *.fence setfiletype fence

@@ -1,0 +1,1 @@
+explain tests/golden/commands/shop.fence --workload payments/pods[app=gateway,version=v2]

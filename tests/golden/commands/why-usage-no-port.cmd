@@ -1,0 +1,1 @@
+why tests/golden/commands/shop.fence --from storefront/web --to storefront/api

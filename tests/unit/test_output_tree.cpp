@@ -1,0 +1,90 @@
+#include <catch2/catch.hpp>
+
+#include "emit/output.h"
+#include "helpers.h"
+
+using namespace fence;
+
+namespace {
+
+emit::Object object(std::string kind, std::string ns, std::string name) {
+  emit::Object o;
+  o.kind = std::move(kind);
+  o.ns = std::move(ns);
+  o.name = std::move(name);
+  o.doc = emit::Node::make_map();
+  o.doc.set("kind", emit::Node::string(o.kind));
+  return o;
+}
+
+std::vector<std::string> paths(const std::vector<emit::OutputFile>& files) {
+  std::vector<std::string> out;
+  for (const auto& f : files) out.push_back(f.path);
+  return out;
+}
+
+const emit::OutputFile& file(const std::vector<emit::OutputFile>& files, const std::string& path) {
+  for (const auto& f : files) {
+    if (f.path == path) return f;
+  }
+  FAIL("no file " << path);
+  return files.front();
+}
+
+}  // namespace
+
+TEST_CASE("one unit: namespaces at the top, a kustomization at each level", "[emit][tree]") {
+  std::vector<emit::Object> objs = {object("NetworkPolicy", "shop", "b"), object("NetworkPolicy", "shop", "a"), object("NetworkPolicy", "data", "c")};
+  auto files = emit::output_tree({{"", "k8s", &objs}}, {});
+  CHECK(paths(files) == std::vector<std::string>{"data/kustomization.yaml", "data/networkpolicy-c.yaml", "kustomization.yaml",
+                                                 "shop/kustomization.yaml", "shop/networkpolicy-a.yaml", "shop/networkpolicy-b.yaml"});
+  CHECK(file(files, "kustomization.yaml").content ==
+        "# Written by fence: every object below this directory. `kubectl kustomize` renders them.\n"
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+        "  - data/networkpolicy-c.yaml\n  - shop/networkpolicy-a.yaml\n  - shop/networkpolicy-b.yaml\n");
+  CHECK(file(files, "shop/kustomization.yaml").content.find("  - networkpolicy-a.yaml\n  - networkpolicy-b.yaml\n") != std::string::npos);
+}
+
+TEST_CASE("several environments and targets: env, then target; no kustomization spans environments", "[emit][tree]") {
+  std::vector<emit::Object> dev_k8s = {object("NetworkPolicy", "shop", "a")};
+  std::vector<emit::Object> dev_cilium = {object("CiliumNetworkPolicy", "shop", "a"), object("CiliumClusterwideNetworkPolicy", "", "z")};
+  std::vector<emit::Object> prod_k8s = {};
+  std::vector<emit::Object> prod_cilium = {object("CiliumNetworkPolicy", "shop", "a")};
+  auto files = emit::output_tree({{"dev", "k8s", &dev_k8s}, {"dev", "cilium", &dev_cilium}, {"prod", "k8s", &prod_k8s}, {"prod", "cilium", &prod_cilium}},
+                                 {true, true});
+  CHECK(paths(files) == std::vector<std::string>{
+                            "dev/cilium/cluster/ciliumclusterwidenetworkpolicy-z.yaml",
+                            "dev/cilium/cluster/kustomization.yaml",
+                            "dev/cilium/kustomization.yaml",
+                            "dev/cilium/shop/ciliumnetworkpolicy-a.yaml",
+                            "dev/cilium/shop/kustomization.yaml",
+                            "dev/k8s/kustomization.yaml",
+                            "dev/k8s/shop/kustomization.yaml",
+                            "dev/k8s/shop/networkpolicy-a.yaml",
+                            "dev/kustomization.yaml",
+                            "prod/cilium/kustomization.yaml",
+                            "prod/cilium/shop/ciliumnetworkpolicy-a.yaml",
+                            "prod/cilium/shop/kustomization.yaml",
+                            "prod/k8s/kustomization.yaml",
+                            "prod/kustomization.yaml",
+                        });
+  CHECK(file(files, "dev/kustomization.yaml").content.find("resources:\n  - cilium/cluster/ciliumclusterwidenetworkpolicy-z.yaml\n"
+                                                           "  - cilium/shop/ciliumnetworkpolicy-a.yaml\n  - k8s/shop/networkpolicy-a.yaml\n") !=
+        std::string::npos);
+  // An environment with no objects for a target still renders (to nothing).
+  CHECK(file(files, "prod/k8s/kustomization.yaml").content.find("resources: []\n") != std::string::npos);
+}
+
+TEST_CASE("targets without environments put the target first", "[emit][tree]") {
+  std::vector<emit::Object> k8s = {object("NetworkPolicy", "shop", "a")};
+  std::vector<emit::Object> cilium = {object("CiliumNetworkPolicy", "shop", "a")};
+  auto files = emit::output_tree({{"", "k8s", &k8s}, {"", "cilium", &cilium}}, {false, true});
+  CHECK(paths(files) == std::vector<std::string>{"cilium/kustomization.yaml", "cilium/shop/ciliumnetworkpolicy-a.yaml", "cilium/shop/kustomization.yaml",
+                                                 "k8s/kustomization.yaml", "k8s/shop/kustomization.yaml", "k8s/shop/networkpolicy-a.yaml",
+                                                 "kustomization.yaml"});
+}
+
+TEST_CASE("two objects in one file is an internal error, not a silent overwrite", "[emit][tree]") {
+  std::vector<emit::Object> objs = {object("NetworkPolicy", "shop", "a"), object("NetworkPolicy", "shop", "a")};
+  CHECK_THROWS_AS(emit::output_tree({{"", "k8s", &objs}}, {}), std::logic_error);
+}
