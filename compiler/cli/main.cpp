@@ -13,7 +13,7 @@
 
 int main(int argc, char** argv) {
   using namespace fence::cli;
-  CLI::App app{"Fence compiles network intent into Kubernetes NetworkPolicy YAML.", "fence"};
+  CLI::App app{"Fence compiles network intent into Kubernetes NetworkPolicy and CiliumNetworkPolicy YAML.", "fence"};
   app.set_version_flag("--version", std::string("fence ") + FENCE_VERSION);
   app.require_subcommand(1);
   app.footer(

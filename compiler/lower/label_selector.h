@@ -18,10 +18,10 @@ struct LabelSelector {
     std::string key;
     std::string op;  // In, NotIn, Exists, DoesNotExist
     std::vector<std::string> values;
-    friend bool operator==(const Expression&, const Expression&) = default;
+    friend auto operator<=>(const Expression&, const Expression&) = default;
   };
   std::vector<Expression> match_expressions;
-  friend bool operator==(const LabelSelector&, const LabelSelector&) = default;
+  friend auto operator<=>(const LabelSelector&, const LabelSelector&) = default;
 };
 
 // `key` rewrites each label key on the way (Cilium prefixes sources); the identity by default.

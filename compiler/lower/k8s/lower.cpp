@@ -338,6 +338,11 @@ std::vector<emit::Object> Lowering::run() {
     ir::Direction direction;
     std::size_t first_seen;
     std::vector<Span> origins;  // the statements behind the policy
+    // Indexes that keep merging linear in the rules of a group (thousands, in a big namespace).
+    std::set<std::string> sources_seen;
+    std::map<std::vector<Port>, std::size_t> rule_with_ports;  // -> place in the direction's rules
+    std::vector<std::set<Peer>> peers_seen;                     // per rule, as rule_with_ports
+    std::vector<std::set<std::string>> origins_seen;
   };
   std::map<std::string, std::vector<Group>> by_ns;  // namespace -> groups in order of appearance
   ir::SubjectTable group_index;  // numbers the groups of every namespace together
@@ -362,7 +367,7 @@ std::vector<emit::Object> Lowering::run() {
   };
   auto add_source = [&](Group& g, const ir::Rule& r) {
     auto src = line_of(sm_, r.origin.statement);
-    if (std::find(g.policy.sources.begin(), g.policy.sources.end(), src) == g.policy.sources.end()) g.policy.sources.push_back(src);
+    if (g.sources_seen.insert(src).second) g.policy.sources.push_back(src);
     // Statements come in order: the last one repeats when a statement has several targets.
     if (g.origins.empty() || !(g.origins.back() == r.origin.statement)) g.origins.push_back(r.origin.statement);
   };
@@ -413,17 +418,19 @@ std::vector<emit::Object> Lowering::run() {
     for (auto d : deny_sources) add_source(g, rule_at(d));
     for (auto& rule : lowered) {
       // Rules with the same ports merge into one: their peers are alternatives either way.
-      auto same_ports = std::find_if(rules.begin(), rules.end(), [&](const Rule& x) { return x.ports == rule.ports; });
-      if (same_ports != rules.end()) {
-        for (auto& p : rule.peers) {
-          if (std::find(same_ports->peers.begin(), same_ports->peers.end(), p) == same_ports->peers.end()) same_ports->peers.push_back(std::move(p));
-        }
-        for (auto& o : rule.origins) {
-          if (std::find(same_ports->origins.begin(), same_ports->origins.end(), o) == same_ports->origins.end())
-            same_ports->origins.push_back(std::move(o));
-        }
-      } else {
-        rules.push_back(std::move(rule));
+      auto [at, fresh] = g.rule_with_ports.try_emplace(rule.ports, rules.size());
+      if (fresh) {
+        rules.emplace_back();
+        rules.back().ports = rule.ports;
+        g.peers_seen.emplace_back();
+        g.origins_seen.emplace_back();
+      }
+      auto& merged = rules[at->second];
+      for (auto& p : rule.peers) {
+        if (g.peers_seen[at->second].insert(p).second) merged.peers.push_back(std::move(p));
+      }
+      for (auto& o : rule.origins) {
+        if (g.origins_seen[at->second].insert(o).second) merged.origins.push_back(std::move(o));
       }
     }
   }

@@ -17,14 +17,14 @@ using LabelSelector = lower::LabelSelector;
 struct IPBlock {
   std::string cidr;
   std::vector<std::string> except;
-  friend bool operator==(const IPBlock&, const IPBlock&) = default;
+  friend auto operator<=>(const IPBlock&, const IPBlock&) = default;
 };
 
 struct Peer {
   std::optional<IPBlock> ip_block;
   std::optional<LabelSelector> namespace_selector;
   std::optional<LabelSelector> pod_selector;
-  friend bool operator==(const Peer&, const Peer&) = default;
+  friend auto operator<=>(const Peer&, const Peer&) = default;
 };
 
 struct Port {
@@ -32,7 +32,7 @@ struct Port {
   std::optional<int> number;        // port: 5432
   std::optional<std::string> name;  // port: http
   std::optional<int> end_port;
-  friend bool operator==(const Port&, const Port&) = default;
+  friend auto operator<=>(const Port&, const Port&) = default;
 };
 
 struct Rule {
