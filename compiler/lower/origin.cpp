@@ -30,6 +30,10 @@ void add_source(std::vector<std::string>& sources, std::string source) {
   if (std::find(sources.begin(), sources.end(), source) == sources.end()) sources.push_back(std::move(source));
 }
 
+void add_source(std::vector<std::string>& sources, std::unordered_set<std::string>& seen, std::string source) {
+  if (seen.insert(source).second) sources.push_back(std::move(source));
+}
+
 void cap_sources(std::vector<std::string>& sources) {
   if (sources.size() <= kMaxSourcesListed) return;
   auto more = sources.size() - kMaxSourcesListed;

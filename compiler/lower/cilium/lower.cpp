@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -211,13 +212,16 @@ void add_peer(Rule& rule, const ir::Peer& p, const ir::Scope& scope) {
   }
 }
 
-// Peers of a rule that merges into `into`: same kind, same ports and L7 rules.
-void merge_rule(Rule& into, const Rule& r) {
+// Peers of a rule that merges into `into`: same kind, same ports and L7 rules. `origins_seen`
+// holds into.origins, which grows with every statement merged (thousands in a big namespace).
+void merge_rule(Rule& into, const Rule& r, std::unordered_set<std::string>& origins_seen) {
   for (const auto& e : r.endpoints) add_unique(into.endpoints, e);
   for (const auto& c : r.cidrs) add_unique(into.cidrs, c);
   for (const auto& e : r.entities) add_unique(into.entities, e);
   for (const auto& f : r.fqdns) add_unique(into.fqdns, f);
-  for (const auto& o : r.origins) add_unique(into.origins, o);
+  for (const auto& o : r.origins) {
+    if (origins_seen.insert(o).second) into.origins.push_back(o);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,6 +233,9 @@ struct Group {
   ir::Endpoint subject;
   const ir::Peer* first_fqdn = nullptr;     // a DNS name this subject reaches, for E0506
   std::vector<const ir::Rule*> http_on_53;  // egress HTTP rules on TCP port 53
+  std::unordered_set<std::string> sources_seen;  // what policy.sources holds
+  // The origins of each merged rule, by list (egress, ingress, egressDeny, ingressDeny) and place.
+  std::map<std::pair<int, std::size_t>, std::unordered_set<std::string>> origins_seen;
 };
 
 class Lowering {
@@ -354,9 +361,10 @@ void Lowering::add(const ir::Rule& r) {
   auto& p = g.policy;
   bool egress = r.direction == ir::Direction::Egress;
   auto& list = r.action == ir::Action::Allow ? (egress ? p.egress : p.ingress) : (egress ? p.egress_deny : p.ingress_deny);
+  int list_id = (r.action == ir::Action::Allow ? 0 : 2) + (egress ? 0 : 1);
   auto ports = to_ports(r.ports, r.http);
   auto origin = origin_comment(sm_, r);
-  add_source(p.sources, line_of(sm_, r.origin.statement));
+  add_source(p.sources, g.sources_seen, line_of(sm_, r.origin.statement));
 
   // The agent takes one kind of peer per rule: endpoints, CIDRs, entities and DNS names each get
   // rules of their own, in the order the statement names them.
@@ -379,7 +387,10 @@ void Lowering::add(const ir::Rule& r) {
   for (auto& part : parts) {
     auto same = std::find_if(list.begin(), list.end(), [&](const Rule& x) { return x.kind == part.kind && x.to_ports == part.to_ports; });
     if (same != list.end()) {
-      merge_rule(*same, part);
+      auto at = static_cast<std::size_t>(same - list.begin());
+      auto [seen, fresh] = g.origins_seen.try_emplace({list_id, at});
+      if (fresh) seen->second.insert(same->origins.begin(), same->origins.end());
+      merge_rule(*same, part, seen->second);
     } else {
       list.push_back(std::move(part));
     }

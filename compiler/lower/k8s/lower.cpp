@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -339,7 +340,7 @@ std::vector<emit::Object> Lowering::run() {
     std::size_t first_seen;
     std::vector<Span> origins;  // the statements behind the policy
     // Indexes that keep merging linear in the rules of a group (thousands, in a big namespace).
-    std::set<std::string> sources_seen;
+    std::unordered_set<std::string> sources_seen;  // what policy.sources holds
     std::map<std::vector<Port>, std::size_t> rule_with_ports;  // -> place in the direction's rules
     std::vector<std::set<Peer>> peers_seen;                     // per rule, as rule_with_ports
     std::vector<std::set<std::string>> origins_seen;
@@ -367,7 +368,7 @@ std::vector<emit::Object> Lowering::run() {
   };
   auto add_source = [&](Group& g, const ir::Rule& r) {
     auto src = line_of(sm_, r.origin.statement);
-    if (g.sources_seen.insert(src).second) g.policy.sources.push_back(src);
+    lower::add_source(g.policy.sources, g.sources_seen, src);
     // Statements come in order: the last one repeats when a statement has several targets.
     if (g.origins.empty() || !(g.origins.back() == r.origin.statement)) g.origins.push_back(r.origin.statement);
   };
