@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 
+from yaml_docs import report
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FENCE_RE = re.compile(r"^```(fence(?:-error)?)(?:[ \t]+(\w+))?(?:[ \t]+file=(\S+))?[ \t]*\n(.*?)^```[ \t]*\n(?:\n?```[ \t]*\n(.*?)^```[ \t]*\n)?", re.M | re.S)
 
@@ -60,13 +62,7 @@ def main():
                     failures.append(f"{where}: the error example exits {p.returncode}, not 1:\n{p.stderr}")
                 elif expected is not None and expected != p.stderr:
                     failures.append(f"{where}: the shown output differs from fence's:\n--- shown\n{expected}--- actual\n{p.stderr}")
-    for f in failures:
-        print("FAIL", f, file=sys.stderr)
-    print(f"{count} documentation examples checked, {len(failures)} failures")
-    if count == 0:
-        print("FAIL no examples found", file=sys.stderr)
-        return 1
-    return 1 if failures else 0
+    return report(count, failures, "documentation examples checked")
 
 
 if __name__ == "__main__":
