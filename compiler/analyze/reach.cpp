@@ -1,6 +1,7 @@
 #include "analyze/reach.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include <fmt/format.h>
@@ -205,12 +206,14 @@ std::optional<Endpoint> representative(const ir::Peer& peer, const ir::Program& 
   return ep;
 }
 
-FarSide far_side(const ir::Program& program, ir::Direction d, const Endpoint& far, const Endpoint& workload, const std::vector<net::Port>& ports) {
+FarSide far_side(const ir::Program& program, const RuleIndex& index, ir::Direction d, const Endpoint& far, const Endpoint& workload,
+                 const std::vector<net::Port>& ports) {
   FarSide f;
   f.pod = far;
   f.default_denies = default_denies_for(program, far.ns, d);
   f.isolated = tri(!f.default_denies.empty());
-  for (const auto& r : program.rules) {
+  for (const auto* rule : index.candidates(far.ns)) {
+    const auto& r = *rule;
     if (r.direction != d) continue;
     MatchContext ctx{program, &r, true};
     Caveats ignored;
@@ -238,12 +241,14 @@ FarSide far_side(const ir::Program& program, ir::Direction d, const Endpoint& fa
   return f;
 }
 
-DirectionView view(const ir::Program& program, ir::Direction d, const Endpoint& workload, const Options& options, Caveats& caveats) {
+DirectionView view(const ir::Program& program, const RuleIndex& index, ir::Direction d, const Endpoint& workload, const Options& options,
+                   Caveats& caveats) {
   DirectionView v;
   v.direction = d;
   v.default_denies = default_denies_for(program, workload.ns, d);
   v.isolated = tri(!v.default_denies.empty());
-  for (const auto& r : program.rules) {
+  for (const auto* rule : index.candidates(workload.ns)) {
+    const auto& r = *rule;
     if (r.direction != d) continue;
     MatchContext ctx{program, &r};
     Caveats c;
@@ -270,19 +275,41 @@ DirectionView view(const ir::Program& program, ir::Direction d, const Endpoint& 
   }
   for (auto& l : v.lines) {
     if (l.action != ir::Action::Allow) continue;
-    if (auto rep = representative(l.peer, program, options)) l.far = far_side(program, opposite(d), *rep, workload, l.ports);
+    if (auto rep = representative(l.peer, program, options)) l.far = far_side(program, index, opposite(d), *rep, workload, l.ports);
   }
   return v;
 }
 
 }  // namespace
 
-Explanation explain(const ir::Program& program, const Endpoint& workload, const Options& options) {
+RuleIndex::RuleIndex(const ir::Program& program) {
+  for (const auto& r : program.rules) {
+    if (r.subject.ns.kind == ir::NamespaceSel::Kind::Named) {
+      by_ns_[r.subject.ns.name].push_back(&r);
+    } else {
+      others_.push_back(&r);
+    }
+  }
+}
+
+std::vector<const ir::Rule*> RuleIndex::candidates(const std::string& ns) const {
+  auto it = by_ns_.find(ns);
+  if (it == by_ns_.end()) return others_;
+  std::vector<const ir::Rule*> out;
+  out.reserve(it->second.size() + others_.size());
+  // Both lists point into program.rules in order, so pointer order is source order.
+  std::merge(it->second.begin(), it->second.end(), others_.begin(), others_.end(), std::back_inserter(out), std::less<const ir::Rule*>());
+  return out;
+}
+
+Explanation explain(const ir::Program& program, const Endpoint& workload, const Options& options, const RuleIndex* index) {
   if (!workload.is_pod()) throw QueryError{fmt::format("{} is not a pod: explain describes a workload, NAMESPACE/NAME", workload.str())};
+  std::optional<RuleIndex> own;
+  if (index == nullptr) index = &own.emplace(program);
   Explanation e;
   e.workload = workload;
-  e.egress = view(program, ir::Direction::Egress, workload, options, e.caveats);
-  e.ingress = view(program, ir::Direction::Ingress, workload, options, e.caveats);
+  e.egress = view(program, *index, ir::Direction::Egress, workload, options, e.caveats);
+  e.ingress = view(program, *index, ir::Direction::Ingress, workload, options, e.caveats);
   return e;
 }
 
@@ -290,10 +317,12 @@ std::string display(const ir::Endpoint& ep, const ir::Program& program, const Op
   std::string ns;
   std::string key_ns;
   switch (ep.ns.kind) {
-    case ir::NamespaceSel::Kind::Named:
-      ns = ep.ns.name;
+    case ir::NamespaceSel::Kind::Named: {
+      auto shown = options.ns_shown.find(ep.ns.name);
+      ns = shown == options.ns_shown.end() ? ep.ns.name : shown->second;
       key_ns = ep.ns.name;
       break;
+    }
     case ir::NamespaceSel::Kind::Selector:
       ns = fmt::format("ns[{}]", ep.ns.selector.str());
       break;

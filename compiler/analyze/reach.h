@@ -27,6 +27,9 @@ struct Options {
   std::optional<std::string> label_key;
   // Namespaces' labels, as far as the user gave them (for pods explain describes on its own).
   std::map<std::string, Labels> ns_labels;
+  // Names to show namespaces under, where they differ from the program's (the names the source
+  // writes on their blocks, when comparing environments that name them differently).
+  std::map<std::string, std::string> ns_shown;
 };
 
 struct RuleMatch {
@@ -109,7 +112,21 @@ struct Explanation {
   Caveats caveats;
 };
 
-Explanation explain(const ir::Program& program, const Endpoint& workload, const Options& options = {});
+// The rules that can select a pod of a namespace: those whose subject names it, and those whose
+// subject chooses namespaces by label or takes them all; in source order. Built once, it spares
+// each explain a scan of every rule (`fence diff --level connections` explains every workload).
+class RuleIndex {
+ public:
+  explicit RuleIndex(const ir::Program& program);
+  std::vector<const ir::Rule*> candidates(const std::string& ns) const;
+
+ private:
+  std::map<std::string, std::vector<const ir::Rule*>> by_ns_;
+  std::vector<const ir::Rule*> others_;
+};
+
+// `index`, when given, must be built from `program`.
+Explanation explain(const ir::Program& program, const Endpoint& workload, const Options& options = {}, const RuleIndex* index = nullptr);
 
 // How a selector names pods, in the source's own terms where it can: "production/postgres",
 // "production/all pods", "ns[team=obs]/pods[tier=db]".

@@ -393,6 +393,39 @@ void direction_text(std::string& out, const DirectionView& v, const Endpoint& w,
   }
 }
 
+void direction_connections(std::vector<ConnectionLine>& out, const DirectionView& v, const std::string& w, const Reporter& rep) {
+  bool egress = v.direction == ir::Direction::Egress;
+  auto dir = dir_name(v.direction);
+  if (v.isolated == Tri::No) {
+    out.push_back({fmt::format("{} {}: open, {}", w, dir, egress ? "it may reach anything" : "anything may reach it"), Span{}});
+    return;
+  }
+  std::string perhaps = v.isolated == Tri::Maybe ? " (if it is isolated)" : "";
+  bool any_allow = false;
+  for (const auto& l : v.lines) {
+    bool allow = l.action == ir::Action::Allow;
+    any_allow = any_allow || allow;
+    const char* verb = egress ? (allow ? "may reach" : "must not reach") : (allow ? "may be reached by" : "must not be reached by");
+    auto peer = rep.peer(l.peer);
+    std::string text = fmt::format("{} {} {} on {}{}", w, verb, peer, Reporter::ports(l.ports), perhaps);
+    if (allow && l.far) {
+      auto far_side = egress ? fmt::format("ingress at {}", peer) : fmt::format("egress from {}", peer);
+      switch (far_admitted(*l.far)) {
+        case Tri::Yes:
+          break;
+        case Tri::Maybe:
+          text += fmt::format(", if {} admits it", far_side);
+          break;
+        case Tri::No:
+          text += fmt::format(", but {} does not admit it", far_side);
+          break;
+      }
+    }
+    out.push_back({std::move(text), l.rules.empty() ? Span{} : l.rules.front().rule->origin.statement});
+  }
+  if (!any_allow) out.push_back({fmt::format("{} {}: isolated, {}{}", w, dir, egress ? "it may reach nothing" : "nothing may reach it", perhaps), Span{}});
+}
+
 json direction_json(const DirectionView& v, const Endpoint& w, const Reporter& rep) {
   json j;
   j["isolated"] = tri_json(v.isolated);
@@ -456,6 +489,14 @@ std::string explain_json(const Explanation& e, const ReportContext& ctx) {
   for (const auto& c : e.caveats) caveats.push_back(rep.caveat(c));
   j["depends_on"] = caveats;
   return j.dump(2) + "\n";
+}
+
+std::vector<ConnectionLine> connection_lines(const Explanation& e, const std::string& workload, const ReportContext& ctx) {
+  Reporter rep(ctx);
+  std::vector<ConnectionLine> out;
+  direction_connections(out, e.egress, workload, rep);
+  direction_connections(out, e.ingress, workload, rep);
+  return out;
 }
 
 }  // namespace fence::analyze

@@ -20,6 +20,15 @@ struct ReportContext {
 std::string why_text(const Verdict& v, const ReportContext& ctx);
 std::string why_json(const Verdict& v, const ReportContext& ctx);
 std::string explain_text(const Explanation& e, const ReportContext& ctx);
+// What explain says, one line per direction and peer, without citations, for comparing two
+// builds (`fence diff --level connections`): "W may reach P on 5432/tcp", "W egress: open", ...
+// A line whose other end does not admit the connection says so. `origin` is the first statement
+// behind the line, when there is one. `workload` names W (its namespace as the source writes it).
+struct ConnectionLine {
+  std::string text;
+  Span origin;
+};
+std::vector<ConnectionLine> connection_lines(const Explanation& e, const std::string& workload, const ReportContext& ctx);
 std::string explain_json(const Explanation& e, const ReportContext& ctx);
 
 }  // namespace fence::analyze

@@ -19,18 +19,18 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// The levels a comparison can be made at. The semantic engine's `connections` level (which
-// connections one environment allows and the other does not) is added here when it exists.
+// The levels a comparison can be made at.
 struct Level {
   const char* name;
   bool needs_objects;
-  std::function<compare::Report(const compare::Side&, const compare::Side&, const sema::LoadedProgram&)> run;
+  std::function<compare::Report(const compare::Side&, const compare::Side&, const sema::LoadedProgram&, const SourceManager&)> run;
 };
 
 const std::vector<Level>& levels() {
   static const std::vector<Level> l = {
-      {"rules", false, compare::compare_rules},
-      {"objects", true, compare::compare_objects},
+      {"rules", false, [](const auto& a, const auto& b, const auto& loaded, const auto&) { return compare::compare_rules(a, b, loaded); }},
+      {"objects", true, [](const auto& a, const auto& b, const auto& loaded, const auto&) { return compare::compare_objects(a, b, loaded); }},
+      {"connections", false, compare::compare_connections},
   };
   return l;
 }
@@ -96,10 +96,11 @@ class DiffCommand : public Command {
     sub_ = app.add_subcommand("diff", "Show how two environments' builds of a program differ");
     sub_->description(
         "Compile the program for two environments and show what one has and the other does not: with --level rules\n"
-        "(the default), the rules in the source's terms, one line per subject, peer and port; with --level objects, the\n"
-        "objects, and the YAML lines that differ. Lines only in the first environment start with '-', only in the second\n"
-        "with '+'; objects in both that differ, with '~'. Exits 0 (1 with --exit-code when they differ), 1 on program\n"
-        "errors, 2 on usage errors.");
+        "(the default), the rules in the source's terms, one line per subject, peer and port; with --level connections,\n"
+        "what each workload the source names may send and receive once isolation, the other side of each connection and\n"
+        "denies are taken into account; with --level objects, the objects, and the YAML lines that differ. Lines only in\n"
+        "the first environment start with '-', only in the second with '+'; objects in both that differ, with '~'. Exits\n"
+        "0 (1 with --exit-code when they differ), 1 on program errors, 2 on usage errors.");
     flags_.add_to(*sub_, "The two environments to compare, in order: --env staging --env prod");
     std::vector<std::string> names;
     for (const auto& l : levels()) names.push_back(l.name);
@@ -131,7 +132,7 @@ class DiffCommand : public Command {
     for (const auto& [t, objs] : rb.objects) ob.insert(ob.end(), objs.begin(), objs.end());
     compare::Side a{flags_.envs[0], &ra.program, &oa};
     compare::Side b{flags_.envs[1], &rb.program, &ob};
-    auto rep = level->run(a, b, c.loaded());
+    auto rep = level->run(a, b, c.loaded(), c.sources());
     auto text = format_ == "json" ? json_report(rep, a.name, b.name, c.sources()) : text_report(rep, a.name, b.name, c.sources());
     if (format_ == "text" && rep.empty()) {
       text.clear();

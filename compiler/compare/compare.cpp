@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "analyze/reach.h"
+#include "analyze/report.h"
 #include "emit/yaml.h"
 
 namespace fence::compare {
@@ -219,6 +221,71 @@ Report compare_objects(const Side& a, const Side& b, const sema::LoadedProgram& 
   for (const auto& [key, yaml] : ib) {
     if (!ia.count(key)) rep.only_b.push_back(Line{key, {}, {}});
   }
+  return rep;
+}
+
+namespace {
+
+// A workload the source names: pods of one namespace (as the source names it) with these labels.
+using Workload = std::pair<std::string, analyze::Labels>;
+
+// Pods a side's rules name by namespace and equal labels (`shop/api`, `shop/pods[tier=db]`), with
+// how the side that names them first writes them. Selectors with other operators, or every pod,
+// name no particular pod, and explain needs one.
+void collect_workloads(const ir::Program& program, const std::map<std::string, std::string>& ns_names, std::map<Workload, std::string>& out) {
+  analyze::Options options;
+  options.ns_shown = ns_names;
+  auto note = [&](const ir::Endpoint& ep) {
+    if (ep.ns.kind != ir::NamespaceSel::Kind::Named || ep.pods.selects_all()) return;
+    analyze::Labels labels;
+    for (const auto& r : ep.pods.reqs) {
+      if (r.op != net::SelOp::Equals) return;
+      labels[r.key] = r.values.at(0);
+    }
+    Workload w{renamed(ep.ns.name, ns_names), std::move(labels)};
+    if (!out.count(w)) out.emplace(std::move(w), analyze::display(ep, program, options));
+  };
+  for (const auto& r : program.rules) {
+    note(r.subject);
+    for (const auto& p : r.peers) {
+      if (p.kind == ir::Peer::Kind::Endpoint) note(p.endpoint);
+    }
+  }
+}
+
+std::vector<Line> connection_lines(const ir::Program& program, const SourceManager& sm, const std::map<std::string, std::string>& ns_names,
+                                   const std::map<Workload, std::string>& workloads) {
+  analyze::Options options;
+  options.ns_shown = ns_names;
+  auto by_source = inverse(ns_names);
+  analyze::ReportContext ctx{program, sm, options, std::nullopt};
+  analyze::RuleIndex index(program);
+  std::vector<Line> out;
+  for (const auto& [w, shown] : workloads) {
+    analyze::Endpoint ep;
+    ep.kind = analyze::Endpoint::Kind::Pod;
+    auto ir_name = by_source.find(w.first);
+    ep.ns = ir_name == by_source.end() ? w.first : ir_name->second;
+    ep.labels = w.second;
+    for (auto& l : analyze::connection_lines(analyze::explain(program, ep, options, &index), shown, ctx)) out.push_back(Line{std::move(l.text), l.origin, {}});
+  }
+  sort_unique(out);
+  return out;
+}
+
+}  // namespace
+
+Report compare_connections(const Side& a, const Side& b, const sema::LoadedProgram& loaded, const SourceManager& sm) {
+  auto [rep, names_a, names_b] = start("connections", a, b, loaded);
+  // The workloads either side names, each explained on both: a workload one environment never
+  // mentions is still there, and what that environment lets it do is part of the difference.
+  std::map<Workload, std::string> workloads;
+  collect_workloads(*a.program, names_a, workloads);
+  collect_workloads(*b.program, names_b, workloads);
+  auto la = connection_lines(*a.program, sm, names_a, workloads);
+  auto lb = connection_lines(*b.program, sm, names_b, workloads);
+  rep.only_a = minus(la, lb);
+  rep.only_b = minus(lb, la);
   return rep;
 }
 

@@ -3,8 +3,9 @@
 //   rules    what the program states, one line per subject, direction, peer and port, in the
 //            source's terms (namespaces under the names their blocks are given in the source);
 //   objects  which objects exist, and how the YAML of those on both sides differs.
-// A `connections` level, answered by the semantic engine (compiler/analyze/), slots in beside
-// these: it produces the same Report.
+//   connections  what each workload the source names may send and receive, answered by the
+//            semantic engine (compiler/analyze/), which takes isolation, implied rules and denies
+//            into account.
 #pragma once
 
 #include <map>
@@ -53,6 +54,9 @@ std::vector<Line> rule_lines(const ir::Program& program, const std::map<std::str
 
 Report compare_rules(const Side& a, const Side& b, const sema::LoadedProgram& loaded);
 Report compare_objects(const Side& a, const Side& b, const sema::LoadedProgram& loaded);
+// What each workload the source names may send and receive (compiler/analyze/'s explain), on
+// both sides, in the source's terms: the connections one environment allows and the other not.
+Report compare_connections(const Side& a, const Side& b, const sema::LoadedProgram& loaded, const SourceManager& sm);
 
 // The lines of `b` not in `a` as "+..." and those of `a` not in `b` as "-...", in order (a
 // longest-common-subsequence line diff; texts longer than `max_lines` are reported whole).

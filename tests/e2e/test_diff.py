@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`fence diff --env A --env B`: what one environment's build has and the other's does not, in the
-source's terms (rules), or object by object (objects)."""
+source's terms (rules), workload by workload as the semantic engine sees them (connections), or object
+by object (objects)."""
 import json
 import unittest
 
@@ -59,6 +60,58 @@ class Rules(unittest.TestCase):
             code, out, err = run(["diff"] + args + [SHOP])
             self.assertEqual((code, out), (2, ""), args)
             self.assertIn("fence: error:", err)
+
+
+class Connections(unittest.TestCase):
+    def changes(self, out):
+        return [l for l in out.splitlines() if l[:1] in "+-" and not l.startswith(("---", "+++"))]
+
+    def test_staging_against_prod(self):
+        code, out, err = run(["diff", "--level", "connections", "--env", "staging", "--env", "prod", SHOP])
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn("@@ connections", out.splitlines())
+        # Reviewed: staging's alertmanager may reach nothing (its egress rule is prod-only), the
+        # payment provider and the mail relay differ, and staging's mail catcher loses its client.
+        self.assertEqual(self.changes(out), [
+            "-monitoring/alertmanager egress: isolated, it may reach nothing",
+            "+monitoring/alertmanager may reach 203.0.113.128/27 on 443/tcp  # examples/shop/_monitoring.fence:16",
+            "+monitoring/alertmanager may reach kube-system/pods[k8s-app=kube-dns] on 53/udp, 53/tcp  # examples/shop/_monitoring.fence:16",
+            "-shop-ns/api may reach 198.51.100.0/28 on 443/tcp  # examples/shop/shop.fence:25",
+            "+shop-ns/api may reach 203.0.113.0/26 on 443/tcp  # examples/shop/shop.fence:25",
+            "-shop-ns/mailcatcher may be reached by shop-ns/worker on 1025/tcp  # examples/shop/shop.fence:26",
+            "+shop-ns/worker may reach 192.0.2.25/32 on 587/tcp  # examples/shop/shop.fence:26",
+            "-shop-ns/worker may reach 198.51.100.0/28 on 443/tcp  # examples/shop/shop.fence:26",
+            "+shop-ns/worker may reach 203.0.113.0/26 on 443/tcp  # examples/shop/shop.fence:26",
+            "-shop-ns/worker may reach shop-ns/mailcatcher on 1025/tcp  # examples/shop/shop.fence:26",
+        ])
+
+    def test_isolation_is_a_difference_the_rules_level_cannot_show(self):
+        # dev has no `default deny ingress`: its pods are open to everything, where prod's are not.
+        _, out, _ = run(["diff", "--level", "connections", "--env", "dev", "--env", "prod", SHOP], check=0)
+        lines = self.changes(out)
+        self.assertIn("-shop-ns/api ingress: open, anything may reach it", lines)
+        self.assertIn("+shop-ns/api may be reached by storefront-ns/web on 8080/tcp  # examples/shop/shop.fence:18", lines)
+        # toolbox exists in dev only; in prod nothing lets it out.
+        self.assertIn("+shop-ns/toolbox egress: isolated, it may reach nothing", lines)
+
+    def test_the_other_side_of_a_connection(self):
+        # In b, db's own ingress rule isolates it, and nothing lets web in: egress alone is not enough.
+        program = ("environments a, b\nnamespace x {\n  web may reach y/db:5432\n}\n"
+                   "namespace y {\n  when b { db may be reached by z/admin:5432 }\n}\n")
+        code, out, _ = run(["diff", "--level", "connections", "--env", "a", "--env", "b", "-"], input=program)
+        self.assertEqual(code, 0)
+        self.assertEqual(self.changes(out), [
+            "-x/web may reach y/db on 5432/tcp  # <stdin>:3",
+            "+x/web may reach y/db on 5432/tcp, but ingress at y/db does not admit it  # <stdin>:3",
+            "-y/db ingress: open, anything may reach it",
+            "+y/db may be reached by z/admin on 5432/tcp  # <stdin>:6",
+        ])
+
+    def test_json(self):
+        _, out, _ = run(["diff", "--level", "connections", "--format", "json", "--env", "staging", "--env", "prod", SHOP], check=0)
+        doc = json.loads(out)
+        self.assertEqual(doc["level"], "connections")
+        self.assertIn({"text": "shop-ns/api may reach 203.0.113.0/26 on 443/tcp", "file": SHOP, "line": 25}, doc["only_in_to"])
 
 
 class Objects(unittest.TestCase):
