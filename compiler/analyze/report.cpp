@@ -423,7 +423,9 @@ void direction_connections(std::vector<ConnectionLine>& out, const DirectionView
     }
     out.push_back({std::move(text), l.rules.empty() ? Span{} : l.rules.front().rule->origin.statement});
   }
-  if (!any_allow) out.push_back({fmt::format("{} {}: isolated, {}{}", w, dir, egress ? "it may reach nothing" : "nothing may reach it", perhaps), Span{}});
+  if (!any_allow) {
+    out.push_back({fmt::format("{} {}: isolated, {}{}", w, dir, egress ? "it may reach nothing" : "nothing may reach it", perhaps), Span{}});
+  }
 }
 
 json direction_json(const DirectionView& v, const Endpoint& w, const Reporter& rep) {

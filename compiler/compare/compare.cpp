@@ -267,7 +267,8 @@ std::vector<Line> connection_lines(const ir::Program& program, const SourceManag
     auto ir_name = by_source.find(w.first);
     ep.ns = ir_name == by_source.end() ? w.first : ir_name->second;
     ep.labels = w.second;
-    for (auto& l : analyze::connection_lines(analyze::explain(program, ep, options, &index), shown, ctx)) out.push_back(Line{std::move(l.text), l.origin, {}});
+    auto explanation = analyze::explain(program, ep, options, &index);
+    for (auto& l : analyze::connection_lines(explanation, shown, ctx)) out.push_back(Line{std::move(l.text), l.origin, {}});
   }
   sort_unique(out);
   return out;

@@ -343,7 +343,7 @@ std::vector<emit::Object> Lowering::run() {
     std::unordered_set<std::string> sources_seen;  // what policy.sources holds
     std::map<std::vector<Port>, std::size_t> rule_with_ports;  // -> place in the direction's rules
     std::vector<std::set<Peer>> peers_seen;                     // per rule, as rule_with_ports
-    std::vector<std::set<std::string>> origins_seen;
+    std::vector<std::unordered_set<std::string>> origins_seen;
   };
   std::map<std::string, std::vector<Group>> by_ns;  // namespace -> groups in order of appearance
   ir::SubjectTable group_index;  // numbers the groups of every namespace together
