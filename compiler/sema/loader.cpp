@@ -73,16 +73,26 @@ Loader::Loader(SourceManager& sm, DiagnosticSink& sink, LoaderOptions options) :
 }
 
 void Loader::add_root(const std::string& display, std::string text) {
-  auto canonical = canonical_path(display);
-  if (by_canonical_.count(canonical)) return;  // named twice: load once
-  LoadedFile f;
-  f.id = sm_.add(display, std::move(text));
-  f.canonical = canonical;
-  f.disk_path = display;
-  f.root = true;
-  by_canonical_[canonical] = prog_.files.size();
-  display_dirs_.push_back(fs::path(display).parent_path().string());
-  prog_.files.push_back(std::move(f));
+  pending_roots_.push_back({display, std::move(text)});
+}
+
+void Loader::add_pending_roots() {
+  // Roots in path order, whatever the command line's order: file ids, and everything that
+  // follows them, are then the same for every order of the same inputs.
+  std::stable_sort(pending_roots_.begin(), pending_roots_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [display, text] : pending_roots_) {
+    auto canonical = canonical_path(display);
+    if (by_canonical_.count(canonical)) continue;  // named twice: load once
+    LoadedFile f;
+    f.id = sm_.add(display, std::move(text));
+    f.canonical = canonical;
+    f.disk_path = display;
+    f.root = true;
+    by_canonical_[canonical] = prog_.files.size();
+    display_dirs_.push_back(fs::path(display).parent_path().string());
+    prog_.files.push_back(std::move(f));
+  }
+  pending_roots_.clear();
 }
 
 std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Import& imp) {
@@ -141,6 +151,7 @@ std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Impo
 }
 
 LoadedProgram Loader::finish() {
+  add_pending_roots();
   // Breadth-first: parse a file, queue its imports. Files are only ever appended.
   for (std::size_t i = 0; i < prog_.files.size(); ++i) {
     std::size_t errors_before = sink_.error_count() + sink_.dropped();

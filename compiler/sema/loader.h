@@ -24,7 +24,7 @@ struct LoadedFile {
 };
 
 struct LoadedProgram {
-  std::vector<LoadedFile> files;  // roots in the order given, then imports as discovered
+  std::vector<LoadedFile> files;  // roots in path order, then imports as discovered
   bool ok = true;                 // false after syntax errors, missing imports or cycles: do not resolve
 };
 
@@ -54,18 +54,21 @@ class Loader {
   Loader(SourceManager& sm, DiagnosticSink& sink, LoaderOptions options);
 
   // Adds a root file whose text the caller has read. `display` is the path shown to the user.
+  // Roots are loaded in path order when finish() runs, whatever the order they were added in.
   void add_root(const std::string& display, std::string text);
   // Parses the roots and loads their imports, transitively.
   LoadedProgram finish();
 
  private:
   std::optional<std::size_t> load_import(std::size_t from, const ast::Import& imp);
+  void add_pending_roots();
   void check_cycles(LoadedProgram& prog);
 
   SourceManager& sm_;
   DiagnosticSink& sink_;
   LoaderOptions options_;
   LoadedProgram prog_;
+  std::vector<std::pair<std::string, std::string>> pending_roots_;  // (display, text)
   std::map<std::string, std::size_t> by_canonical_;
   std::vector<std::string> display_dirs_;
 };

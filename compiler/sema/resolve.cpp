@@ -388,12 +388,12 @@ std::optional<Resolver::Found> Resolver::lookup(std::string_view name, const Lex
   }
   if (auto it = file_lets_[lex.file].find(name); it != file_lets_[lex.file].end()) return Found{&it->second, Lexical{lex.file, nullptr}};
   std::optional<Found> found;
-  std::size_t found_in = 0;
   for (auto imp : prog_.files[lex.file].imports) {
-    if (imp == static_cast<std::size_t>(-1) || imp == found_in) continue;
+    // A file may be imported twice (once per import line); any file index, 0 included, is valid.
+    if (imp == static_cast<std::size_t>(-1) || (found && found->lex.file == imp)) continue;
     auto it = file_lets_[imp].find(name);
     if (it == file_lets_[imp].end()) continue;
-    if (found && found->lex.file != imp) {
+    if (found) {
       sink_.error(Code::E0207, use, fmt::format("'{}' is defined by two imported files", name))
           .note(it->second.front()->name.span, "one definition is here")
           .note(found->variants->front()->name.span, "another is here")
@@ -401,7 +401,6 @@ std::optional<Resolver::Found> Resolver::lookup(std::string_view name, const Lex
       return std::nullopt;
     }
     found = Found{&it->second, Lexical{imp, nullptr}};
-    found_in = imp;
   }
   return found;
 }

@@ -1,3 +1,6 @@
+#include <filesystem>
+#include <map>
+
 #include <catch2/catch.hpp>
 
 #include "helpers.h"
@@ -193,4 +196,38 @@ TEST_CASE("a namespace named by a definition without a value for the environment
   REQUIRE(c.has_code("E0210"));
   CHECK(c.diagnostics().find("'ns' has no value in environment 'dev'") != std::string::npos);
   CHECK(compile("environments dev, prod\nlet ns in prod = \"shop\"\nnamespace ns {\n  api may reach db:80\n}\n", "k8s", "prod").ok);
+}
+
+TEST_CASE("a definition in the first file loaded is visible to the files that import it", "[sema][imports]") {
+  // Issue 10: the first root had index 0, which the lookup also used as "nothing found yet", so
+  // a file imported by a later root was skipped and `namespace data-ns` became namespace data-ns.
+  const std::map<std::string, std::string> disk = {
+      {"lib.fence", "let data-ns = \"data\"\nlet db = data-ns/postgres:5432\n"},
+      {"main.fence", "import \"lib.fence\"\nnamespace data-ns {\n  default deny ingress\n}\nnamespace web {\n  api may reach db\n}\n"},
+  };
+  auto build = [&](std::vector<std::string> order) {
+    driver::Options opt;
+    opt.stdlib_path = test::stdlib_path();
+    opt.loader.read_file = [&](const std::string& path) -> std::optional<std::string> {
+      auto it = disk.find(std::filesystem::path(path).filename().string());
+      if (it == disk.end()) return std::nullopt;
+      return it->second;
+    };
+    driver::Compilation c(opt);
+    std::vector<driver::SourceInput> inputs;
+    for (const auto& name : order) inputs.push_back({name, disk.at(name)});
+    REQUIRE(c.load(inputs));
+    REQUIRE(c.analyze());
+    auto yaml = emit::to_yaml_stream(c.lower("k8s"));
+    return std::make_pair(c.program().namespaces, yaml);
+  };
+  auto [ns_a, yaml_a] = build({"lib.fence", "main.fence"});
+  auto [ns_b, yaml_b] = build({"main.fence", "lib.fence"});
+  auto [ns_c, yaml_c] = build({"main.fence"});
+  CHECK(ns_a == std::vector<std::string>{"data", "web"});
+  CHECK(ns_a == ns_b);
+  CHECK(ns_a == ns_c);
+  CHECK(yaml_a == yaml_b);
+  CHECK(yaml_a == yaml_c);
+  CHECK(yaml_a.find("namespace: data-ns") == std::string::npos);
 }
