@@ -72,6 +72,11 @@ struct Verdict {
   std::vector<Suggestion> suggestions;  // only for a connection that is denied and no deny stops
 };
 
+// One side of a connection as `why` reads it: the egress of `pod` towards `peer`, or its ingress
+// from `peer`. `assume_outside` takes pods' unknown addresses to lie outside every CIDR.
+Side side_of(const ir::Program& program, ir::Direction d, const Endpoint& pod, const Endpoint& peer, const QueryPort& port, bool destination_is_pod,
+             bool assume_outside);
+
 // Throws QueryError when neither end is a pod (Fence's rules are about pods).
 Verdict why(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Options& options = {});
 

@@ -2,6 +2,9 @@
 // connections that the analysis behind `fence why` says are allowed, on every pair of a model
 // cluster and every port of a list.
 //
+// The programs use every construct that says what NetworkPolicy says: `anything`, default denies
+// for some pods, the one-sided `may send to` / `may receive from`, and per-block label keys.
+//
 // Each program is random (deterministic per seed) over a small model: namespaces x, y, z with
 // labels; pods a, b, c in each with labels, an IP and named container ports; addresses outside
 // the cluster. The program is compiled by the library exactly as `fence build --target k8s`
@@ -30,65 +33,18 @@
 #include "diag/render.h"
 #include "driver/driver.h"
 #include "emit/yaml.h"
+#include "model.h"
 #include "np_eval.h"
 
 namespace {
 
-// ---- the model ------------------------------------------------------------------------------
-
-struct ModelPod {
-  const char* name;
-  std::vector<std::pair<std::string, std::string>> labels;
-  std::vector<npeval::ContainerPort> ports;
-};
-
-const std::vector<std::pair<std::string, npeval::Labels>>& model_namespaces() {
-  static const std::vector<std::pair<std::string, npeval::Labels>> ns = {
-      {"x", {{"team", "red"}, {"env", "prod"}}},
-      {"y", {{"team", "blue"}, {"env", "prod"}}},
-      {"z", {{"team", "red"}, {"env", "dev"}}},
-  };
-  return ns;
-}
-
-const std::vector<ModelPod>& model_pods() {
-  static const std::vector<ModelPod> pods = {
-      {"a", {{"app", "a"}, {"app.kubernetes.io/name", "a"}, {"tier", "web"}, {"track", "stable"}}, {{"http", 8080, "TCP"}, {"dns", 53, "UDP"}}},
-      {"b", {{"app", "b"}, {"app.kubernetes.io/name", "b"}, {"tier", "db"}}, {{"http", 8081, "TCP"}, {"db", 5432, "TCP"}}},
-      {"c", {{"app", "c"}, {"app.kubernetes.io/name", "c"}, {"tier", "web"}, {"track", "canary"}}, {{"metrics", 9090, "TCP"}}},
-  };
-  return pods;
-}
-
-const std::vector<std::string> kExternal = {"192.0.2.10", "198.51.100.7", "203.0.113.5", "169.254.169.254", "2001:db8::1"};
-const std::vector<std::pair<int, std::string>> kPorts = {{80, "TCP"}, {8080, "TCP"}, {8081, "TCP"}, {5432, "TCP"}, {53, "UDP"}, {9090, "TCP"}};
-
-npeval::Cluster make_cluster() {
-  npeval::Cluster c;
-  const char* subnets[] = {"10.0.1.", "10.0.2.", "10.1.3."};
-  std::size_t n = 0;
-  for (const auto& [ns, labels] : model_namespaces()) {
-    c.add_namespace(ns, labels);
-    int host = 10;
-    for (const auto& mp : model_pods()) {
-      npeval::Pod p;
-      p.ns = ns;
-      p.name = mp.name;
-      for (const auto& [k, v] : mp.labels) p.labels[k] = v;
-      p.ip = subnets[n] + std::to_string(host++);
-      p.ports = mp.ports;
-      c.pods.push_back(p);
-    }
-    ++n;
-  }
-  return c;
-}
+using namespace property;
 
 // ---- the generator --------------------------------------------------------------------------
 
-class Generator {
+class Generator : Random {
  public:
-  Generator(std::uint64_t seed, bool denies) : rng_(seed), denies_(denies) {}
+  Generator(std::uint64_t seed, bool denies) : Random(seed), denies_(denies) {}
 
   std::string program() {
     std::string out;
@@ -101,7 +57,9 @@ class Generator {
     for (const auto& [ns, _] : model_namespaces()) {
       if (pick(5) == 0) continue;
       out += fmt::format("namespace {} {{\n", ns);
-      switch (pick(6)) {
+      // A block may read workload names with its own key (the model's pods carry both keys).
+      if (pick(8) == 0) out += "  set label-key = \"app.kubernetes.io/name\"\n";
+      switch (pick(9)) {
         case 0:
           out += "  default deny egress\n";
           break;
@@ -110,6 +68,15 @@ class Generator {
           break;
         case 2:
           out += "  default deny all\n";
+          break;
+        case 3:
+          out += "  default deny ingress for " + one_of(std::vector<std::string>{"a", "b", "pods[tier=web]", "pods[!track]"}) + "\n";
+          break;
+        case 4:
+          out += "  default deny egress for " + one_of(std::vector<std::string>{"a", "c", "pods[tier=db]", "pods[track=canary]"}) + "\n";
+          break;
+        case 5:
+          out += "  default deny all for " + one_of(std::vector<std::string>{"b", "pods[tier=web, track=stable]"}) + "\n";
           break;
         default:
           break;
@@ -125,12 +92,6 @@ class Generator {
   }
 
  private:
-  std::size_t pick(std::size_t n) { return static_cast<std::size_t>(rng_() % n); }
-  template <typename T>
-  const T& one_of(const std::vector<T>& v) {
-    return v[pick(v.size())];
-  }
-
   std::string other_ns(const std::string& ns) {
     std::vector<std::string> others;
     for (const auto& [n, _] : model_namespaces()) {
@@ -168,7 +129,10 @@ class Generator {
   }
 
   std::string peer(const std::string& ns) {
-    switch (pick(14)) {
+    switch (pick(16)) {
+      case 14:
+      case 15:
+        return "anything";
       case 0:
         return one_of(std::vector<std::string>{"a", "b", "c"});
       case 1:
@@ -209,58 +173,27 @@ class Generator {
     if (!top_level && pick(4) == 0) subj += ", " + subject();
     bool deny = denies_ && pick(5) == 0;
     bool egress = pick(2) == 0;
+    bool one_sided = !deny && pick(5) == 0;
     std::vector<std::string> targets;
     for (int i = 0, n = 1 + static_cast<int>(pick(3)); i < n; ++i) {
-      std::string p = deny ? cidr() : peer(ns);
+      std::string p = deny ? (pick(10) == 0 ? std::string("anything") : cidr()) : peer(ns);
       // Outside a block, bare workload names need their namespace.
       if (top_level && (p == "a" || p == "b" || p == "c" || p == "all pods")) p = ns + "/" + p;
       if (top_level && p == "{b, 192.0.2.0/24}") p = "{" + ns + "/b, 192.0.2.0/24}";
-      auto ps = deny ? std::string() : ports();  // a CIDR deny takes addresses away on every port
+      // A CIDR deny takes addresses away on every port; a deny of anything, on some ports.
+      auto ps = deny ? (p == "anything" ? std::string(":80") : std::string()) : ports();
       if (!ps.empty() && p.find(" except ") != std::string::npos) p = "{" + p + "}";
       targets.push_back(p + ps);
     }
-    const char* verb = deny ? (egress ? "must not reach" : "must not be reached by") : (egress ? "may reach" : "may be reached by");
+    const char* verb = deny        ? (egress ? "must not reach" : "must not be reached by")
+                       : one_sided ? (egress ? "may send to" : "may receive from")
+                                   : (egress ? "may reach" : "may be reached by");
     return fmt::format("{} {} {}", subj, verb, fmt::join(targets, ", "));
   }
 
-  std::mt19937_64 rng_;
   bool denies_;
   bool label_key_ = false;
 };
-
-// ---- the comparison -------------------------------------------------------------------------
-
-fence::analyze::Endpoint analysis_endpoint(const npeval::Endpoint& e, const npeval::Cluster& c) {
-  using fence::analyze::Endpoint;
-  Endpoint out;
-  auto address = fence::net::parse_cidr(e.ip).cidr;
-  if (!address) throw std::runtime_error("bad model address " + e.ip);
-  out.address = address;
-  if (e.pod == nullptr) {
-    out.kind = Endpoint::Kind::Address;
-    return out;
-  }
-  out.kind = Endpoint::Kind::Pod;
-  out.ns = e.pod->ns;
-  for (const auto& [k, v] : e.pod->labels) out.labels[k] = v;
-  fence::analyze::Labels nsl;
-  for (const auto& [k, v] : c.ns(e.pod->ns).labels) nsl[k] = v;
-  out.ns_labels = nsl;
-  return out;
-}
-
-fence::analyze::QueryPort analysis_port(int port, const std::string& proto, const npeval::Endpoint& dst) {
-  fence::analyze::QueryPort q;
-  q.protocol = proto == "UDP" ? fence::net::Protocol::UDP : proto == "SCTP" ? fence::net::Protocol::SCTP : fence::net::Protocol::TCP;
-  q.number = static_cast<std::uint16_t>(port);
-  q.name = "";  // every fact is known: the port has a name only if the pod gives it one
-  if (dst.pod != nullptr) {
-    for (const auto& cp : dst.pod->ports) {
-      if (cp.number == port && cp.protocol == proto) q.name = cp.name;
-    }
-  }
-  return q;
-}
 
 struct Options {
   int programs = 2000;
@@ -271,28 +204,8 @@ struct Options {
 };
 
 Options parse_args(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--programs") {
-      o.programs = std::stoi(value());
-    } else if (a == "--seed") {
-      o.seed = std::stoull(value());
-    } else if (a == "--denies") {
-      o.denies = true;
-    } else if (a == "--show") {
-      o.show = std::stoi(value());
-    } else if (a == "--dump") {
-      o.dump = std::stoi(value());
-    } else {
-      throw std::runtime_error("unknown argument " + a);
-    }
-  }
-  return o;
+  Args args(argc, argv, {"--programs", "--seed", "--show", "--dump"}, {"--denies"});
+  return Options{args.integer("--programs", 2000), args.seed(), args.flag("--denies"), args.integer("--show", 3), args.integer("--dump", -1)};
 }
 
 }  // namespace
