@@ -1065,8 +1065,19 @@ void Reader::cilium_policy(const YNode& spec, const Object& o, const std::string
            "the policy has no rule in ingress, ingressDeny, egress or egressDeny, and Cilium's agent refuses such a policy",
            "to isolate the pods, give them one empty rule: `ingress: [{}]` or `egress: [{}]`");
   }
-  for (auto [dir, wanted, any] : {std::tuple{"ingress", dd_ingress, any_ingress}, std::tuple{"egress", dd_egress, any_egress}}) {
-    if (wanted && !*wanted && any) {
+  auto has_allow = [&](ir::Direction d) {
+    for (std::size_t i = 0; i < out_.program.rules.size(); ++i) {
+      const auto& r = out_.program.rules[i];
+      if (out_.rule_source[i] == o.source && r.direction == d && r.action == ir::Action::Allow && r.subject == subject) return true;
+    }
+    return false;
+  };
+  // With enableDefaultDeny false, a direction's denies take traffic away without isolating (as
+  // Fence writes them where a subject has denies only); its allows would allow without isolating,
+  // which no Fence statement does.
+  for (auto [dir, wanted, allows] : {std::tuple{"ingress", dd_ingress, has_allow(ir::Direction::Ingress)},
+                                     std::tuple{"egress", dd_egress, has_allow(ir::Direction::Egress)}}) {
+    if (wanted && !*wanted && allows) {
       refuse(Code::E0903, *spec.get("enableDefaultDeny"), path + ".enableDefaultDeny",
              fmt::format("with enableDefaultDeny.{} false, this policy's {} rules allow without isolating its pods: Fence's allows always "
                          "isolate their subject",
@@ -1076,15 +1087,8 @@ void Reader::cilium_policy(const YNode& spec, const Object& o, const std::string
   }
   bool deny_in = (isolate_ingress || (any_ingress && dd_ingress.value_or(true))) && dd_ingress.value_or(true);
   bool deny_eg = (isolate_egress || (any_egress && dd_egress.value_or(true))) && dd_egress.value_or(true);
-  // Sections whose rules isolate already need no default deny; the empty ones and those with
-  // denies only (which isolate in Cilium too) do.
-  auto has_allow = [&](ir::Direction d) {
-    for (std::size_t i = 0; i < out_.program.rules.size(); ++i) {
-      const auto& r = out_.program.rules[i];
-      if (out_.rule_source[i] == o.source && r.direction == d && r.action == ir::Action::Allow && r.subject == subject) return true;
-    }
-    return false;
-  };
+  // Sections whose allows isolate already need no default deny; the empty ones and those with
+  // denies only (which isolate in Cilium too, unless enableDefaultDeny says not) do.
   bool need_in = deny_in && !has_allow(ir::Direction::Ingress);
   bool need_eg = deny_eg && !has_allow(ir::Direction::Egress);
   if (need_in || need_eg) {

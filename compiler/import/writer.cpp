@@ -327,7 +327,11 @@ Block& Writer::block(const ir::Scope& s) {
 // Each block reads workload names with the key most of its names use, so that they can be
 // written as names; a namespace without a block is read with the key of the block naming it.
 void Writer::choose_label_keys() {
-  for (const auto& r : prog_.rules) block(r.scope);
+  // The blocks the program will have: where something is said (a rule whose other side another
+  // statement implies says nothing of its own). Only those read names with a key of their own.
+  for (const auto& a : atoms_) {
+    if (!a.covered) block(prog_.rules[a.rule].scope);
+  }
   for (const auto& dd : prog_.default_denies) block(dd.scope);
   std::map<std::pair<bool, std::string>, std::map<std::string, std::size_t>> counts;
   auto count = [&](const ir::Endpoint& e, const ir::Scope& writing) {
@@ -630,8 +634,8 @@ std::string Writer::render() {
 }
 
 std::string Writer::run() {
-  choose_label_keys();
   assign_verbs();
+  choose_label_keys();
   build();
   make_lets();
   return render();

@@ -11,7 +11,10 @@
 //     comparison and by a second round trip (the compiled CiliumNetworkPolicy imported again must
 //     mean what the first import meant), or must be refused with the error this test expects.
 //
-//   fence_import_roundtrip [--sets N] [--seed S] [--corpus DIR] [--show N] [--dump I]
+//   - with --examples DIR, every example program compiled for Cilium (in every environment): its
+//     CiliumNetworkPolicy YAML, imported, must mean what the program means, by --verify's model.
+//
+//   fence_import_roundtrip [--sets N] [--seed S] [--corpus DIR] [--examples DIR] [--show N] [--dump I]
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -373,6 +376,7 @@ struct Options {
   int sets = 2000;
   std::uint64_t seed = 1;
   std::string corpus;
+  std::string examples;
   int show = 3;
   int dump = -1;
 };
@@ -474,6 +478,52 @@ int run_corpus(const std::string& dir) {
   return failures;
 }
 
+// Fence's own CiliumNetworkPolicy output, imported, must mean what the program that wrote it
+// means: every example, in every environment.
+int run_examples(const std::string& dir) {
+  int failures = 0, checked = 0;
+  std::vector<fs::path> paths;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".fence" && e.path().filename().string()[0] != '_') paths.push_back(e.path());
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const auto& path : paths) {
+    fence::driver::Options opt;
+    opt.stdlib_path = {std::string(FENCE_SOURCE_DIR) + "/stdlib"};
+    fence::driver::Compilation c(opt);
+    if (!c.load({{path.string(), read_file(path)}})) {
+      ++failures;
+      std::cout << fmt::format("{}: does not load\n{}", path.string(), fence::render_all(c.sink(), c.sources()));
+      continue;
+    }
+    std::vector<std::optional<std::string>> envs;
+    for (const auto& e : c.environments()) envs.emplace_back(e);
+    if (envs.empty()) envs.emplace_back(std::nullopt);
+    for (const auto& env : envs) {
+      std::vector<fence::emit::Object> objects;
+      if (c.analyze(env)) objects = c.lower("cilium");
+      if (c.sink().has_errors()) {
+        ++failures;
+        std::cout << fmt::format("{}: does not compile for cilium\n{}", path.string(), fence::render_all(c.sink(), c.sources()));
+        break;
+      }
+      auto yaml = fence::emit::to_yaml_stream(objects);
+      fence::SourceManager sm;
+      fence::DiagnosticSink sink;
+      auto imported = fence::import::read({sm.add("compiled.yaml", yaml)}, sm, {}, sink);
+      auto report = fence::import::verify(c.program(), imported.program, 1, true);
+      ++checked;
+      if (sink.has_errors() || report.difference_count > 0) {
+        ++failures;
+        std::cout << fmt::format("{} ({}): {}{}\n", path.string(), env.value_or("no environment"), fence::render_all(sink, sm),
+                                 report.differences.empty() ? std::string() : report.differences.front());
+      }
+    }
+  }
+  std::cout << fmt::format("examples: {} programs and environments compiled for cilium and imported back, {} failures\n", checked, failures);
+  return failures;
+}
+
 int run_random(const Options& opt) {
   auto cluster = make_cluster();
   std::vector<std::string> external(kExternal.begin(), kExternal.end());
@@ -510,8 +560,9 @@ int run_random(const Options& opt) {
 }
 
 Options parse_args(int argc, char** argv) {
-  Args args(argc, argv, {"--sets", "--seed", "--corpus", "--show", "--dump"}, {});
-  return Options{args.integer("--sets", 2000), args.seed(), args.text("--corpus"), args.integer("--show", 3), args.integer("--dump", -1)};
+  Args args(argc, argv, {"--sets", "--seed", "--corpus", "--examples", "--show", "--dump"}, {});
+  return Options{args.integer("--sets", 2000), args.seed(), args.text("--corpus"), args.text("--examples"), args.integer("--show", 3),
+                 args.integer("--dump", -1)};
 }
 
 }  // namespace
@@ -521,6 +572,7 @@ int main(int argc, char** argv) try {
   auto started = std::chrono::steady_clock::now();
   int failures = 0;
   if (!opt.corpus.empty()) failures += run_corpus(opt.corpus);
+  if (!opt.examples.empty()) failures += run_examples(opt.examples);
   failures += run_random(opt);
   std::cout << fmt::format("{:.1f} s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return failures == 0 ? 0 : 1;
