@@ -552,7 +552,8 @@ void Writer::make_lets() {
     if (cidr) {
       name = fresh(fmt::format("addresses-{}", ++addresses), "addresses");
     } else {
-      // After the selector's values: pods[app=shop, role=api] is shop-api.
+      // After the selector's values: pods[app=shop, role=api] is shop-api, pods[app=a, track!=b]
+      // is a-not-b.
       auto open = text.find("pods[");
       std::string body = text.substr(open + 5, text.size() - open - 6);
       std::string base;
@@ -561,7 +562,8 @@ void Writer::make_lets() {
         auto comma = body.find(", ", pos);
         auto piece = body.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         auto eq = piece.find('=');
-        if (eq != std::string::npos && piece.find('!') == std::string::npos) base += (base.empty() ? "" : "-") + piece.substr(eq + 1);
+        bool negated = eq != std::string::npos && eq > 0 && piece[eq - 1] == '!';
+        if (eq != std::string::npos) base += (base.empty() ? "" : "-") + std::string(negated ? "not-" : "") + piece.substr(eq + 1);
         pos = comma == std::string::npos ? body.size() : comma + 2;
       }
       name = fresh(base.empty() ? std::string("pods") : base, "pods");
