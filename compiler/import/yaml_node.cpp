@@ -37,7 +37,8 @@ class Builder : public YAML::EventHandler {
     return Span{file_, at, end};
   }
 
-  void OnDocumentStart(const YAML::Mark&) override {
+  void OnDocumentStart(const YAML::Mark& m) override {
+    start = m;
     stack_.clear();
     root_ = YNode{};
     has_root_ = false;
@@ -79,6 +80,7 @@ class Builder : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
   std::vector<YNode> docs;
+  YAML::Mark start = YAML::Mark::null_mark();  // where the last document started
 
  private:
   struct Open {
@@ -143,7 +145,14 @@ std::vector<YNode> parse_yaml(FileId file, const SourceManager& sm, DiagnosticSi
   Builder b(file, src, sink);
   try {
     YAML::Parser parser(in);
+    // yaml-cpp can report empty documents at one place without end on some broken flow
+    // collections: a document that starts where the last one did is that loop, not YAML.
+    YAML::Mark last = YAML::Mark::null_mark();
     while (parser.HandleNextDocument(b)) {
+      if (b.start.pos == last.pos && b.start.line == last.line && b.start.column == last.column) {
+        throw YAML::ParserException(b.start, "the parser cannot get past this point");
+      }
+      last = b.start;
     }
   } catch (const YAML::Exception& e) {
     sink.error(Code::E0902, b.span_at(e.mark, 1), fmt::format("this is not valid YAML: {}", e.msg))

@@ -79,6 +79,27 @@ TEST_CASE("import: errors name the object and the field, at the input's line and
   CHECK(cilium->program.empty());
 }
 
+TEST_CASE("import: a network policy of another API is refused, never skipped", "[import][reader]") {
+  auto cnp = import_yaml(
+      "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: guard}\nspec: {tier: Admin, priority: 1}\n" +
+      np("shop", "a", "  podSelector: {}\n  policyTypes: [Ingress]\n"));
+  INFO(cnp->diagnostics());
+  CHECK(cnp->has("E0903"));
+  CHECK_FALSE(cnp->has("W0901"));
+  CHECK(cnp->program.empty());
+  CHECK(cnp->diagnostics().find("in.yaml:2:7: error[E0903]: ClusterNetworkPolicy guard, kind: a ClusterNetworkPolicy of "
+                                "policy.networking.k8s.io/v1alpha2 is a network policy that fence import cannot read") != std::string::npos);
+  auto calico = import_yaml("apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: c, namespace: shop}\nspec: {selector: all()}\n");
+  CHECK(calico->has("E0903"));
+  CHECK(calico->diagnostics().find("NetworkPolicy shop/c, kind: a NetworkPolicy of projectcalico.org/v3") != std::string::npos);
+  CHECK(import_yaml("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec: {}\n")->has("E0903"));
+  // The Kubernetes and Cilium kinds at another version are refused as the API server refuses them.
+  auto old = import_yaml("apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: o, namespace: shop}\nspec: {podSelector: {}}\n");
+  CHECK(old->has("E0904"));
+  CHECK(old->diagnostics().find("a NetworkPolicy is networking.k8s.io/v1, not extensions/v1beta1") != std::string::npos);
+  CHECK(import_yaml("apiVersion: cilium.io/v2alpha1\nkind: CiliumNetworkPolicy\nmetadata: {name: o, namespace: shop}\nspec: {}\n")->has("E0904"));
+}
+
 TEST_CASE("import: what is read as the cluster reads it says so", "[import][reader]") {
   auto ns = import_yaml("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n");
   CHECK(ns->has("W0906"));
@@ -187,6 +208,16 @@ TEST_CASE("flows: intents per workload, DNS names from the proxy, counts, and wh
   CHECK(text.find("pod-template-hash") == std::string::npos);
 }
 
+TEST_CASE("import: a broken flow mapping yaml-cpp reads as endless empty documents is an error", "[import][robustness]") {
+  // Found by the mutation test below: yaml-cpp 0.7 reported empty documents at `},` without end.
+  auto r = import_yaml("---\n{\n  kind: \"NetworkPolicy\",\n  metadata    name: \"a\",\n  },\n  spec: {\n   65536 podSelector: {olicyTypes: [\n"
+                       "      \"Ingress\",\n    ],\n  },\n}\n");
+  INFO(r->diagnostics());
+  CHECK(r->has("E0902"));
+  CHECK(r->diagnostics().find("this is not valid YAML: the parser cannot get past this point") != std::string::npos);
+  CHECK(r->program.empty());
+}
+
 TEST_CASE("import: mutated YAML never crashes, and a refusal always says why", "[import][robustness]") {
   std::vector<std::string> inputs;
   for (const auto& e : std::filesystem::recursive_directory_iterator(std::string(FENCE_SOURCE_DIR) + "/tests/import/corpus")) {
@@ -216,8 +247,8 @@ TEST_CASE("import: mutated YAML never crashes, and a refusal always says why", "
           break;
       }
     }
-    auto r = import_yaml(s, "default");
     INFO(s);
+    auto r = import_yaml(s, "default");
     // Either a program, or at least one located error; never both, never neither with errors.
     if (r->sink.has_errors()) {
       CHECK(r->program.empty());
