@@ -181,6 +181,26 @@ void Reader::document(const YNode& doc) {
       }
       return;
     }
+    // Network policies of other APIs (ClusterNetworkPolicy and AdminNetworkPolicy of
+    // policy.networking.k8s.io, Calico's, Antrea's): skipping one would import less than the
+    // cluster enforces, so it is refused.
+    const auto* api = doc.get("apiVersion");
+    std::string group = api != nullptr && api->is_scalar() ? api->scalar.substr(0, api->scalar.find('/')) : std::string();
+    bool read = (k == "NetworkPolicy" && (group == "networking.k8s.io" || group == "extensions")) ||
+                ((k == "CiliumNetworkPolicy" || k == "CiliumClusterwideNetworkPolicy") && group == "cilium.io") || group.empty();
+    if (!read && k.find("NetworkPolicy") != std::string::npos) {
+      current_.kind = k;
+      if (const auto* meta = doc.get("metadata"); meta != nullptr && meta->is_map()) {
+        if (const auto* name = meta->get("name"); name != nullptr && name->is_scalar()) current_.name = name->scalar;
+        if (const auto* ns = meta->get("namespace"); ns != nullptr && ns->is_scalar()) current_.ns = ns->scalar;
+      }
+      refuse(Code::E0903, *kind, "kind",
+             fmt::format("a {} of {} is a network policy that fence import cannot read: leaving it out would import less than the cluster "
+                         "enforces",
+                         k, api->scalar),
+             "fence import reads NetworkPolicy (networking.k8s.io/v1), CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2): "
+             "import the other files without this one, and keep it as YAML next to the program");
+    }
     if (k != "NetworkPolicy" && k != "CiliumNetworkPolicy" && k != "CiliumClusterwideNetworkPolicy") {
       sink_.warning(Code::W0901, kind != nullptr ? kind->span : doc.span,
                     k.empty() ? std::string("this document has no kind, so it is not a network policy: skipped")
