@@ -185,12 +185,20 @@ Selection select_rules(const ir::Program& program, ir::Direction direction, cons
 }
 
 Verdict verdict(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Selection* egress,
-                const Selection* ingress) {
+                const Selection* ingress, bool settle_sides) {
   Verdict v = decide(program, from, to, port, egress, ingress, false);
-  bool only_pod_addresses = v.allowed == Tri::Maybe && program.pod_cidrs.empty() &&
-                            std::all_of(v.caveats.begin(), v.caveats.end(), [](const Caveat& c) { return c.kind == Caveat::Kind::PodAddress; });
-  if (only_pod_addresses) {
-    auto caveats = std::move(v.caveats);
+  auto only_pods = [&](const Caveats& cs) {
+    return program.pod_cidrs.empty() && !cs.empty() && std::all_of(cs.begin(), cs.end(), [](const Caveat& c) { return c.kind == Caveat::Kind::PodAddress; });
+  };
+  bool only_pod_addresses = v.allowed == Tri::Maybe && only_pods(v.caveats);
+  Caveats side_caveats;
+  if (settle_sides && v.allowed == Tri::No) {
+    for (const auto* side : {&v.egress, &v.ingress}) {
+      if (*side && (*side)->allowed == Tri::Maybe && only_pods((*side)->caveats)) add_caveats(side_caveats, (*side)->caveats);
+    }
+  }
+  if (only_pod_addresses || !side_caveats.empty()) {
+    auto caveats = only_pod_addresses ? std::move(v.caveats) : std::move(side_caveats);
     v = decide(program, from, to, port, egress, ingress, true);
     v.assumptions = std::move(caveats);
   }

@@ -107,9 +107,11 @@ Selection select_rules(const ir::Program& program, ir::Direction direction, cons
 
 // why's answer without the suggestions, from selections made beforehand: `egress` is the egress
 // selection of `from` (required when it is a pod), `ingress` the ingress selection of `to`.
-// Neither end may be a pod only when the other is not either: the answer is then "allowed".
+// `settle_sides`: when the answer is "denied" by one side, settle the other side too as the answer
+// settles an undecided one (pods taken to lie outside CIDRs), so that each side says what it
+// admits (`fence graph` tells a connection one side opens from one neither does).
 Verdict verdict(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Selection* egress,
-                const Selection* ingress);
+                const Selection* ingress, bool settle_sides = false);
 
 
 // ---- explain ----

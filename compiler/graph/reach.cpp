@@ -166,7 +166,7 @@ PortAnswer Reach::answer(const analyze::Endpoint& from, const analyze::Endpoint&
 
 PortAnswer Reach::answer(const analyze::Endpoint& from, const analyze::Endpoint& to, const PortClass& ports, const analyze::Selection* egress,
                          const analyze::Selection* ingress) const {
-  auto v = analyze::verdict(program_, from, to, ports.query(), egress, ingress);
+  auto v = analyze::verdict(program_, from, to, ports.query(), egress, ingress, true);
   PortAnswer a;
   a.ports = ports;
   bool deny_certain = false;

@@ -224,7 +224,7 @@ std::string to_mermaid(const Graph& g) {
       for (const auto* n : it->second) out += node_line(*n, "    ");
     }
     out += "  end\n";
-    if (!deny.empty()) styles.push_back(fmt::format("  style ns{} stroke:#c62828,stroke-width:2px\n", k));
+    if (!deny.empty()) styles.push_back(fmt::format("ns{}", k));
   }
   for (const auto& n : g.nodes) {
     bool boxed = false;
@@ -246,9 +246,10 @@ std::string to_mermaid(const Graph& g) {
     auto c = style_of(kind).color;
     out += fmt::format("  linkStyle {} stroke:{},color:{}\n", join(indices, ","), c, c);
   }
-  for (const auto& s : styles) out += s;
+  // Classes, not `style`: Mermaid takes a styled subgraph's id for a node of its own.
+  if (!styles.empty()) out += fmt::format("  classDef defaultdeny stroke:#c62828,stroke-width:2px\n  class {} defaultdeny\n", join(styles, ","));
   for (const auto& n : g.nodes) {
-    if (n.focus) out += fmt::format("  style {} stroke-width:3px\n", ids.at(n.id));
+    if (n.focus) out += fmt::format("  classDef focus stroke-width:3px\n  class {} focus\n", ids.at(n.id));
   }
   return out;
 }
