@@ -518,7 +518,6 @@ class Builder {
         text = fmt::format("{}: not allowed: taken out by `except` ({}), and nothing else allows it", ports, join(places(spans(info.carving)), ", "));
         break;
     }
-    for (const auto& c : a.assumptions) text += "; assumed: " + analyze::caveat_text(c, report_, true);
     return text;
   }
 
@@ -551,6 +550,20 @@ class Builder {
       }
     }
     for (auto& [kind, e] : by_kind) {
+      // What the answers took for granted, once per edge.
+      std::vector<std::string> assumed;
+      for (const auto& a : answers) {
+        if (kind_of(a.status) != kind) continue;
+        for (const auto& c : a.assumptions) {
+          auto item = fmt::format("{} ({})", c.detail, c.rule != nullptr ? at(c.rule->origin.statement) : std::string("?"));
+          if (std::find(assumed.begin(), assumed.end(), item) == assumed.end()) assumed.push_back(item);
+        }
+      }
+      if (!assumed.empty()) {
+        e.detail.push_back(fmt::format("assumed: the pods' addresses lie outside {}, as CIDRs are meant for addresses outside the cluster "
+                                       "(`set pod-cidrs` decides it)",
+                                       join(assumed, ", ")));
+      }
       e.sources = places(sources[kind]);
       e.ports_label = ports_label(e.ports);
       edges.push_back(std::move(e));
@@ -580,10 +593,18 @@ class Builder {
     for (const auto& n : g.nodes) {
       if (!n.ns.empty() && seen.insert(n.ns).second) g.namespaces.push_back(box(n.ns));
     }
-    if (options_.ns && seen.insert(*options_.ns).second) {
-      g.namespaces.push_back(box(*options_.ns));
-      std::sort(g.namespaces.begin(), g.namespaces.end(), [](const NamespaceBox& a, const NamespaceBox& b) { return a.name < b.name; });
+    // The namespace of --namespace, and in the whole graph every namespace with a block, are drawn
+    // even with nothing in them: a default deny there is part of the picture.
+    std::vector<std::string> empty;
+    if (options_.ns) {
+      empty.push_back(*options_.ns);
+    } else if (!options_.workload) {
+      empty = program_.namespaces;
     }
+    for (const auto& ns : empty) {
+      if (seen.insert(ns).second) g.namespaces.push_back(box(ns));
+    }
+    std::sort(g.namespaces.begin(), g.namespaces.end(), [](const NamespaceBox& a, const NamespaceBox& b) { return a.name < b.name; });
     g.notes = notes_;
   }
 

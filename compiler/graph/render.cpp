@@ -197,8 +197,8 @@ std::string to_dot(const Graph& g) {
     std::vector<std::string> tip{fmt::format("{} -> {}: {}", by_id.at(e.from)->about.front(), by_id.at(e.to)->about.front(), edge_kind_name(e.kind))};
     tip.insert(tip.end(), e.detail.begin(), e.detail.end());
     if (!e.sources.empty()) tip.push_back("decided by " + join(e.sources, ", "));
-    out += fmt::format("  {} -> {} [label={}, tooltip={}, labeltooltip={}, color=\"{}\", fontcolor=\"{}\", style={}];\n", dot_quote(e.from),
-                       dot_quote(e.to), dot_quote(edge_text(e)), dot_lines(tip), dot_lines(tip), st.color, st.color, st.dot_style);
+    out += fmt::format("  {} -> {} [label={}, tooltip={}, color=\"{}\", fontcolor=\"{}\", style={}];\n", dot_quote(e.from), dot_quote(e.to),
+                       dot_quote(edge_text(e)), dot_lines(tip), st.color, st.color, st.dot_style);
   }
   out += "}\n";
   return out;
