@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "format/format.h"
 #include "import/flows.h"
 #include "import/import.h"
 #include "net/names.h"
@@ -356,7 +357,7 @@ std::string flows_to_fence(const std::vector<FileId>& files, const SourceManager
   if (im.program.rules.empty()) {
     std::string out;
     for (const auto& line : opt.header) out += line.empty() ? std::string("#\n") : fmt::format("# {}\n", line);
-    return out + "#\n# No flow gave an intent.\n";
+    return format::format_text(out + "#\n# No flow gave an intent.\n");
   }
   return write(im, opt);
 }

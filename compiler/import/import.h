@@ -49,10 +49,10 @@ struct ReadOptions {
 // policies are skipped with a warning; every problem is reported to `sink`.
 Imported read(const std::vector<FileId>& files, const SourceManager& sm, const ReadOptions& options, DiagnosticSink& sink);
 
-// The program as idiomatic Fence text, in the canonical layout (two-space indent, one statement
-// per line): a block per namespace, default denies first, workload names where labels use one
-// key, the two sides of a connection merged into `may reach`, repeated address sets and
-// selectors as `let`s, and a comment naming the objects behind each statement.
+// The program as idiomatic Fence text, laid out as `fence fmt` lays it out: a block per
+// namespace, default denies first, workload names where labels use one key, the two sides of a
+// connection merged into `may reach`, repeated address sets and selectors as `let`s, and a
+// comment naming the objects behind each statement.
 struct WriteOptions {
   std::vector<std::string> header;  // comment lines at the top (without '#'); empty: an import's
   bool statement_per_peer = false;  // one statement per subject and peer, rather than per subject

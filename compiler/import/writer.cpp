@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "format/format.h"
 #include "import/import.h"
 #include "ir/deny.h"
 #include "syntax/parser.h"
@@ -647,7 +648,8 @@ std::string Writer::run() {
 
 std::string write(const Imported& imported, const WriteOptions& options) {
   Writer w(imported, options);
-  return w.run();
+  // Laid out exactly as `fence fmt` lays it out (long target lists wrapped, comments aligned).
+  return format::format_text(w.run());
 }
 
 }  // namespace fence::import

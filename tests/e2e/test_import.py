@@ -65,6 +65,40 @@ class Output(unittest.TestCase):
         self.assertIn('"code": "E0903"', out)
 
 
+class Formatted(unittest.TestCase):
+    """What fence import writes is laid out as fence fmt lays it out: `fence fmt --check` passes."""
+
+    def assert_formatted(self, program, what):
+        code, out, err = run(["fmt", "--check", "-"], input=program)
+        self.assertEqual(code, 0, f"{what}: fence fmt --check wants changes:\n{out}{err}")
+
+    def test_imports_of_the_corpus_need_no_formatting(self):
+        imported = 0
+        for sub in sorted(os.listdir(CORPUS)):
+            folder = os.path.join(CORPUS, sub)
+            if not os.path.isdir(folder):
+                continue
+            for root, _, names in os.walk(folder):
+                for name in sorted(names):
+                    if not name.endswith(".yaml"):
+                        continue
+                    path = os.path.join(root, name)
+                    code, out, _ = run(["import", "-n", "shop", path])
+                    if code != 0:
+                        continue  # refused: import_roundtrip expects each refusal by name
+                    imported += 1
+                    self.assert_formatted(out, path)
+        self.assertGreaterEqual(imported, 40)
+        code, out, err = run(["import", "-n", "shop", os.path.join(CORPUS, "recipes"), os.path.join(CORPUS, "k8s-docs")])
+        self.assertEqual(code, 0, err)
+        self.assert_formatted(out, "recipes and k8s-docs together")
+
+    def test_a_program_from_flows_needs_no_formatting(self):
+        code, out, err = run(["import", "--flows", os.path.join(ROOT, "tests", "import", "flows", "shop.jsonl")])
+        self.assertEqual(code, 0, err)
+        self.assert_formatted(out, "shop.jsonl")
+
+
 class Migration(unittest.TestCase):
     """docs/import.md's steps: import with --verify, check, build, and build --check in CI."""
 

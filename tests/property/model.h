@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "analyze/query.h"
+#include "generator.h"
 #include "net/cidr.h"
 #include "np_eval.h"
 
@@ -19,29 +20,9 @@ namespace property {
 
 // ---- the model ------------------------------------------------------------------------------
 
-struct ModelPod {
-  const char* name;
-  std::vector<std::pair<std::string, std::string>> labels;
-  std::vector<npeval::ContainerPort> ports;
-};
-
-inline const std::vector<std::pair<std::string, npeval::Labels>>& model_namespaces() {
-  static const std::vector<std::pair<std::string, npeval::Labels>> ns = {
-      {"x", {{"team", "red"}, {"env", "prod"}}},
-      {"y", {{"team", "blue"}, {"env", "prod"}}},
-      {"z", {{"team", "red"}, {"env", "dev"}}},
-  };
-  return ns;
-}
-
-inline const std::vector<ModelPod>& model_pods() {
-  static const std::vector<ModelPod> pods = {
-      {"a", {{"app", "a"}, {"app.kubernetes.io/name", "a"}, {"tier", "web"}, {"track", "stable"}}, {{"http", 8080, "TCP"}, {"dns", 53, "UDP"}}},
-      {"b", {{"app", "b"}, {"app.kubernetes.io/name", "b"}, {"tier", "db"}}, {{"http", 8081, "TCP"}, {"db", 5432, "TCP"}}},
-      {"c", {{"app", "c"}, {"app.kubernetes.io/name", "c"}, {"tier", "web"}, {"track", "canary"}}, {{"metrics", 9090, "TCP"}}},
-  };
-  return pods;
-}
+using fence_test::model_namespaces;
+using fence_test::model_pods;
+using fence_test::ModelPod;
 
 inline const std::vector<std::string> kExternal = {"192.0.2.10", "198.51.100.7", "203.0.113.5", "169.254.169.254", "2001:db8::1"};
 inline const std::vector<std::pair<int, std::string>> kPorts = {{80, "TCP"}, {8080, "TCP"}, {8081, "TCP"}, {5432, "TCP"}, {53, "UDP"}, {9090, "TCP"}};
