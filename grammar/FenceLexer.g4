@@ -27,10 +27,16 @@ ENTITY       : 'entity';
 WHEN         : 'when';
 ENVIRONMENTS : 'environments';
 SET          : 'set';
+ANYTHING     : 'anything';
+FOR          : 'for';
 // ---- soft keywords (also usable as names where no keyword fits) ----
 CLUSTER      : 'cluster';
 HTTP         : 'http';
 HOST         : 'host';
+SEND         : 'send';
+TO           : 'to';
+RECEIVE      : 'receive';
+FROM         : 'from';
 HEADER       : 'header';
 // HTTP methods, upper case as in the protocol; ANY matches every method.
 METHOD       : 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS' | 'CONNECT' | 'TRACE' | 'ANY';

@@ -41,16 +41,18 @@ setDecl          : SET name envClause? EQ value ;
 envClause        : IN name ( COMMA name )* ;
 value            : STRING | targetList ;
 
-namespaceBlock : NAMESPACE name LBRACE item* RBRACE ;
+namespaceBlock : NAMESPACE nsName LBRACE item* RBRACE ;
 clusterBlock   : CLUSTER LBRACE item* RBRACE ;
 whenBlock      : WHEN name ( COMMA name )* LBRACE item* RBRACE ;
 
-defaultDeny : DEFAULT DENY direction=( EGRESS | INGRESS | ALL ) ;
+// `default deny ingress for web`: isolates some pods of the namespace, with no rule.
+defaultDeny : DEFAULT DENY direction=( EGRESS | INGRESS | ALL ) ( FOR subjects )? ;
 
 statement : subjects verb targetList ;
 subjects  : ref ( COMMA ref )* ;
 // Written as two LL(1) steps, so that an error after `may` says "expected 'reach' or 'be'".
-verb      : modality ( REACH | BE REACHED BY ) ;
+// `send to` and `receive from` state one side of a connection only (its egress, its ingress).
+verb      : modality ( REACH | BE REACHED BY | SEND TO | RECEIVE FROM ) ;
 modality  : MAY | MUST NOT ;
 
 targetList : target ( COMMA target )* ;
@@ -60,6 +62,7 @@ primary
   : cidr                          # cidrPeer
   | DNS_NAME                      # dnsPeer
   | ENTITY entityName             # entityPeer
+  | ANYTHING                      # anythingPeer
   | ref                           # refPeer
   | LBRACE targetList RBRACE      # groupPeer
   ;
@@ -73,7 +76,7 @@ ref
   | ALL NAMESPACES                # allNamespacesRef
   ;
 nsRef
-  : name                          # nsByName
+  : nsName                        # nsByName
   | nsSelector                    # nsBySelector
   | ALL NAMESPACES                # nsAll
   ;
@@ -106,4 +109,7 @@ portValue
 l7       : HTTP httpRule ( COMMA httpRule )* ;
 httpRule : METHOD STRING? ( HOST STRING )? ( HEADER STRING )* ;
 
-name : IDENT | CLUSTER | HTTP | HOST | HEADER ;
+// A namespace may be called `default`, Kubernetes' own.
+nsName : name | DEFAULT ;
+
+name : IDENT | CLUSTER | HTTP | HOST | HEADER | SEND | TO | RECEIVE | FROM ;

@@ -225,6 +225,8 @@ Tri peer_matches(const ir::Peer& peer, const Endpoint& ep, const MatchContext& c
       return tri(peer.is_dns_pattern() ? dns_pattern_matches(peer.dns, ep.dns) : peer.dns == ep.dns);
     case ir::Peer::Kind::Entity:
       return entity_matches(peer.entity, ep, ctx, caveats);
+    case ir::Peer::Kind::Any:
+      return Tri::Yes;
   }
   return Tri::No;
 }

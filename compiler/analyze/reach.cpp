@@ -10,12 +10,28 @@ namespace fence::analyze {
 
 namespace {
 
-std::vector<const ir::DefaultDeny*> default_denies_for(const ir::Program& program, const std::string& ns, ir::Direction d) {
-  std::vector<const ir::DefaultDeny*> out;
+// The default denies that isolate a pod in a direction: those for every pod of its namespace (or
+// of every namespace), and those `for` pods it is among. `sure` lists the ones that certainly
+// apply; `isolated` is Maybe where one may apply, depending on a fact in `caveats`.
+struct DenyCover {
+  std::vector<const ir::DefaultDeny*> sure;
+  Tri isolated = Tri::No;
+  Caveats caveats;
+};
+
+DenyCover default_denies_for(const ir::Program& program, const Endpoint& pod, ir::Direction d) {
+  DenyCover out;
   for (const auto& dd : program.default_denies) {
-    bool covers = dd.scope.cluster || dd.scope.ns == ns;
-    bool dir = d == ir::Direction::Egress ? dd.egress : dd.ingress;
-    if (covers && dir) out.push_back(&dd);
+    if (!dd.covers(d) || !(dd.scope.cluster || dd.scope.ns == pod.ns)) continue;
+    Tri applies = Tri::Yes;
+    if (dd.subject) {
+      MatchContext ctx{program, nullptr};
+      Caveats c;
+      applies = endpoint_matches(*dd.subject, pod, ctx, c);
+      if (applies == Tri::Maybe) add_caveats(out.caveats, c);
+    }
+    if (applies == Tri::Yes) out.sure.push_back(&dd);
+    out.isolated = tri_or(out.isolated, applies);
   }
   return out;
 }
@@ -31,10 +47,10 @@ Side evaluate_side(const ir::Program& program, const Selection& sel, const Endpo
   s.pod = sel.pod;
   s.peer = peer;
   s.default_denies = sel.default_denies;
-  Tri isolated = tri(!s.default_denies.empty());
+  Tri isolated = sel.deny_isolated;
   Tri allow = Tri::No;
   Tri deny = Tri::No;
-  Caveats isolation_caveats, allow_caveats, deny_caveats;
+  Caveats isolation_caveats = sel.deny_caveats, allow_caveats, deny_caveats;
   for (const auto& selected : sel.rules) {
     const auto& r = *selected.rule;
     MatchContext ctx{program, &r, assume_outside};
@@ -133,12 +149,17 @@ std::vector<Suggestion> suggest(const ir::Program& program, const Verdict& v, co
   };
   if (egress_missing) reach();
   // `may reach` opens the ingress side too where the destination's namespace denies ingress.
-  bool reach_opens_ingress = egress_missing && v.to.is_pod() && program.namespace_denies(v.to.ns, ir::Direction::Ingress);
+  bool reach_opens_ingress = egress_missing && v.to.is_pod() && v.ingress && !v.ingress->default_denies.empty();
   if (ingress_missing && !reach_opens_ingress) reached();
   return out;
 }
 
 }  // namespace
+
+Side side_of(const ir::Program& program, ir::Direction d, const Endpoint& pod, const Endpoint& peer, const QueryPort& port, bool destination_is_pod,
+             bool assume_outside) {
+  return evaluate_side(program, select_rules(program, d, pod), peer, port, destination_is_pod, assume_outside);
+}
 
 namespace {
 
@@ -168,7 +189,10 @@ Selection select_rules(const ir::Program& program, ir::Direction direction, cons
   Selection sel;
   sel.direction = direction;
   sel.pod = pod;
-  sel.default_denies = default_denies_for(program, pod.ns, direction);
+  auto cover = default_denies_for(program, pod, direction);
+  sel.default_denies = cover.sure;
+  sel.deny_isolated = cover.isolated;
+  sel.deny_caveats = cover.caveats;
   auto consider = [&](const ir::Rule& r) {
     if (r.direction != direction) return;
     MatchContext ctx{program, &r};
@@ -247,8 +271,9 @@ FarSide far_side(const ir::Program& program, const RuleIndex& index, ir::Directi
                  const std::vector<net::Port>& ports) {
   FarSide f;
   f.pod = far;
-  f.default_denies = default_denies_for(program, far.ns, d);
-  f.isolated = tri(!f.default_denies.empty());
+  auto cover = default_denies_for(program, far, d);
+  f.default_denies = cover.sure;
+  f.isolated = cover.isolated;
   for (const auto* rule : index.candidates(far.ns)) {
     const auto& r = *rule;
     if (r.direction != d) continue;
@@ -282,8 +307,10 @@ DirectionView view(const ir::Program& program, const RuleIndex& index, ir::Direc
                    Caveats& caveats) {
   DirectionView v;
   v.direction = d;
-  v.default_denies = default_denies_for(program, workload.ns, d);
-  v.isolated = tri(!v.default_denies.empty());
+  auto cover = default_denies_for(program, workload, d);
+  v.default_denies = cover.sure;
+  v.isolated = cover.isolated;
+  add_caveats(caveats, cover.caveats);
   for (const auto* rule : index.candidates(workload.ns)) {
     const auto& r = *rule;
     if (r.direction != d) continue;

@@ -72,6 +72,11 @@ struct Verdict {
   std::vector<Suggestion> suggestions;  // only for a connection that is denied and no deny stops
 };
 
+// One side of a connection as `why` reads it: the egress of `pod` towards `peer`, or its ingress
+// from `peer`. `assume_outside` takes pods' unknown addresses to lie outside every CIDR.
+Side side_of(const ir::Program& program, ir::Direction d, const Endpoint& pod, const Endpoint& peer, const QueryPort& port, bool destination_is_pod,
+             bool assume_outside);
+
 // Throws QueryError when neither end is a pod (Fence's rules are about pods).
 Verdict why(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Options& options = {});
 
@@ -88,8 +93,8 @@ class RuleIndex {
   std::vector<const ir::Rule*> others_;
 };
 
-// The part of one end's policy that depends on the pod alone: the default denies covering its
-// namespace and the rules of one direction that select it (or may: `how` is Maybe, with the
+// The part of one end's policy that depends on the pod alone: the default denies that isolate
+// it (of its namespace, or `for` pods it is among) and the rules of one direction that select it (or may: `how` is Maybe, with the
 // caveats). Made once, it answers questions about many peers and ports (`fence graph`).
 struct Selected {
   const ir::Rule* rule = nullptr;
@@ -99,7 +104,9 @@ struct Selected {
 struct Selection {
   ir::Direction direction = ir::Direction::Egress;
   Endpoint pod;
-  std::vector<const ir::DefaultDeny*> default_denies;
+  std::vector<const ir::DefaultDeny*> default_denies;  // those that certainly isolate the pod
+  Tri deny_isolated = Tri::No;  // whether a default deny isolates it: Maybe where one may, on a fact in deny_caveats
+  Caveats deny_caveats;
   std::vector<Selected> rules;  // in source order
 };
 // `index`, when given, must be built from `program`.

@@ -167,13 +167,17 @@ std::string nothing_lets(const Side& s, const QueryPort& port) {
   return fmt::format("nothing lets {} in on {}", s.peer.str(), port.str());
 }
 
+// The default deny that isolates `pod` in direction `d`, in a phrase: "namespace production denies
+// ingress (shop.fence:3)", or "`default deny ingress for db` isolates WHO (shop.fence:3)".
+std::string deny_phrase(const ir::DefaultDeny& dd, const Endpoint& pod, ir::Direction d, const std::string& who, const Reporter& rep) {
+  if (!dd.whole()) return fmt::format("`{}` isolates {} ({})", one_line(rep.ctx().sources.text(dd.span)), who, rep.at(dd.span));
+  if (dd.scope.cluster) return fmt::format("every namespace denies {} ({})", dir_name(d), rep.at(dd.span));
+  return fmt::format("namespace {} denies {} ({})", pod.ns, dir_name(d), rep.at(dd.span));
+}
+
 // Why the side is isolated, in a phrase: "namespace production denies ingress (shop.fence:3)".
 std::string isolation_phrase(const Side& s, const Reporter& rep) {
-  if (!s.default_denies.empty()) {
-    const auto* dd = s.default_denies.front();
-    if (dd->scope.cluster) return fmt::format("every namespace denies {} ({})", dir_name(s.direction), rep.at(dd->span));
-    return fmt::format("namespace {} denies {} ({})", s.pod.ns, dir_name(s.direction), rep.at(dd->span));
-  }
+  if (!s.default_denies.empty()) return deny_phrase(*s.default_denies.front(), s.pod, s.direction, s.pod.str(), rep);
   return fmt::format("{} is {}-isolated by its {} rules ({})", s.pod.str(), dir_name(s.direction), dir_name(s.direction), rep.places(s.selecting));
 }
 
@@ -355,8 +359,8 @@ std::string far_phrase(const FarSide& f, ir::Direction far_dir, const Endpoint& 
   if (f.isolated == Tri::No) return fmt::format("{}: open (nothing isolates it)", title);
   if (f.covered == Tri::Yes) return fmt::format("{}: admitted by {}", title, rep.places(f.admitting));
   if (f.covered == Tri::Maybe) return fmt::format("{}: perhaps admitted by {} (ask `fence why` with the port)", title, rep.places(f.admitting));
-  std::string why = !f.default_denies.empty() ? fmt::format("namespace {} denies {} ({})", f.pod.ns, dir, rep.at(f.default_denies.front()->span))
-                                              : fmt::format("its {} rules isolate it ({})", dir, rep.places(f.selecting));
+  std::string why = f.default_denies.empty() ? fmt::format("its {} rules isolate it ({})", dir, rep.places(f.selecting))
+                                             : deny_phrase(*f.default_denies.front(), f.pod, far_dir, "it", rep);
   if (!f.admitting.empty()) return fmt::format("{}: only partly admitted ({}): {}; ask `fence why` per port", title, rep.places(f.admitting), why);
   auto lets =
       far_dir == ir::Direction::Ingress ? fmt::format("nothing lets {} in", workload.str()) : fmt::format("nothing lets it reach {}", workload.str());

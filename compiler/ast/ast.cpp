@@ -16,6 +16,10 @@ std::string_view verb_text(Verb v) {
       return "must not reach";
     case Verb::MustNotBeReachedBy:
       return "must not be reached by";
+    case Verb::MaySendTo:
+      return "may send to";
+    case Verb::MayReceiveFrom:
+      return "may receive from";
   }
   return "";
 }
@@ -115,7 +119,10 @@ class Shifter {
     value(n.value);
     span(n.span);
   }
-  void node(DefaultDeny& n) const { span(n.span); }
+  void node(DefaultDeny& n) const {
+    for (auto& r : n.subjects) ref(r);
+    span(n.span);
+  }
   void node(Statement& n) const {
     for (auto& r : n.subjects) ref(r);
     span(n.verb_span);

@@ -114,7 +114,8 @@ class Box {
 struct Target;
 
 struct Expr {
-  enum class Kind { Cidr, DnsName, Entity, Ref, Group, Except } kind = Kind::Ref;
+  // Anything: every peer (pods of every namespace, every address), written `anything`.
+  enum class Kind { Cidr, DnsName, Entity, Ref, Group, Except, Anything } kind = Kind::Ref;
   Name text;                  // Cidr, DnsName, Entity: as written
   Ref ref;                    // Ref
   std::vector<Target> items;  // Group
@@ -169,10 +170,13 @@ enum class Direction { Egress, Ingress, All };
 
 struct DefaultDeny {
   Direction direction = Direction::Egress;
+  std::vector<Ref> subjects;  // `default deny ingress for web, db`; empty: every pod of the namespace
   Span span;
 };
 
-enum class Verb { MayReach, MayBeReachedBy, MustNotReach, MustNotBeReachedBy };
+// MaySendTo and MayReceiveFrom state one side of a connection only: the subject's egress, or its
+// ingress, without the other side that `may reach` and `may be reached by` open.
+enum class Verb { MayReach, MayBeReachedBy, MustNotReach, MustNotBeReachedBy, MaySendTo, MayReceiveFrom };
 
 struct Statement {
   std::vector<Ref> subjects;

@@ -12,6 +12,7 @@ const std::vector<Pass>& passes() {
       {"empty-selectors", "selectors that match nothing (W0608)", empty_selectors},
       {"mentioned-once", "names mentioned once that look like misspellings of others (I0609)", mentioned_once},
       {"in-cluster-ipblocks", "ipBlocks aimed at the declared pod or service CIDRs (W0610)", in_cluster_ipblocks},
+      {"one-side-refused", "one-sided allows whose other side refuses the connection (W0620)", one_side_refused},
   };
   return table;
 }

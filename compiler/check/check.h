@@ -50,6 +50,7 @@ void default_deny_undone(Context& ctx);  // W0607
 void empty_selectors(Context& ctx);      // W0608
 void mentioned_once(Context& ctx);       // I0609
 void in_cluster_ipblocks(Context& ctx);  // W0610
+void one_side_refused(Context& ctx);     // W0620
 
 // Runs after lowering, on any target's objects: two objects of one kind, namespace and name must
 // be the same object (E0611).

@@ -51,6 +51,8 @@ bool may_be_dns_server(const ir::Peer& p) {
       return p.entity == "all" || p.entity == "cluster" || p.entity == "world";
     case ir::Peer::Kind::DnsName:
       return false;
+    case ir::Peer::Kind::Any:
+      return true;
   }
   return false;
 }
@@ -129,7 +131,29 @@ void dns_reachable(Context& ctx) {
     }
   }
   for (const auto& dd : prog.default_denies) {
-    if (!dd.egress || scopes_with_dns.count(dd.scope) > 0) continue;
+    if (!dd.egress) continue;
+    if (!dd.whole()) {
+      // For some pods: reported here when no group of theirs was (they have no egress statement)
+      // and no allow for pods around them gives DNS.
+      const auto& who = *dd.subject;
+      bool has_group = std::any_of(groups.begin(), groups.end(), [&](const Facts::Group& g) {
+        return g.direction == ir::Direction::Egress && g.scope == dd.scope && ir::contains(g.subject, who) && ir::contains(who, g.subject);
+      });
+      if (has_group) continue;
+      bool udp = false;
+      for (std::size_t i = 0; i < prog.rules.size() && !udp; ++i) {
+        const auto& r = prog.rules[i];
+        udp = (gives[i] & 1) != 0 && (r.scope == dd.scope || r.scope.cluster) && ir::contains(r.subject, who);
+      }
+      if (udp) continue;
+      auto shown = ctx.sm.text(dd.subject_span);
+      ctx.sink
+          .warning(Code::W0604, dd.subject_span,
+                   fmt::format("{} may not reach DNS: this isolates its egress, and no allow for it includes port 53", shown))
+          .hint(fmt::format(fmt::runtime(kHintDns), shown));
+      continue;
+    }
+    if (scopes_with_dns.count(dd.scope) > 0) continue;
     // A cluster-wide default deny is answered by DNS allowed anywhere.
     if (dd.scope.cluster && !scopes_with_dns.empty()) continue;
     // Subjects with their own egress statements are reported at those.

@@ -35,6 +35,7 @@ Facts::Facts(const ir::Program& program) : program_(program), denies_(program, f
     group_of_.push_back(g);
   }
   for (const auto& dd : program.default_denies) {
+    if (!dd.whole()) continue;  // for some pods only
     for (auto d : {ir::Direction::Egress, ir::Direction::Ingress}) {
       if (d == ir::Direction::Egress ? dd.egress : dd.ingress) default_denies_.emplace(std::make_pair(dd.scope, d), &dd);
     }

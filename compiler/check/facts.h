@@ -40,8 +40,8 @@ class Facts {
   // The groups of the same direction, in the same namespace or cluster-wide, whose subject has
   // every pod of group `g`'s subject (`g` itself among them).
   const std::vector<std::size_t>& covering(std::size_t g) const;
-  // The default deny that isolates a scope's pods in a direction (the namespace's own first, then
-  // a cluster-wide one); nullptr when there is none.
+  // The default deny that isolates every pod of a scope in a direction (the namespace's own first,
+  // then a cluster-wide one); nullptr when there is none.
   const ir::DefaultDeny* default_deny(const ir::Scope& scope, ir::Direction d) const;
 
  private:

@@ -21,9 +21,11 @@ void metadata_reachable(Context& ctx) {
     const auto& r = ctx.program.rules[i];
     if (r.action != ir::Action::Allow || r.direction != ir::Direction::Egress) continue;
     for (const auto& p : r.peers) {
-      if (p.kind != ir::Peer::Kind::Cidr || p.cidr.cidr.prefix != 0) continue;
-      auto address = metadata_address(p.cidr.cidr.family);
+      bool any = p.kind == ir::Peer::Kind::Any;
+      if (!any && (p.kind != ir::Peer::Kind::Cidr || p.cidr.cidr.prefix != 0)) continue;
+      auto address = metadata_address(any ? net::Family::V4 : p.cidr.cidr.family);
       if (!ir::peer_addresses(p).contains(address)) continue;
+      auto written = any ? std::string("anything") : p.cidr.cidr.str();
       // What the denies leave of the rule on TCP port 80, where the endpoint answers.
       bool open = facts.ports(i).contains(net::Protocol::TCP, 80);
       if (open && facts.denied_in_part(i)) {
@@ -37,9 +39,10 @@ void metadata_reachable(Context& ctx) {
       ctx.sink
           .warning(Code::W0606, p.span,
                    fmt::format("egress to {} leaves the cloud metadata endpoint {} reachable: pods can read the node's cloud credentials there",
-                               p.cidr.cidr.str(), shown))
-          .hint(fmt::format("take it out: `{} except metadata` (with `import std`), or `{} must not reach metadata`", p.cidr.cidr.str(),
-                            ctx.sm.text(r.subject_span)));
+                               written, shown))
+          .hint(any ? fmt::format("deny it: `{} must not reach metadata` (with `import std`)", ctx.sm.text(r.subject_span))
+                    : fmt::format("take it out: `{} except metadata` (with `import std`), or `{} must not reach metadata`", written,
+                                  ctx.sm.text(r.subject_span)));
     }
   }
 }

@@ -26,6 +26,7 @@ bool http_contained(const ir::Rule& small, const ir::Rule& big) {
 
 bool peer_covered(const ir::Peer& p, const ir::Rule& big) {
   return std::any_of(big.peers.begin(), big.peers.end(), [&](const ir::Peer& q) {
+    if (q.kind == ir::Peer::Kind::Any) return true;
     if (q.kind != p.kind) return false;
     switch (p.kind) {
       case ir::Peer::Kind::Endpoint:
@@ -36,6 +37,8 @@ bool peer_covered(const ir::Peer& p, const ir::Rule& big) {
         return q.entity == p.entity || q.entity == "all";
       case ir::Peer::Kind::Cidr:
         return false;  // compared as address sets
+      case ir::Peer::Kind::Any:
+        return true;
     }
     return false;
   });
@@ -68,6 +71,7 @@ class GroupIndex {
     reset(by_endpoint_, rules.size());
     reset(by_name_, rules.size());
     broad_.clear();
+    everything_.clear();
     const auto& prog = facts_.program();
     for (auto i : rules) {
       for (const auto& p : prog.rules[i].peers) {
@@ -88,6 +92,10 @@ class GroupIndex {
           case ir::Peer::Kind::Entity:
             by_name_["entity:" + p.entity].push_back(i);
             if (p.entity == "all") broad_.push_back(i);
+            break;
+          case ir::Peer::Kind::Any:
+            broad_.push_back(i);
+            everything_.push_back(i);
             break;
         }
       }
@@ -126,7 +134,11 @@ class GroupIndex {
         if (auto it = by_name_.find("entity:" + anchor.entity); it != by_name_.end()) add(it->second);
         add(broad_);
         break;
+      case ir::Peer::Kind::Any:
+        break;  // only another `anything` holds it, below
     }
+    // `anything` holds every peer.
+    add(everything_);
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
   }
@@ -146,6 +158,7 @@ class GroupIndex {
   std::unordered_map<std::size_t, std::vector<std::size_t>> by_endpoint_;  // by endpoint hash: candidates only
   std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
   std::vector<std::size_t> broad_;
+  std::vector<std::size_t> everything_;  // rules with `anything`
 };
 
 bool contained(const Facts& facts, std::size_t small, std::size_t big) {

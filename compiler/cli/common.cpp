@@ -32,8 +32,12 @@ std::string read_whole(const std::string& path) {
 }  // namespace
 
 std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args) {
+  return read_inputs(args, {".fence"}, ".fence files");
+}
+
+std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, const std::vector<std::string>& extensions, const std::string& what) {
   std::vector<driver::SourceInput> out;
-  if (args.empty()) throw UsageError{"no input files: name .fence files or directories"};
+  if (args.empty()) throw UsageError{fmt::format("no input files: name {} or directories", what)};
   for (const auto& a : args) {
     if (a == "-") {
       std::ostringstream ss;
@@ -49,10 +53,13 @@ std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& arg
       for (auto it = fs::recursive_directory_iterator(a, fs::directory_options::skip_permission_denied, ec); it != fs::recursive_directory_iterator();
            it.increment(ec)) {
         if (ec) break;
-        if (it->is_regular_file(ec) && it->path().extension() == ".fence") found.push_back(it->path().lexically_normal().string());
+        auto ext = it->path().extension().string();
+        if (it->is_regular_file(ec) && std::find(extensions.begin(), extensions.end(), ext) != extensions.end()) {
+          found.push_back(it->path().lexically_normal().string());
+        }
       }
       if (ec) throw UsageError{fmt::format("cannot read directory '{}': {}", a, ec.message())};
-      if (found.empty()) throw UsageError{fmt::format("no .fence files in '{}'", a)};
+      if (found.empty()) throw UsageError{fmt::format("no {} in '{}'", what, a)};
       std::sort(found.begin(), found.end());
       for (const auto& f : found) out.push_back({f, read_whole(f)});
     } else {

@@ -22,6 +22,8 @@ struct UsageError {
 // Reads FILE and DIR arguments (a directory stands for every *.fence below it, sorted; `-` is
 // standard input, shown as <stdin>). Throws UsageError when an input cannot be read.
 std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args);
+// The same for other kinds of input: a directory stands for its files with these extensions.
+std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, const std::vector<std::string>& extensions, const std::string& what);
 
 enum class ColorMode { Auto, Always, Never };
 // Auto: colour only on a terminal, and never when NO_COLOR is set (non-empty) or TERM=dumb.

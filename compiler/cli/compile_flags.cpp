@@ -154,18 +154,22 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
 }
 
 bool report(const driver::Compilation& c, const ReportFlags& flags) {
+  return report(c.sink(), c.sources(), flags);
+}
+
+bool report(const DiagnosticSink& sink, const SourceManager& sm, const ReportFlags& flags) {
   RenderOptions opt;
   opt.errors_only = flags.quiet;
   opt.tool_version = FENCE_VERSION;
   auto format = flags.diag_format();
   if (format == DiagFormat::Text) {
     opt.color = use_color(flags.color_mode(), STDERR_FILENO);
-    std::cerr << render_all(c.sink(), c.sources(), opt);
+    std::cerr << render_all(sink, sm, opt);
     std::cerr.flush();
-  } else if (!write_all(STDOUT_FILENO, render(format, c.sink(), c.sources(), opt))) {
+  } else if (!write_all(STDOUT_FILENO, render(format, sink, sm, opt))) {
     throw UsageError{fmt::format("cannot write to standard output: {}", std::strerror(errno))};
   }
-  return !c.sink().has_errors();
+  return !sink.has_errors();
 }
 
 }  // namespace fence::cli

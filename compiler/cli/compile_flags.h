@@ -76,5 +76,7 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode);
 
 // Prints the compilation's diagnostics as the flags ask; true when there were no errors.
 bool report(const driver::Compilation& c, const ReportFlags& flags);
+// The same for diagnostics about other inputs (the YAML `fence import` reads).
+bool report(const DiagnosticSink& sink, const SourceManager& sm, const ReportFlags& flags);
 
 }  // namespace fence::cli

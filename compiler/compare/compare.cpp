@@ -43,6 +43,7 @@ std::string peer_text(const ir::Peer& p, const std::map<std::string, std::string
 
 std::string_view verb(const ir::Rule& r) {
   bool egress = r.direction == ir::Direction::Egress;
+  if (r.action == ir::Action::Allow && r.origin.one_sided) return egress ? "may send to" : "may receive from";
   if (r.action == ir::Action::Allow) return egress ? "may reach" : "may be reached by";
   return egress ? "must not reach" : "must not be reached by";
 }
@@ -141,8 +142,9 @@ std::vector<Line> rule_lines(const ir::Program& program, const std::map<std::str
   std::vector<Line> out;
   for (const auto& dd : program.default_denies) {
     std::string where = dd.scope.cluster ? std::string("cluster") : "namespace " + renamed(dd.scope.ns, ns_names);
-    if (dd.egress) out.push_back(Line{fmt::format("{}: default deny egress", where), dd.span, {}});
-    if (dd.ingress) out.push_back(Line{fmt::format("{}: default deny ingress", where), dd.span, {}});
+    std::string pods = dd.subject ? " for " + endpoint_text(*dd.subject, ns_names) : std::string();
+    if (dd.egress) out.push_back(Line{fmt::format("{}: default deny egress{}", where, pods), dd.span, {}});
+    if (dd.ingress) out.push_back(Line{fmt::format("{}: default deny ingress{}", where, pods), dd.span, {}});
   }
   for (const auto& r : program.rules) {
     if (r.origin.implied) continue;

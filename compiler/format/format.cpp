@@ -196,17 +196,24 @@ ListSpec targets_list(const std::vector<ast::Target>& targets, bool hang) {
   return l;
 }
 
+ListSpec subjects_list(const std::vector<ast::Ref>& refs) {
+  ListSpec subjects;
+  for (const auto& r : refs) {
+    ElemSpec e{r.span, {}};
+    ref_lists(r, e.lists);
+    subjects.elems.push_back(std::move(e));
+  }
+  return subjects;
+}
+
 std::vector<ListSpec> leaf_lists(const ast::Item& item) {
   std::vector<ListSpec> out;
   if (const auto* s = std::get_if<ast::Statement>(&item.node)) {
-    ListSpec subjects;
-    for (const auto& r : s->subjects) {
-      ElemSpec e{r.span, {}};
-      ref_lists(r, e.lists);
-      subjects.elems.push_back(std::move(e));
-    }
-    out.push_back(std::move(subjects));
+    out.push_back(subjects_list(s->subjects));
     out.push_back(targets_list(s->targets, true));
+  } else if (const auto* dd = std::get_if<ast::DefaultDeny>(&item.node)) {
+    // `default deny ingress for web, db`: the pods it isolates, a list like a statement's subjects.
+    if (!dd->subjects.empty()) out.push_back(subjects_list(dd->subjects));
   } else if (const auto* e = std::get_if<ast::Environments>(&item.node)) {
     out.push_back(names_list(e->names));
   } else {

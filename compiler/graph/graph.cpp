@@ -378,6 +378,24 @@ class Builder {
     return add(std::move(n)).id;
   }
 
+  // `anything`: every pod and every address, drawn as one node and judged as the addresses of
+  // both families (a rule with no peer admits them as it admits any pod).
+  std::string anything_node() {
+    Node n;
+    n.kind = NodeKind::Addresses;
+    n.id = "a:anything";
+    if (nodes_.count(n.id)) return n.id;
+    n.label = {"anything"};
+    n.about = {"anything: every pod of every namespace and every address"};
+    for (const char* text : {"0.0.0.0/0", "::/0"}) {
+      analyze::Endpoint a;
+      a.kind = analyze::Endpoint::Kind::Address;
+      a.address = net::parse_cidr(text).cidr;
+      n.members.push_back(a);
+    }
+    return add(std::move(n)).id;
+  }
+
   // The nodes of a rule's peers; with each address node, the node of what its excepts take out.
   std::vector<std::pair<std::string, std::string>> peer_nodes(const ir::Rule& r) {
     std::vector<std::pair<std::string, std::string>> out;
@@ -402,6 +420,9 @@ class Builder {
         case ir::Peer::Kind::DnsName:
         case ir::Peer::Kind::Entity:
           out.emplace_back(other_node(p), std::string());
+          break;
+        case ir::Peer::Kind::Any:
+          out.emplace_back(anything_node(), std::string());
           break;
       }
     }
@@ -577,7 +598,8 @@ class Builder {
     b.name = ns;
     std::vector<Span> egress, ingress;
     for (const auto& dd : program_.default_denies) {
-      if (!dd.scope.cluster && dd.scope.ns != ns) continue;
+      // A default deny `for` some pods isolates those pods, not the namespace.
+      if (!dd.whole() || (!dd.scope.cluster && dd.scope.ns != ns)) continue;
       if (dd.egress) egress.push_back(dd.span);
       if (dd.ingress) ingress.push_back(dd.span);
     }

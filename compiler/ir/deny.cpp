@@ -20,8 +20,20 @@ bool same_entity_or_all(const Peer& deny, const Peer& allow) {
   return deny.entity == allow.entity || deny.entity == "all";
 }
 
-// Whether a denied peer takes an allowed one entirely (for the kinds compared peer by peer).
+// `anything` as pods: every pod of every namespace.
+const Endpoint& every_pod() {
+  static const Endpoint e{NamespaceSel{NamespaceSel::Kind::Any, {}, {}}, {}};
+  return e;
+}
+
+// Whether a denied peer takes an allowed one entirely (for the kinds compared peer by peer). An
+// allowed `anything` is compared as its pods; its addresses are compared as addresses.
 bool covers_peer(const Peer& deny, const Peer& allow) {
+  if (deny.kind == Peer::Kind::Any) return true;
+  if (allow.kind == Peer::Kind::Any) {
+    if (deny.kind == Peer::Kind::Endpoint) return contains(deny.endpoint, every_pod());
+    return deny.kind == Peer::Kind::Entity && deny.entity == "all";
+  }
   if (deny.kind != allow.kind) return false;
   switch (deny.kind) {
     case Peer::Kind::Endpoint:
@@ -31,6 +43,7 @@ bool covers_peer(const Peer& deny, const Peer& allow) {
     case Peer::Kind::Entity:
       return same_entity_or_all(deny, allow);
     case Peer::Kind::Cidr:
+    case Peer::Kind::Any:
       return false;
   }
   return false;
@@ -160,6 +173,7 @@ bool selects_nothing(const Endpoint& e) {
 }
 
 net::CidrSet peer_addresses(const Peer& p) {
+  if (p.kind == Peer::Kind::Any) return net::CidrSet::all(net::Family::V4).unite(net::CidrSet::all(net::Family::V6));
   if (p.kind != Peer::Kind::Cidr) return {};
   return net::CidrSet::of(p.cidr.cidr, p.cidr.except);
 }
@@ -168,6 +182,7 @@ net::CidrSet peer_addresses(const std::vector<Peer>& peers) {
   std::vector<net::Cidr> plain;
   net::CidrSet with_except;
   for (const auto& p : peers) {
+    if (p.kind == Peer::Kind::Any) return peer_addresses(p);
     if (p.kind != Peer::Kind::Cidr) continue;
     if (p.cidr.except.empty()) {
       plain.push_back(p.cidr.cidr);
@@ -293,10 +308,12 @@ Effect effect_of(const DenyIndex& index, const DenyIndex::Part& part, const Rule
     for (std::size_t k = 0; k < part.others.size(); ++k) {
       const Peer& dp = *part.others[k];
       std::size_t rule = part.other_rule[k];
+      const Endpoint& ap_pods = ap.kind == Peer::Kind::Any ? every_pod() : ap.endpoint;
+      bool has_pods = ap.kind == Peer::Kind::Endpoint || ap.kind == Peer::Kind::Any;
       if (covers_peer(dp, ap)) {
         push_unique(e.removes, &ap);
-      } else if (dp.kind == Peer::Kind::Endpoint && ap.kind == Peer::Kind::Endpoint) {
-        if (overlaps(dp.endpoint, ap.endpoint)) e.conflicts.push_back({Remainder::Conflict::Kind::Selector, rule, &dp, &ap});
+      } else if (dp.kind == Peer::Kind::Endpoint && has_pods) {
+        if (overlaps(dp.endpoint, ap_pods)) e.conflicts.push_back({Remainder::Conflict::Kind::Selector, rule, &dp, &ap});
       } else if (dp.kind == Peer::Kind::DnsName && ap.kind == Peer::Kind::DnsName) {
         e.conflicts.push_back({Remainder::Conflict::Kind::DnsName, rule, &dp, &ap});
       } else if (dp.kind == Peer::Kind::Entity || ap.kind == Peer::Kind::Entity) {
@@ -306,7 +323,7 @@ Effect effect_of(const DenyIndex& index, const DenyIndex::Part& part, const Rule
       }
     }
     // Denied addresses may be the pods an allowed selector stands for.
-    if (ap.kind == Peer::Kind::Endpoint && pod_addresses_meet(pods, part.cidrs)) {
+    if ((ap.kind == Peer::Kind::Endpoint || ap.kind == Peer::Kind::Any) && pod_addresses_meet(pods, part.cidrs)) {
       e.conflicts.push_back({Remainder::Conflict::Kind::PodAddresses, part.rules.front(), nullptr, &ap});
     }
   }

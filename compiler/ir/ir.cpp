@@ -42,6 +42,8 @@ std::string Peer::str() const {
       return dns;
     case Kind::Entity:
       return "entity " + entity;
+    case Kind::Any:
+      return "anything";
   }
   return {};
 }
@@ -57,13 +59,15 @@ bool Peer::same_as(const Peer& o) const {
       return dns == o.dns;
     case Kind::Entity:
       return entity == o.entity;
+    case Kind::Any:
+      return true;
   }
   return false;
 }
 
 bool Program::denies(const Scope& s, Direction d) const {
   for (const auto& dd : default_denies) {
-    if (dd.scope == s && (d == Direction::Egress ? dd.egress : dd.ingress)) return true;
+    if (dd.whole() && dd.scope == s && dd.covers(d)) return true;
   }
   return false;
 }

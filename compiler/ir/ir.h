@@ -50,7 +50,9 @@ struct CidrBlock {
 };
 
 struct Peer {
-  enum class Kind { Endpoint, Cidr, DnsName, Entity } kind = Kind::Endpoint;
+  // Any: every peer there is, pods of every namespace and every address (`anything`): a
+  // NetworkPolicy rule with no `from` or `to`.
+  enum class Kind { Endpoint, Cidr, DnsName, Entity, Any } kind = Kind::Endpoint;
   Endpoint endpoint;
   CidrBlock cidr;
   std::string dns;     // DnsName: lower case, no trailing dot; may hold '*'
@@ -79,6 +81,9 @@ struct Origin {
   // Set on rules Fence added to open the other side of a connection (the meaning's rule 1):
   // the ingress side of a `may reach`, or the egress side of a `may be reached by`.
   bool implied = false;
+  // Set on rules of `may send to` and `may receive from`, which state one side only: no rule is
+  // implied for the other side.
+  bool one_sided = false;
 };
 
 // Where a rule applies: one namespace, or the whole cluster.
@@ -107,6 +112,13 @@ struct DefaultDeny {
   bool egress = false;
   bool ingress = false;
   Span span;
+  // `default deny ingress for web`: the pods it isolates (in a namespace scope, subject->ns is
+  // that namespace). Absent: every pod of the namespace, or of every namespace when cluster-wide.
+  std::optional<Endpoint> subject;
+  Span subject_span;
+
+  bool whole() const { return !subject.has_value(); }
+  bool covers(Direction d) const { return d == Direction::Egress ? egress : ingress; }
 };
 
 struct Program {
@@ -122,9 +134,11 @@ struct Program {
   // tools that name workloads the way the source does (fence explain, fence why).
   std::map<std::string, std::set<std::string>> workload_label_keys;
 
+  // True when a default deny for every pod of the scope covers direction `d` (a default deny
+  // `for` some pods does not count).
   bool denies(const Scope& s, Direction d) const;
-  // True when the namespace's ingress (egress) is denied by default, by its own block or a
-  // cluster-wide default deny.
+  // True when the namespace's ingress (egress) is denied by default for every pod, by its own
+  // block or a cluster-wide default deny.
   bool namespace_denies(const std::string& ns, Direction d) const;
 };
 

@@ -60,7 +60,16 @@ class Locator {
     names(s.envs, Cursor::What::Environment);
     if (c.what == Cursor::What::None) targets(s.value.targets);
   }
-  void node(const ast::DefaultDeny& d, const ast::Block*, std::size_t) { c.deny = &d; }
+  void node(const ast::DefaultDeny& d, const ast::Block*, std::size_t) {
+    c.deny = &d;
+    for (const auto& r : d.subjects) {
+      if (in(r.span, off_)) {
+        c.subject = &r;
+        ref(r);
+        return;
+      }
+    }
+  }
   void node(const ast::Statement& s, const ast::Block*, std::size_t) {
     c.statement = &s;
     for (const auto& r : s.subjects) {
@@ -145,6 +154,8 @@ class Locator {
         if (e.lhs) expr(*e.lhs);
         if (c.what == Cursor::What::None && e.rhs) expr(*e.rhs);
         break;
+      case ast::Expr::Kind::Anything:
+        break;  // a keyword: nothing to define or hover
     }
   }
 

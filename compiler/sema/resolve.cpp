@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ir/deny.h"
 #include "net/http.h"
 #include "net/names.h"
 #include "net/regex.h"
@@ -89,6 +90,8 @@ class Resolver {
  public:
   Resolver(const LoadedProgram& prog, const SourceManager& sm, const ResolveOptions& opt, DiagnosticSink& sink)
       : prog_(prog), sm_(sm), opt_(opt), sink_(sink) {}
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
 
   ir::Program run();
 
@@ -139,16 +142,37 @@ class Resolver {
     bool in_cluster = false;
   };
   void walk(const std::vector<ast::Item>& items, const Context& ctx, Place place);
+  struct Subject {
+    ir::Endpoint ep;
+    Span span;
+  };
+  std::optional<std::vector<Subject>> subjects(const std::vector<ast::Ref>& refs, const Context& ctx);
   void statement(const ast::Statement& s, const Context& ctx);
   void default_deny(const ast::DefaultDeny& d, const Context& ctx);
   std::string label_key_for(const SetTable& sets, const std::string& inherited);
   void settings();
   void add_implied();
 
+  // ---- label keys of namespaces ----
+  // A workload name that belongs to namespace x is read with the label key x's own blocks use.
+  struct BlockKey {
+    std::string key;
+    Span block;  // the block's header
+  };
+  void collect_namespace_keys(const std::vector<ast::Item>& items, const Lexical& lex, const std::string& inherited);
+  std::string label_key_in(const std::string& ns, const UseSite& use, Span at);
+  std::map<std::string, std::vector<BlockKey>> namespace_keys_;
+
+  // Where diagnostics go: the caller's sink, or a scratch one while a first pass looks ahead
+  // (what it finds wrong, the real pass reports).
+  DiagnosticSink& diag() { return quiet_ ? scratch_ : sink_; }
+
   const LoadedProgram& prog_;
   const SourceManager& sm_;
   const ResolveOptions& opt_;
   DiagnosticSink& sink_;
+  DiagnosticSink scratch_;
+  bool quiet_ = false;
 
   std::vector<std::string> environments_;
   bool environments_declared_ = false;
@@ -178,11 +202,11 @@ void Resolver::collect_environments() {
       for (const auto& n : e->names) {
         auto why = net::check_dns_label(n.text);
         if (!why.empty()) {
-          sink_.error(Code::E0314, n.span, fmt::format("'{}' is not a valid environment name: {}", n.text, why));
+          diag().error(Code::E0314, n.span, fmt::format("'{}' is not a valid environment name: {}", n.text, why));
           continue;
         }
         if (std::find(names.begin(), names.end(), n.text) != names.end()) {
-          sink_.error(Code::E0204, n.span, fmt::format("environment '{}' is declared twice", n.text));
+          diag().error(Code::E0204, n.span, fmt::format("environment '{}' is declared twice", n.text));
           continue;
         }
         names.push_back(n.text);
@@ -196,7 +220,7 @@ void Resolver::collect_environments() {
         std::sort(a.begin(), a.end());
         std::sort(b.begin(), b.end());
         if (a != b) {
-          sink_.error(Code::E0215, e->span, "these environments differ from the ones declared elsewhere in the program")
+          diag().error(Code::E0215, e->span, "these environments differ from the ones declared elsewhere in the program")
               .note(first->span, "the first declaration is here");
         }
       }
@@ -210,10 +234,10 @@ bool Resolver::check_env_names(const std::vector<ast::Name>& envs) {
     if (std::find(environments_.begin(), environments_.end(), n.text) != environments_.end()) continue;
     ok = false;
     if (!environments_declared_) {
-      sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}': the program declares no environments", n.text))
+      diag().error(Code::E0209, n.span, fmt::format("unknown environment '{}': the program declares no environments", n.text))
           .hint(fmt::format("declare them first, at the top of a file: `environments {}`", n.text == "dev" ? "dev, prod" : "dev, " + n.text));
     } else {
-      auto& d = sink_.error(Code::E0209, n.span, fmt::format("unknown environment '{}'", n.text));
+      auto& d = diag().error(Code::E0209, n.span, fmt::format("unknown environment '{}'", n.text));
       if (auto c = closest(n.text, environments_)) d.hint(fmt::format("did you mean '{}'?", *c));
       d.note(Span{}, fmt::format("the program declares {}", quote_list(environments_)));
     }
@@ -248,7 +272,7 @@ void Resolver::add_let(LetTable& table, const ast::Let& let) {
     if (clash) {
       auto msg = which.empty() ? fmt::format("'{}' is defined twice", let.name.text)
                                : fmt::format("'{}' is defined twice for environment '{}'", let.name.text, which);
-      sink_.error(Code::E0204, let.name.span, msg).note(other->name.span, "the first definition is here");
+      diag().error(Code::E0204, let.name.span, msg).note(other->name.span, "the first definition is here");
       return;
     }
   }
@@ -258,7 +282,7 @@ void Resolver::add_let(LetTable& table, const ast::Let& let) {
 void Resolver::add_set(SetTable& table, const ast::Set& set) {
   check_env_names(set.envs);
   if (std::find(kSettings.begin(), kSettings.end(), set.name.text) == kSettings.end()) {
-    auto& d = sink_.error(Code::E0206, set.name.span, fmt::format("there is no setting named '{}'", set.name.text));
+    auto& d = diag().error(Code::E0206, set.name.span, fmt::format("there is no setting named '{}'", set.name.text));
     if (auto c = closest(set.name.text, kSettings)) d.hint(fmt::format("did you mean '{}'?", *c));
     d.note(Span{}, fmt::format("the settings are {}", quote_list(kSettings)));
     return;
@@ -270,7 +294,7 @@ void Resolver::add_set(SetTable& table, const ast::Set& set) {
       for (const auto& b : other->envs) clash = clash || a.text == b.text;
     }
     if (clash) {
-      sink_.error(Code::E0204, set.name.span, fmt::format("'{}' is set twice here", set.name.text)).note(other->name.span, "it was first set here");
+      diag().error(Code::E0204, set.name.span, fmt::format("'{}' is set twice here", set.name.text)).note(other->name.span, "it was first set here");
       return;
     }
   }
@@ -312,8 +336,8 @@ const ast::Let* Resolver::pick_variant(const std::string& name, const Variants& 
     if (env_matches(v->envs)) return v;
   }
   if (fallback != nullptr) return fallback;
-  auto& d = opt_.environment ? sink_.error(Code::E0210, use, fmt::format("'{}' has no value in environment '{}'", name, *opt_.environment))
-                             : sink_.error(Code::E0210, use, fmt::format("'{}' has no default value, only values for some environments", name));
+  auto& d = opt_.environment ? diag().error(Code::E0210, use, fmt::format("'{}' has no value in environment '{}'", name, *opt_.environment))
+                             : diag().error(Code::E0210, use, fmt::format("'{}' has no default value, only values for some environments", name));
   for (const auto* v : variants) {
     std::vector<std::string> envs;
     for (const auto& e : v->envs) envs.push_back(e.text);
@@ -368,7 +392,7 @@ std::optional<std::pair<Span, std::string>> Resolver::misplacement(const ast::It
 void Resolver::check_placement(const std::vector<ast::Item>& items, Place where) {
   for (const auto& item : items) {
     if (auto problem = misplacement(item, where)) {
-      sink_.error(Code::E0103, problem->first, problem->second);
+      diag().error(Code::E0103, problem->first, problem->second);
       continue;
     }
     if (const auto* b = std::get_if<ast::Block>(&item.node)) {
@@ -394,7 +418,7 @@ std::optional<Resolver::Found> Resolver::lookup(std::string_view name, const Lex
     auto it = file_lets_[imp].find(name);
     if (it == file_lets_[imp].end()) continue;
     if (found) {
-      sink_.error(Code::E0207, use, fmt::format("'{}' is defined by two imported files", name))
+      diag().error(Code::E0207, use, fmt::format("'{}' is defined by two imported files", name))
           .note(it->second.front()->name.span, "one definition is here")
           .note(found->variants->front()->name.span, "another is here")
           .hint("define it in this file to choose, e.g. `let x = ...`");
@@ -412,7 +436,7 @@ std::optional<std::uint16_t> Resolver::port_number(const ast::Name& n) {
   unsigned long v = 0;
   auto [p, ec] = std::from_chars(n.text.data(), n.text.data() + n.text.size(), v);
   if (ec != std::errc() || p != n.text.data() + n.text.size() || v == 0 || v > 65535) {
-    sink_.error(Code::E0304, n.span, fmt::format("port {} is out of range: ports are 1 to 65535", n.text));
+    diag().error(Code::E0304, n.span, fmt::format("port {} is out of range: ports are 1 to 65535", n.text));
     return std::nullopt;
   }
   return static_cast<std::uint16_t>(v);
@@ -426,7 +450,7 @@ std::optional<std::vector<net::Port>> Resolver::ports(const std::vector<ast::Por
     if (it.protocol) {
       auto proto = net::parse_protocol(it.protocol->text);
       if (!proto) {
-        auto& d = sink_.error(Code::E0307, it.protocol->span, fmt::format("unknown protocol '{}'", it.protocol->text));
+        auto& d = diag().error(Code::E0307, it.protocol->span, fmt::format("unknown protocol '{}'", it.protocol->text));
         if (auto c = closest(lower(it.protocol->text), {"tcp", "udp", "sctp", "any"})) d.hint(fmt::format("did you mean '{}'?", *c));
         d.note(Span{}, "the protocols are tcp, udp, sctp and any");
         ok = false;
@@ -453,7 +477,7 @@ std::optional<std::vector<net::Port>> Resolver::ports(const std::vector<ast::Por
           continue;
         }
         if (*b < *a) {
-          sink_.error(Code::E0305, it.span, fmt::format("the range {}-{} ends before it starts", *a, *b)).hint(fmt::format("write {}-{}", *b, *a));
+          diag().error(Code::E0305, it.span, fmt::format("the range {}-{} ends before it starts", *a, *b)).hint(fmt::format("write {}-{}", *b, *a));
           ok = false;
           continue;
         }
@@ -465,7 +489,7 @@ std::optional<std::vector<net::Port>> Resolver::ports(const std::vector<ast::Por
       case ast::PortItem::Kind::Named: {
         auto why = net::check_port_name(it.first.text);
         if (!why.empty()) {
-          sink_.error(Code::E0306, it.first.span, fmt::format("'{}' is not a valid port name: {}", it.first.text, why));
+          diag().error(Code::E0306, it.first.span, fmt::format("'{}' is not a valid port name: {}", it.first.text, why));
           ok = false;
           continue;
         }
@@ -486,11 +510,11 @@ std::optional<std::vector<net::Port>> Resolver::ports(const std::vector<ast::Por
 std::optional<net::Cidr> Resolver::cidr(const ast::Name& text) {
   auto r = net::parse_cidr(text.text);
   if (!r.cidr) {
-    sink_.error(Code::E0308, text.span, fmt::format("'{}' is not a valid CIDR: {}", text.text, r.error));
+    diag().error(Code::E0308, text.span, fmt::format("'{}' is not a valid CIDR: {}", text.text, r.error));
     return std::nullopt;
   }
   if (r.missing_prefix) {
-    sink_.error(Code::E0308, text.span, fmt::format("'{}' is an address, not a CIDR", text.text))
+    diag().error(Code::E0308, text.span, fmt::format("'{}' is an address, not a CIDR", text.text))
         .hint(fmt::format("for this one address write {}/{}", text.text, r.cidr->bits()));
     return std::nullopt;
   }
@@ -498,7 +522,7 @@ std::optional<net::Cidr> Resolver::cidr(const ast::Name& text) {
     auto m = r.cidr->masked();
     auto host = *r.cidr;
     host.prefix = static_cast<std::uint8_t>(host.bits());
-    sink_.error(Code::E0309, text.span, fmt::format("'{}' has bits set after its /{} prefix", text.text, r.cidr->prefix))
+    diag().error(Code::E0309, text.span, fmt::format("'{}' has bits set after its /{} prefix", text.text, r.cidr->prefix))
         .hint(fmt::format("write {} for the whole network, or {} for the one address", m.str(), host.str()));
     return std::nullopt;
   }
@@ -511,7 +535,7 @@ std::optional<net::LabelSelector> Resolver::selector(const ast::Selector& s, boo
   for (const auto& r : s.reqs) {
     auto why = net::check_label_key(r.key.text);
     if (!why.empty()) {
-      sink_.error(Code::E0301, r.key.span, fmt::format("'{}' is not a valid label key: {}", r.key.text, why));
+      diag().error(Code::E0301, r.key.span, fmt::format("'{}' is not a valid label key: {}", r.key.text, why));
       ok = false;
       continue;
     }
@@ -538,14 +562,14 @@ std::optional<net::LabelSelector> Resolver::selector(const ast::Selector& s, boo
         break;
     }
     if ((r.op == ast::SelOp::In || r.op == ast::SelOp::NotIn) && r.values.empty()) {
-      sink_.error(Code::E0312, r.span, fmt::format("`{}` needs at least one value", r.op == ast::SelOp::In ? "in" : "notin"));
+      diag().error(Code::E0312, r.span, fmt::format("`{}` needs at least one value", r.op == ast::SelOp::In ? "in" : "notin"));
       ok = false;
       continue;
     }
     for (const auto& v : r.values) {
       auto vwhy = net::check_label_value(v.text);
       if (!vwhy.empty()) {
-        sink_.error(Code::E0302, v.span, fmt::format("'{}' is not a valid label value: {}", v.text, vwhy));
+        diag().error(Code::E0302, v.span, fmt::format("'{}' is not a valid label value: {}", v.text, vwhy));
         ok = false;
         continue;
       }
@@ -564,7 +588,7 @@ std::optional<std::string> Resolver::namespace_name(const ast::Name& n, const Le
     const auto* v = pick_variant(n.text, *found->variants, n.span);
     if (v == nullptr) return std::nullopt;
     if (!v->value.string) {
-      sink_.error(Code::E0205, n.span, fmt::format("'{}' is used as a namespace name, but it is defined as pods or addresses", n.text))
+      diag().error(Code::E0205, n.span, fmt::format("'{}' is used as a namespace name, but it is defined as pods or addresses", n.text))
           .note(v->name.span, "defined here")
           .hint("a definition used as a namespace name is a string: `let shop = \"shop-prod\"`");
       return std::nullopt;
@@ -573,7 +597,7 @@ std::optional<std::string> Resolver::namespace_name(const ast::Name& n, const Le
   }
   auto why = net::check_dns_label(name);
   if (!why.empty()) {
-    sink_.error(Code::E0303, n.span, fmt::format("'{}' is not a valid namespace name: {}", name, why));
+    diag().error(Code::E0303, n.span, fmt::format("'{}' is not a valid namespace name: {}", name, why));
     return std::nullopt;
   }
   return name;
@@ -581,6 +605,7 @@ std::optional<std::string> Resolver::namespace_name(const ast::Name& n, const Le
 
 std::optional<ir::Endpoint> Resolver::endpoint(const ast::Ref& r, const Lexical& lex, const UseSite& use) {
   ir::Endpoint ep;
+  std::string key = use.label_key;
   if (r.ns) {
     switch (r.ns->kind) {
       case ast::NsRef::Kind::Name: {
@@ -588,6 +613,7 @@ std::optional<ir::Endpoint> Resolver::endpoint(const ast::Ref& r, const Lexical&
         if (!name) return std::nullopt;
         ep.ns.kind = ir::NamespaceSel::Kind::Named;
         ep.ns.name = *name;
+        if (r.pod && r.pod->kind == ast::PodRef::Kind::Name) key = label_key_in(*name, use, r.span);
         break;
       }
       case ast::NsRef::Kind::Selector: {
@@ -604,7 +630,7 @@ std::optional<ir::Endpoint> Resolver::endpoint(const ast::Ref& r, const Lexical&
   } else if (use.scope.cluster) {
     ep.ns.kind = ir::NamespaceSel::Kind::Any;
   } else if (use.top_level) {
-    sink_.error(Code::E0211, r.span, "outside a namespace block, pods need their namespace")
+    diag().error(Code::E0211, r.span, "outside a namespace block, pods need their namespace")
         .hint(fmt::format("write NAMESPACE/{} or move the statement into `namespace NAME {{ ... }}`", sm_.text(r.span)));
     return std::nullopt;
   } else {
@@ -616,12 +642,12 @@ std::optional<ir::Endpoint> Resolver::endpoint(const ast::Ref& r, const Lexical&
       case ast::PodRef::Kind::Name: {
         auto why = net::check_label_value(r.pod->name.text);
         if (!why.empty()) {
-          sink_.error(Code::E0302, r.pod->name.span,
-                      fmt::format("'{}' is not a valid workload name (a value of label '{}'): {}", r.pod->name.text, use.label_key, why));
+          diag().error(Code::E0302, r.pod->name.span,
+                      fmt::format("'{}' is not a valid workload name (a value of label '{}'): {}", r.pod->name.text, key, why));
           return std::nullopt;
         }
-        ep.pods.add(net::Requirement{use.label_key, net::SelOp::Equals, {r.pod->name.text}});
-        out_.workload_label_keys[ep.ns.kind == ir::NamespaceSel::Kind::Named ? ep.ns.name : std::string()].insert(use.label_key);
+        ep.pods.add(net::Requirement{key, net::SelOp::Equals, {r.pod->name.text}});
+        out_.workload_label_keys[ep.ns.kind == ir::NamespaceSel::Kind::Named ? ep.ns.name : std::string()].insert(key);
         break;
       }
       case ast::PodRef::Kind::Selector: {
@@ -642,7 +668,7 @@ std::optional<RValue> Resolver::let_value(const std::string& name, const Found& 
   if (let == nullptr) return std::nullopt;
   if (std::find(active_.begin(), active_.end(), let) != active_.end()) {
     if (reported_cycle_.insert(let).second) {
-      auto& d = sink_.error(Code::E0203, let->name.span, fmt::format("'{}' is defined in terms of itself", name));
+      auto& d = diag().error(Code::E0203, let->name.span, fmt::format("'{}' is defined in terms of itself", name));
       auto start = std::find(active_.begin(), active_.end(), let);
       for (auto it = start + 1; it != active_.end(); ++it) d.note((*it)->name.span, fmt::format("through '{}'", (*it)->name.text));
       d.note(use_span, "the cycle closes here");
@@ -650,7 +676,7 @@ std::optional<RValue> Resolver::let_value(const std::string& name, const Found& 
     return std::nullopt;
   }
   if (let->value.string) {
-    sink_.error(Code::E0205, use_span, fmt::format("'{}' is a string (\"{}\"), not pods or addresses", name, let->value.string->value))
+    diag().error(Code::E0205, use_span, fmt::format("'{}' is a string (\"{}\"), not pods or addresses", name, let->value.string->value))
         .note(let->name.span, "defined here");
     return std::nullopt;
   }
@@ -672,7 +698,7 @@ std::optional<RValue> Resolver::except(const ast::Expr& e, const Lexical& lex, c
   for (const auto& t : *base) {
     for (const auto& p : t.peers) {
       if (p.kind != ir::Peer::Kind::Cidr) {
-        sink_.error(Code::E0205, e.lhs->span, fmt::format("`except` takes addresses out of CIDRs, but this includes {}", p.str()));
+        diag().error(Code::E0205, e.lhs->span, fmt::format("`except` takes addresses out of CIDRs, but this includes {}", p.str()));
         return std::nullopt;
       }
     }
@@ -680,16 +706,16 @@ std::optional<RValue> Resolver::except(const ast::Expr& e, const Lexical& lex, c
   std::vector<std::pair<net::Cidr, Span>> excepts;
   for (const auto& t : *taken) {
     if (t.has_ports) {
-      sink_.error(Code::E0205, e.rhs->span, "what `except` takes out cannot have ports: a CIDR's except list removes addresses on every port");
+      diag().error(Code::E0205, e.rhs->span, "what `except` takes out cannot have ports: a CIDR's except list removes addresses on every port");
       return std::nullopt;
     }
     for (const auto& p : t.peers) {
       if (p.kind != ir::Peer::Kind::Cidr) {
-        sink_.error(Code::E0205, e.rhs->span, fmt::format("`except` takes out addresses, but this includes {}", p.str()));
+        diag().error(Code::E0205, e.rhs->span, fmt::format("`except` takes out addresses, but this includes {}", p.str()));
         return std::nullopt;
       }
       if (!p.cidr.except.empty()) {
-        sink_.error(Code::E0205, e.rhs->span, fmt::format("what `except` takes out must be plain CIDRs, not {}", p.cidr.str()));
+        diag().error(Code::E0205, e.rhs->span, fmt::format("what `except` takes out must be plain CIDRs, not {}", p.cidr.str()));
         return std::nullopt;
       }
       excepts.emplace_back(p.cidr.cidr, p.span);
@@ -721,7 +747,7 @@ std::optional<RValue> Resolver::except(const ast::Expr& e, const Lexical& lex, c
       for (const auto& t : *base) {
         for (const auto& p : t.peers) bases.push_back(p.cidr.cidr.str());
       }
-      auto& d = sink_.error(Code::E0310, ex_span.valid() ? ex_span : e.rhs->span,
+      auto& d = diag().error(Code::E0310, ex_span.valid() ? ex_span : e.rhs->span,
                             fmt::format("`except {}` takes nothing away: it is not inside {}", ex.str(), fmt::join(bases, ", ")));
       if (bases.size() == 1) {
         auto b = net::parse_cidr(bases[0]).cidr;
@@ -738,7 +764,7 @@ std::optional<RValue> Resolver::except(const ast::Expr& e, const Lexical& lex, c
   }
   out.erase(std::remove_if(out.begin(), out.end(), [](const RTarget& t) { return t.peers.empty(); }), out.end());
   if (!any_left) {
-    sink_.error(Code::E0310, e.span, "`except` takes away every address: nothing is left")
+    diag().error(Code::E0310, e.span, "`except` takes away every address: nothing is left")
         .hint("an except must be a strict subset of the CIDR it is taken from");
     return std::nullopt;
   }
@@ -761,7 +787,7 @@ std::optional<RValue> Resolver::expr(const ast::Expr& e, const Lexical& lex, con
     case ast::Expr::Kind::DnsName: {
       auto why = net::check_dns_name(e.text.text, true);
       if (!why.empty()) {
-        sink_.error(Code::E0311, e.text.span, fmt::format("'{}' is not a valid DNS name: {}", e.text.text, why));
+        diag().error(Code::E0311, e.text.span, fmt::format("'{}' is not a valid DNS name: {}", e.text.text, why));
         return std::nullopt;
       }
       p.kind = ir::Peer::Kind::DnsName;
@@ -772,7 +798,7 @@ std::optional<RValue> Resolver::expr(const ast::Expr& e, const Lexical& lex, con
     case ast::Expr::Kind::Entity: {
       const auto& known = known_entities();
       if (std::find(known.begin(), known.end(), e.text.text) == known.end()) {
-        auto& d = sink_.error(Code::E0213, e.text.span, fmt::format("Cilium has no entity named '{}'", e.text.text));
+        auto& d = diag().error(Code::E0213, e.text.span, fmt::format("Cilium has no entity named '{}'", e.text.text));
         if (auto c = closest(e.text.text, known)) d.hint(fmt::format("did you mean '{}'?", *c));
         d.note(Span{}, fmt::format("the entities are {}", fmt::join(known, ", ")));
         return std::nullopt;
@@ -810,6 +836,9 @@ std::optional<RValue> Resolver::expr(const ast::Expr& e, const Lexical& lex, con
     }
     case ast::Expr::Kind::Except:
       return except(e, lex, use);
+    case ast::Expr::Kind::Anything:
+      p.kind = ir::Peer::Kind::Any;
+      break;
   }
   t.peers.push_back(std::move(p));
   return RValue{std::move(t)};
@@ -895,7 +924,7 @@ std::optional<RValue> Resolver::target(const ast::Target& t, const Lexical& lex,
       if (rt.has_ports) {
         std::vector<std::string> had;
         for (const auto& p : rt.ports) had.push_back(p.str());
-        sink_.error(Code::E0208, t.ports_span, fmt::format("this already has ports ({}), so it cannot take more", fmt::join(had, ", ")))
+        diag().error(Code::E0208, t.ports_span, fmt::format("this already has ports ({}), so it cannot take more", fmt::join(had, ", ")))
             .note(rt.span, "its ports are given here");
         return std::nullopt;
       }
@@ -914,7 +943,7 @@ std::optional<RValue> Resolver::target(const ast::Target& t, const Lexical& lex,
     if (!rules_ok) return std::nullopt;
     for (auto& rt : *v) {
       if (!rt.http.empty()) {
-        sink_.error(Code::E0208, t.http.front().span, "this already has HTTP rules, so it cannot take more")
+        diag().error(Code::E0208, t.http.front().span, "this already has HTTP rules, so it cannot take more")
             .note(rt.span, "its rules are given here");
         return std::nullopt;
       }
@@ -951,12 +980,12 @@ std::string Resolver::label_key_for(const SetTable& sets, const std::string& inh
   const auto* s = pick_set(it->second, Span{});
   if (s == nullptr) return inherited;
   if (!s->value.string) {
-    sink_.error(Code::E0314, s->value.span, "label-key is a label key in quotes, e.g. set label-key = \"app.kubernetes.io/name\"");
+    diag().error(Code::E0314, s->value.span, "label-key is a label key in quotes, e.g. set label-key = \"app.kubernetes.io/name\"");
     return inherited;
   }
   auto why = net::check_label_key(s->value.string->value);
   if (!why.empty()) {
-    sink_.error(Code::E0301, s->value.string->span, fmt::format("'{}' is not a valid label key: {}", s->value.string->value, why));
+    diag().error(Code::E0301, s->value.string->span, fmt::format("'{}' is not a valid label key: {}", s->value.string->value, why));
     return inherited;
   }
   return s->value.string->value;
@@ -970,7 +999,7 @@ void Resolver::settings() {
       const auto* s = pick_set(it->second, Span{});
       if (s == nullptr) continue;
       if (s->value.string) {
-        sink_.error(Code::E0314, s->value.span, fmt::format("{} is a list of CIDRs, e.g. set {} = 10.244.0.0/16", name, name));
+        diag().error(Code::E0314, s->value.span, fmt::format("{} is a list of CIDRs, e.g. set {} = 10.244.0.0/16", name, name));
         continue;
       }
       UseSite use;
@@ -981,7 +1010,7 @@ void Resolver::settings() {
       for (const auto& t : *v) {
         for (const auto& p : t.peers) {
           if (p.kind != ir::Peer::Kind::Cidr || t.has_ports || !p.cidr.except.empty()) {
-            sink_.error(Code::E0314, t.span, fmt::format("{} takes plain CIDRs, without ports or except", name));
+            diag().error(Code::E0314, t.span, fmt::format("{} takes plain CIDRs, without ports or except", name));
             continue;
           }
           dest.push_back(p.cidr.cidr);
@@ -1001,18 +1030,25 @@ void Resolver::default_deny(const ast::DefaultDeny& d, const Context& ctx) {
   dd.egress = d.direction != ast::Direction::Ingress;
   dd.ingress = d.direction != ast::Direction::Egress;
   dd.span = d.span;
-  out_.default_denies.push_back(dd);
+  if (d.subjects.empty()) {
+    out_.default_denies.push_back(dd);
+    return;
+  }
+  // `default deny ingress for web, db`: one default deny per subject.
+  auto subs = subjects(d.subjects, ctx);
+  if (!subs) return;
+  for (const auto& subj : *subs) {
+    ir::DefaultDeny one = dd;
+    one.subject = subj.ep;
+    one.subject_span = subj.span;
+    out_.default_denies.push_back(std::move(one));
+  }
 }
 
-void Resolver::statement(const ast::Statement& s, const Context& ctx) {
-  // Subjects first: they fix the namespace of a top-level statement.
-  struct Subject {
-    ir::Endpoint ep;
-    Span span;
-  };
-  std::vector<Subject> subjects;
+std::optional<std::vector<Resolver::Subject>> Resolver::subjects(const std::vector<ast::Ref>& refs, const Context& ctx) {
+  std::vector<Subject> out;
   bool ok = true;
-  for (const auto& ref : s.subjects) {
+  for (const auto& ref : refs) {
     ast::Expr e;
     e.kind = ast::Expr::Kind::Ref;
     e.ref = ref;  // shallow: Ref holds no owning pointers
@@ -1024,45 +1060,56 @@ void Resolver::statement(const ast::Statement& s, const Context& ctx) {
     }
     for (const auto& t : *v) {
       if (t.has_ports || !t.http.empty()) {
-        sink_.error(Code::E0205, ref.span, "a statement's subject is pods, without ports: ports belong to what it reaches")
+        diag().error(Code::E0205, ref.span, "a statement's subject is pods, without ports: ports belong to what it reaches")
             .hint("write `SUBJECT may reach TARGET:PORT`, or for ingress `SUBJECT may be reached by SOURCE:PORT`");
         ok = false;
         continue;
       }
       for (const auto& p : t.peers) {
         if (p.kind != ir::Peer::Kind::Endpoint) {
-          sink_.error(Code::E0205, ref.span, fmt::format("a statement's subject must be pods, but this is {}", p.str()))
-              .hint("to describe traffic from outside the cluster, make it the target: `SUBJECT may be reached by ADDRESS`");
+          diag().error(Code::E0205, ref.span, fmt::format("a statement's subject must be pods, but this is {}", p.str()))
+              .hint(p.kind == ir::Peer::Kind::Any ? "`anything` is a peer: write it after `may reach` or `may be reached by`"
+                                                  : "to describe traffic from outside the cluster, make it the target: `SUBJECT may be reached by ADDRESS`");
           ok = false;
           continue;
         }
         const auto& ep = p.endpoint;
         if (ctx.in_namespace && !(ep.ns.kind == ir::NamespaceSel::Kind::Named && ep.ns.name == ctx.use.scope.ns)) {
-          sink_.error(Code::E0211, ref.span, fmt::format("the subject must be pods of namespace '{}', but this is {}", ctx.use.scope.ns, ep.str()))
+          diag().error(Code::E0211, ref.span, fmt::format("the subject must be pods of namespace '{}', but this is {}", ctx.use.scope.ns, ep.str()))
               .hint(ep.ns.kind == ir::NamespaceSel::Kind::Named ? fmt::format("move the statement into `namespace {} {{ ... }}`", ep.ns.name)
                                                                 : std::string("cluster-wide subjects belong in `cluster { ... }`"));
           ok = false;
           continue;
         }
         if (!ctx.in_namespace && !ctx.in_cluster && ep.ns.kind != ir::NamespaceSel::Kind::Named) {
-          sink_.error(Code::E0211, ref.span, fmt::format("a statement outside a block needs a subject in one namespace, but this is {}", ep.str()))
+          diag().error(Code::E0211, ref.span, fmt::format("a statement outside a block needs a subject in one namespace, but this is {}", ep.str()))
               .hint("cluster-wide subjects belong in `cluster { ... }`");
           ok = false;
           continue;
         }
-        subjects.push_back(Subject{ep, ref.span});
+        out.push_back(Subject{ep, ref.span});
       }
     }
   }
-  if (!ok) return;
+  if (!ok) return std::nullopt;
+  return out;
+}
 
-  bool egress = s.verb == ast::Verb::MayReach || s.verb == ast::Verb::MustNotReach;
-  bool allow = s.verb == ast::Verb::MayReach || s.verb == ast::Verb::MayBeReachedBy;
-  for (const auto& subj : subjects) {
+void Resolver::statement(const ast::Statement& s, const Context& ctx) {
+  // Subjects first: they fix the namespace of a top-level statement.
+  auto subs = subjects(s.subjects, ctx);
+  if (!subs) return;
+
+  bool egress = s.verb == ast::Verb::MayReach || s.verb == ast::Verb::MustNotReach || s.verb == ast::Verb::MaySendTo;
+  bool allow = s.verb != ast::Verb::MustNotReach && s.verb != ast::Verb::MustNotBeReachedBy;
+  bool one_sided = s.verb == ast::Verb::MaySendTo || s.verb == ast::Verb::MayReceiveFrom;
+  for (const auto& subj : *subs) {
     Context tctx = ctx;
     if (!ctx.in_namespace && !ctx.in_cluster) {
+      // The targets' bare names belong to the subject's namespace, and read with its label key.
       tctx.use.scope = ir::Scope{false, subj.ep.ns.name};
       tctx.use.top_level = false;
+      tctx.use.label_key = label_key_in(subj.ep.ns.name, ctx.use, Span{});
     }
     for (const auto& written : s.targets) {
       auto resolved = target(written, tctx.lex, tctx.use);
@@ -1082,6 +1129,7 @@ void Resolver::statement(const ast::Statement& s, const Context& ctx) {
         r.http = std::move(t.http);
         r.origin.statement = s.span;
         r.origin.target = written.span;
+        r.origin.one_sided = one_sided;
         out_.rules.push_back(std::move(r));
       }
     }
@@ -1127,8 +1175,10 @@ void Resolver::walk(const std::vector<ast::Item>& items, const Context& ctx, Pla
 }
 
 // Rule 1 of the meaning: a connection between pods opens both sides. The other side is added
-// only where that side's namespace denies traffic by default; elsewhere it is open already, and
-// a policy would isolate the pods by accident.
+// only where that side's pods are denied traffic by default; elsewhere it is open already, and a
+// policy would isolate the pods by accident. A default deny `for` some pods opens the other side
+// of those pods only: the implied rule's subject is the destination and the isolated pods both.
+// `may send to` and `may receive from` state one side only, and `anything` names no pods.
 void Resolver::add_implied() {
   std::vector<ir::Rule> implied;
   std::vector<std::string> denying_ingress, denying_egress;
@@ -1141,8 +1191,23 @@ void Resolver::add_implied() {
   std::set<std::string> deny_egress_set(denying_egress.begin(), denying_egress.end());
   bool cluster_ingress = out_.denies(ir::Scope{true, {}}, ir::Direction::Ingress);
   bool cluster_egress = out_.denies(ir::Scope{true, {}}, ir::Direction::Egress);
+  // Default denies for some pods, by direction: namespace-scoped ones by namespace, and the
+  // cluster-wide ones.
+  std::map<std::pair<std::string, ir::Direction>, std::vector<const ir::DefaultDeny*>> partial;
+  std::map<ir::Direction, std::vector<const ir::DefaultDeny*>> partial_cluster;
+  for (const auto& dd : out_.default_denies) {
+    if (dd.whole()) continue;
+    for (auto d : {ir::Direction::Egress, ir::Direction::Ingress}) {
+      if (!dd.covers(d)) continue;
+      if (dd.scope.cluster) {
+        partial_cluster[d].push_back(&dd);
+      } else {
+        partial[{dd.scope.ns, d}].push_back(&dd);
+      }
+    }
+  }
   for (const auto& r : out_.rules) {
-    if (r.action != ir::Action::Allow) continue;
+    if (r.action != ir::Action::Allow || r.origin.one_sided) continue;
     auto other = r.direction == ir::Direction::Egress ? ir::Direction::Ingress : ir::Direction::Egress;
     const auto& denying = other == ir::Direction::Ingress ? denying_ingress : denying_egress;
     bool cluster_denies = other == ir::Direction::Ingress ? cluster_ingress : cluster_egress;
@@ -1152,6 +1217,7 @@ void Resolver::add_implied() {
       back.kind = ir::Peer::Kind::Endpoint;
       back.endpoint = r.subject;
       back.span = r.subject_span;
+      std::vector<ir::Endpoint> made;  // per scope, so that two denies do not make one rule twice
       auto make = [&](const ir::Scope& scope, ir::Endpoint subject) {
         ir::Rule m;
         m.action = ir::Action::Allow;
@@ -1166,30 +1232,100 @@ void Resolver::add_implied() {
         m.origin.implied = true;
         implied.push_back(std::move(m));
       };
+      // The pods of `dest` (in namespace scope `scope`) that the default denies `for` some pods
+      // isolate: one rule per deny whose pods may be among them.
+      auto make_partial = [&](const ir::Scope& scope, const ir::Endpoint& dest, const std::vector<const ir::DefaultDeny*>& denies) {
+        made.clear();
+        for (const auto* dd : denies) {
+          const auto& iso = *dd->subject;
+          if (!ir::overlaps(iso, dest)) continue;
+          ir::Endpoint subject = dest;
+          if (!ir::contains(iso, dest)) {
+            if (iso.ns.kind == ir::NamespaceSel::Kind::Selector && !ir::contains(iso, ir::Endpoint{dest.ns, {}})) {
+              diag()
+                  .warning(Code::W0214, r.origin.target,
+                           fmt::format("Fence cannot tell whether {} selects namespace {}, so it opened no {} side there for this connection",
+                                       iso.ns.str(), dest.ns.str(), ir::direction_name(other)))
+                  .note(dd->span, "the default deny is here")
+                  .hint(fmt::format("state the {} side there with `{}`", ir::direction_name(other),
+                                    other == ir::Direction::Ingress ? "may be reached by" : "may reach"));
+              continue;
+            }
+            for (const auto& req : iso.pods.reqs) subject.pods.add(req);
+          }
+          if (std::find(made.begin(), made.end(), subject) != made.end()) continue;
+          made.push_back(subject);
+          make(scope, subject);
+        }
+      };
+      auto partial_for = [&](const std::string& ns) -> const std::vector<const ir::DefaultDeny*>& {
+        static const std::vector<const ir::DefaultDeny*> none;
+        auto it = partial.find({ns, other});
+        return it == partial.end() ? none : it->second;
+      };
+      const auto& cluster_partial = partial_cluster[other];
       switch (p.endpoint.ns.kind) {
-        case ir::NamespaceSel::Kind::Named:
-          if (cluster_denies || (other == ir::Direction::Ingress ? deny_ingress_set : deny_egress_set).count(p.endpoint.ns.name)) {
-            make(ir::Scope{false, p.endpoint.ns.name}, p.endpoint);
+        case ir::NamespaceSel::Kind::Named: {
+          const auto& ns = p.endpoint.ns.name;
+          if (cluster_denies || (other == ir::Direction::Ingress ? deny_ingress_set : deny_egress_set).count(ns)) {
+            make(ir::Scope{false, ns}, p.endpoint);
+          } else {
+            make_partial(ir::Scope{false, ns}, p.endpoint, partial_for(ns));
+            make_partial(ir::Scope{true, {}}, p.endpoint, cluster_partial);
           }
           break;
-        case ir::NamespaceSel::Kind::Any:
+        }
+        case ir::NamespaceSel::Kind::Any: {
           if (cluster_denies) {
             make(ir::Scope{true, {}}, p.endpoint);
           } else {
             for (const auto& ns : denying)
               make(ir::Scope{false, ns}, ir::Endpoint{ir::NamespaceSel{ir::NamespaceSel::Kind::Named, ns, {}}, p.endpoint.pods});
+            for (const auto& [key, denies] : partial) {
+              if (key.second != other || std::binary_search(denying.begin(), denying.end(), key.first)) continue;
+              make_partial(ir::Scope{false, key.first}, ir::Endpoint{ir::NamespaceSel{ir::NamespaceSel::Kind::Named, key.first, {}}, p.endpoint.pods},
+                           denies);
+            }
+            make_partial(ir::Scope{true, {}}, p.endpoint, cluster_partial);
           }
-          break;
-        case ir::NamespaceSel::Kind::Selector:
-          if (!denying.empty() || cluster_denies) {
-            auto& d = sink_.warning(Code::W0214, r.origin.target,
-                                    fmt::format("Fence cannot tell which namespaces {} selects, so it opened no {} side for this connection",
-                                                p.endpoint.ns.str(), ir::direction_name(other)));
-            std::string which = "all (cluster-wide)";
+          // Every pod of every namespace, where that cannot be what is meant: next to every
+          // address (a peer anywhere, which `anything` says on this side only), or from every pod
+          // of a namespace that denies this direction (whose pods it opens to each other).
+          bool anywhere = std::any_of(r.peers.begin(), r.peers.end(), [](const ir::Peer& q) { return q.kind == ir::Peer::Kind::Cidr && q.cidr.cidr.prefix == 0; });
+          bool own = r.subject.pods.selects_all() && r.subject.ns.kind == ir::NamespaceSel::Kind::Named &&
+                     (cluster_denies || std::binary_search(denying.begin(), denying.end(), r.subject.ns.name));
+          if (p.endpoint.pods.selects_all() && (anywhere || own) && (cluster_denies || !denying.empty())) {
+            std::string which = "every namespace (cluster-wide)";
             if (!cluster_denies) {
               constexpr std::size_t kShown = 5;
               std::vector<std::string> shown(denying.begin(), denying.begin() + static_cast<std::ptrdiff_t>(std::min(kShown, denying.size())));
               which = fmt::format("{}", fmt::join(shown, ", "));
+              if (denying.size() > kShown) which += fmt::format(" and {} more", denying.size() - kShown);
+            }
+            bool to = other == ir::Direction::Ingress;
+            diag()
+                .warning(Code::W0621, r.origin.target,
+                         fmt::format("`all namespaces` opens the {} side of every pod in the namespaces that deny {} by default ({}) to {}{}",
+                                     ir::direction_name(other), ir::direction_name(other), which, r.subject.str(),
+                                     own ? ", so that namespace's pods may reach each other here" : ""))
+                .hint(fmt::format("for any peer on these ports, this side only, write `anything`; to state this side alone, write `{}`; to "
+                                  "open those namespaces, keep it and silence this warning with `# fence:allow W0621`",
+                                  to ? "may send to" : "may receive from"));
+          }
+          break;
+        }
+        case ir::NamespaceSel::Kind::Selector: {
+          bool partial_somewhere = !cluster_partial.empty() ||
+                                   std::any_of(partial.begin(), partial.end(), [&](const auto& kv) { return kv.first.second == other; });
+          if (!denying.empty() || cluster_denies || partial_somewhere) {
+            auto& d = diag().warning(Code::W0214, r.origin.target,
+                                     fmt::format("Fence cannot tell which namespaces {} selects, so it opened no {} side for this connection",
+                                                 p.endpoint.ns.str(), ir::direction_name(other)));
+            std::string which = "all (cluster-wide)";
+            if (!cluster_denies) {
+              constexpr std::size_t kShown = 5;
+              std::vector<std::string> shown(denying.begin(), denying.begin() + static_cast<std::ptrdiff_t>(std::min(kShown, denying.size())));
+              which = shown.empty() ? std::string("none for every pod, but some deny it for some pods") : fmt::format("{}", fmt::join(shown, ", "));
               if (denying.size() > kShown) which += fmt::format(" and {} more", denying.size() - kShown);
             }
             d.note(Span{}, fmt::format("namespaces that deny {} by default: {}", ir::direction_name(other), which));
@@ -1197,10 +1333,47 @@ void Resolver::add_implied() {
                                other == ir::Direction::Ingress ? "may be reached by" : "may reach"));
           }
           break;
+        }
       }
     }
   }
   for (auto& m : implied) out_.rules.push_back(std::move(m));
+}
+
+// The label key each namespace's blocks read workload names with, before any statement is
+// resolved: a name in namespace x written elsewhere (`x/db`) is read with x's key.
+void Resolver::collect_namespace_keys(const std::vector<ast::Item>& items, const Lexical& lex, const std::string& inherited) {
+  for (const auto& item : items) {
+    const auto* b = std::get_if<ast::Block>(&item.node);
+    if (b == nullptr) continue;
+    if (b->kind == ast::Block::Kind::When) {
+      if (env_matches(b->envs)) collect_namespace_keys(b->items, lex, inherited);
+      continue;
+    }
+    if (b->kind != ast::Block::Kind::Namespace) continue;
+    auto name = namespace_name(b->name, lex);
+    if (!name) continue;
+    auto key = label_key_for(block_sets_[b], inherited);
+    auto& keys = namespace_keys_[*name];
+    if (std::none_of(keys.begin(), keys.end(), [&](const BlockKey& k) { return k.key == key; })) keys.push_back(BlockKey{key, b->header_span});
+  }
+}
+
+std::string Resolver::label_key_in(const std::string& ns, const UseSite& use, Span at) {
+  auto it = namespace_keys_.find(ns);
+  if (it == namespace_keys_.end()) return use.label_key;  // no block: the writer's key
+  const auto& keys = it->second;
+  if (keys.size() == 1) return keys.front().key;
+  // The namespace's blocks disagree. Inside one of them, its own key holds.
+  bool own_block = !use.scope.cluster && !use.top_level && use.scope.ns == ns;
+  if (own_block || !at.valid()) return use.label_key;
+  auto& d = diag().warning(Code::W0622, at,
+                           fmt::format("namespace {} reads workload names with several label keys, so this name is read with the key where it "
+                                       "is written, '{}'",
+                                       ns, use.label_key));
+  for (const auto& k : keys) d.note(k.block, fmt::format("this block of {} reads them with '{}'", ns, k.key));
+  d.hint(fmt::format("write the label you mean: {}/pods[KEY={}]", ns, sm_.text(at).substr(sm_.text(at).find('/') + 1)));
+  return use.label_key;
 }
 
 ir::Program Resolver::run() {
@@ -1214,6 +1387,10 @@ ir::Program Resolver::run() {
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return sm_.file(prog_.files[a].id).path < sm_.file(prog_.files[b].id).path; });
+  // A first, quiet pass: the label key of each namespace's blocks (the real pass reports errors).
+  quiet_ = true;
+  for (auto f : order) collect_namespace_keys(prog_.files[f].ast.items, Lexical{f, nullptr}, label_key_for(file_sets_[f], kDefaultLabelKey));
+  quiet_ = false;
   for (auto f : order) {
     Context ctx;
     ctx.lex = Lexical{f, nullptr};

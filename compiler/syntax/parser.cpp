@@ -150,7 +150,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
     for (auto type : set.toList()) {
       if (type == FenceLexer::COMMENT || type == FenceLexer::UNKNOWN || type == FenceLexer::SEL_UNKNOWN) continue;
       // Soft keywords are names too: "a name" says it.
-      bool soft = type == FenceLexer::CLUSTER || type == FenceLexer::HTTP || type == FenceLexer::HOST || type == FenceLexer::HEADER;
+      bool soft = type >= FenceLexer::CLUSTER && type <= FenceLexer::HEADER;
       if (soft && name_expected) continue;
       auto d = describe_token_type(static_cast<std::size_t>(type), vocab);
       if (std::find(names.begin(), names.end(), d) == names.end()) names.push_back(d);
@@ -300,7 +300,7 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
 
 class Builder {
  public:
-  Builder(FileId file, const OffsetMap& offsets) : file_(file), offsets_(offsets) {}
+  Builder(FileId file, const OffsetMap& offsets, DiagnosticSink& sink) : file_(file), offsets_(offsets), sink_(sink) {}
 
   Span span(const antlr4::Token* t) const {
     if (t == nullptr) return Span{file_, 0, 0};
@@ -321,6 +321,7 @@ class Builder {
   ast::Name name(const antlr4::Token* t) const { return t ? ast::Name{t->getText(), span(t)} : ast::Name{"", Span{file_, 0, 0}}; }
   ast::Name name(antlr4::tree::TerminalNode* n) const { return n ? name(n->getSymbol()) : ast::Name{}; }
   ast::Name name(FenceParser::NameContext* c) const { return c ? ast::Name{c->getText(), span(c)} : ast::Name{}; }
+  ast::Name ns_name(FenceParser::NsNameContext* c) const { return c ? ast::Name{c->getText(), span(c)} : ast::Name{}; }
 
   static std::string unescape(const std::string& quoted) {
     std::string out;
@@ -389,7 +390,7 @@ class Builder {
     if (auto* c = ctx->namespaceBlock()) {
       ast::Block b;
       b.kind = ast::Block::Kind::Namespace;
-      b.name = name(c->name());
+      b.name = ns_name(c->nsName());
       b.header_span = Span::cover(span(c->NAMESPACE()), b.name.span);
       for (auto* it : c->item()) {
         if (auto i = item(it)) b.items.push_back(std::move(*i));
@@ -423,6 +424,13 @@ class Builder {
       ast::DefaultDeny d;
       d.span = span(c);
       if (c->direction == nullptr) return std::nullopt;
+      if (c->FOR() != nullptr) {
+        if (c->subjects() == nullptr) return std::nullopt;
+        for (auto* r : c->subjects()->ref()) {
+          if (auto ref = this->ref(r)) d.subjects.push_back(std::move(*ref));
+        }
+        if (d.subjects.empty()) return std::nullopt;
+      }
       switch (c->direction->getType()) {
         case FenceLexer::EGRESS:
           d.direction = ast::Direction::Egress;
@@ -498,6 +506,16 @@ class Builder {
       s.verb = allow ? ast::Verb::MayReach : ast::Verb::MustNotReach;
     } else if (v->BY() != nullptr) {
       s.verb = allow ? ast::Verb::MayBeReachedBy : ast::Verb::MustNotBeReachedBy;
+    } else if (v->TO() != nullptr || v->FROM() != nullptr) {
+      bool send = v->TO() != nullptr;
+      if (!allow) {
+        // A deny is about its subject's side only already: there is no one-sided deny.
+        sink_.error(Code::E0110, s.verb_span, fmt::format("`must not {}` is not a statement: a deny only ever applies to its subject's side",
+                                                          send ? "send to" : "receive from"))
+            .hint(send ? "write `must not reach`" : "write `must not be reached by`");
+        return std::nullopt;
+      }
+      s.verb = send ? ast::Verb::MaySendTo : ast::Verb::MayReceiveFrom;
     } else {
       return std::nullopt;
     }
@@ -595,6 +613,9 @@ class Builder {
       if (ep->entityName() == nullptr) return nullptr;
       e->kind = ast::Expr::Kind::Entity;
       e->text = ast::Name{ep->entityName()->getText(), span(ep->entityName())};
+    } else if (dynamic_cast<FenceParser::AnythingPeerContext*>(c) != nullptr) {
+      e->kind = ast::Expr::Kind::Anything;
+      e->text = ast::Name{"anything", e->span};
     } else if (auto* rp = dynamic_cast<FenceParser::RefPeerContext*>(c)) {
       auto r = ref(rp->ref());
       if (!r) return nullptr;
@@ -646,9 +667,9 @@ class Builder {
     ast::NsRef ns;
     ns.span = span(c);
     if (auto* n = dynamic_cast<FenceParser::NsByNameContext*>(c)) {
-      if (n->name() == nullptr) return std::nullopt;
+      if (n->nsName() == nullptr) return std::nullopt;
       ns.kind = ast::NsRef::Kind::Name;
-      ns.name = name(n->name());
+      ns.name = ns_name(n->nsName());
     } else if (auto* s = dynamic_cast<FenceParser::NsBySelectorContext*>(c)) {
       if (s->nsSelector() == nullptr) return std::nullopt;
       ns.kind = ast::NsRef::Kind::Selector;
@@ -762,6 +783,7 @@ class Builder {
  private:
   FileId file_;
   const OffsetMap& offsets_;
+  DiagnosticSink& sink_;
   std::size_t pending_ = 0;
 };
 
@@ -867,7 +889,7 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
   antlr4::CommonTokenStream tokens(&lexer);
   tokens.fill();
 
-  Builder builder(id, offsets);
+  Builder builder(id, offsets, sink);
   ast::File result;
   result.id = id;
   for (auto* t : tokens.getTokens()) {
@@ -915,6 +937,10 @@ std::vector<LexToken> tokenize(std::string_view text) {
       case FenceLexer::CLUSTER:
       case FenceLexer::HTTP:
       case FenceLexer::HOST:
+      case FenceLexer::SEND:
+      case FenceLexer::TO:
+      case FenceLexer::RECEIVE:
+      case FenceLexer::FROM:
       case FenceLexer::HEADER:
         kind = TokenKind::SoftKeyword;
         break;
@@ -957,7 +983,7 @@ std::vector<LexToken> tokenize(std::string_view text) {
         kind = TokenKind::Unknown;
         break;
       default:
-        if (type >= FenceLexer::IMPORT && type <= FenceLexer::SET) kind = TokenKind::Keyword;
+        if (type >= FenceLexer::IMPORT && type <= FenceLexer::FOR) kind = TokenKind::Keyword;
         break;
     }
     out.push_back(LexToken{kind, vocab.getSymbolicName(type), offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)});

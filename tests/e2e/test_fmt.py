@@ -225,7 +225,7 @@ class Command(unittest.TestCase):
         self.assertEqual(run(["fmt", "-"], input=self.MESSY), (0, self.TIDY, ""))
         code, out, err = run(["fmt", "-"], input=self.BROKEN)
         self.assertEqual((code, out), (1, ""))
-        self.assertIn("<stdin>:2:11: error[E0101]: unexpected 'rech'; expected 'reach' or 'be'", err)
+        self.assertIn("<stdin>:2:11: error[E0101]: unexpected 'rech'; expected 'reach', 'be', 'send' or 'receive'", err)
 
     def test_write_rewrites_only_what_changes_atomically(self):
         messy = self.write("p/messy.fence", self.MESSY)

@@ -116,13 +116,13 @@ Rule rule(const YAML::Node& node, const char* peers_key, const std::string& wher
   return r;
 }
 
-Policy policy(const YAML::Node& doc) {
+Policy policy(const YAML::Node& doc, const std::string& default_namespace) {
   only_keys(doc, {"apiVersion", "kind", "metadata", "spec"}, "NetworkPolicy");
   if (doc["apiVersion"].as<std::string>() != "networking.k8s.io/v1") fail("unknown apiVersion " + doc["apiVersion"].as<std::string>());
   Policy p;
   p.name = doc["metadata"]["name"].as<std::string>();
-  if (!doc["metadata"]["namespace"]) fail(p.name + ": metadata.namespace is missing");
-  p.ns = doc["metadata"]["namespace"].as<std::string>();
+  if (!doc["metadata"]["namespace"] && default_namespace.empty()) fail(p.name + ": metadata.namespace is missing");
+  p.ns = doc["metadata"]["namespace"] ? doc["metadata"]["namespace"].as<std::string>() : default_namespace;
   const auto& spec = doc["spec"];
   std::string where = p.ns + "/" + p.name;
   only_keys(spec, {"podSelector", "policyTypes", "ingress", "egress"}, where);
@@ -141,7 +141,8 @@ Policy policy(const YAML::Node& doc) {
     }
   } else {
     p.ingress_type = true;
-    p.egress_type = static_cast<bool>(spec["egress"]);
+    // The API's defaulting: Egress only when there are egress rules (`egress: []` has none).
+    p.egress_type = spec["egress"] && spec["egress"].IsSequence() && spec["egress"].size() > 0;
   }
   if (spec["ingress"]) {
     std::size_t i = 0;
@@ -229,14 +230,14 @@ bool Selector::matches(const Labels& labels) const {
   return std::all_of(expressions.begin(), expressions.end(), [&](const Expression& e) { return expression_holds(e, labels); });
 }
 
-std::vector<Policy> parse_policies(const std::string& yaml) {
+std::vector<Policy> parse_policies(const std::string& yaml, const std::string& default_namespace) {
   std::vector<Policy> out;
   for (const auto& doc : YAML::LoadAll(yaml)) {
     if (doc.IsNull()) continue;
     if (!doc["kind"] || doc["kind"].as<std::string>() != "NetworkPolicy") {
       fail("not a NetworkPolicy: " + (doc["kind"] ? doc["kind"].as<std::string>() : std::string("(no kind)")));
     }
-    out.push_back(policy(doc));
+    out.push_back(policy(doc, default_namespace));
   }
   return out;
 }

@@ -9,7 +9,8 @@
 // IPBlock) and the upstream e2e suite (test/e2e/network/netpol):
 //   - A policy selects pods of its own namespace by spec.podSelector. A pod is isolated for
 //     ingress (egress) when some policy that selects it has Ingress (Egress) in policyTypes;
-//     policyTypes defaults to Ingress, plus Egress when spec.egress is present.
+//     policyTypes defaults to Ingress, plus Egress when spec.egress has rules (the API server's
+//     defaulting looks at len(spec.egress): `egress: []` adds nothing).
 //   - An isolated direction allows what the union of the rules of the selecting policies allows;
 //     a direction that is not isolated allows everything. A connection needs both the source's
 //     egress and the destination's ingress (an address outside the cluster has neither).
@@ -145,8 +146,9 @@ struct Policy {
 };
 
 // Every NetworkPolicy in a YAML stream. Throws Error on any other kind, on a field the evaluator
-// does not know, and on what the API server would reject.
-std::vector<Policy> parse_policies(const std::string& yaml);
+// does not know, and on what the API server would reject. A policy without metadata.namespace is
+// an error, or, when `default_namespace` is given, in that namespace (as `kubectl apply -n` puts it).
+std::vector<Policy> parse_policies(const std::string& yaml, const std::string& default_namespace = "");
 
 class Evaluator {
  public:

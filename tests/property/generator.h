@@ -1,5 +1,7 @@
 // The generator of random Fence programs over a small model cluster (namespaces x, y, z with
-// labels; pods a, b, c with labels and named ports), deterministic per seed. The property tests
+// labels; pods a, b, c with labels and named ports), deterministic per seed. They use every
+// construct that says what NetworkPolicy says: `anything`, default denies for some pods, the
+// one-sided `may send to` / `may receive from`, and per-block label keys. The property tests
 // compile them and check what Fence says about them against the reference evaluator
 // (netpol_property.cpp: `fence why`; tests/graph/graph_netpol.cpp: `fence graph`).
 #pragma once
@@ -58,7 +60,9 @@ class Generator {
     for (const auto& [ns, _] : model_namespaces()) {
       if (pick(5) == 0) continue;
       out += fmt::format("namespace {} {{\n", ns);
-      switch (pick(6)) {
+      // A block may read workload names with its own key (the model's pods carry both keys).
+      if (pick(8) == 0) out += "  set label-key = \"app.kubernetes.io/name\"\n";
+      switch (pick(9)) {
         case 0:
           out += "  default deny egress\n";
           break;
@@ -67,6 +71,15 @@ class Generator {
           break;
         case 2:
           out += "  default deny all\n";
+          break;
+        case 3:
+          out += "  default deny ingress for " + one_of(std::vector<std::string>{"a", "b", "pods[tier=web]", "pods[!track]"}) + "\n";
+          break;
+        case 4:
+          out += "  default deny egress for " + one_of(std::vector<std::string>{"a", "c", "pods[tier=db]", "pods[track=canary]"}) + "\n";
+          break;
+        case 5:
+          out += "  default deny all for " + one_of(std::vector<std::string>{"b", "pods[tier=web, track=stable]"}) + "\n";
           break;
         default:
           break;
@@ -125,7 +138,10 @@ class Generator {
   }
 
   std::string peer(const std::string& ns) {
-    switch (pick(14)) {
+    switch (pick(16)) {
+      case 14:
+      case 15:
+        return "anything";
       case 0:
         return one_of(std::vector<std::string>{"a", "b", "c"});
       case 1:
@@ -166,17 +182,21 @@ class Generator {
     if (!top_level && pick(4) == 0) subj += ", " + subject();
     bool deny = denies_ && pick(5) == 0;
     bool egress = pick(2) == 0;
+    bool one_sided = !deny && pick(5) == 0;
     std::vector<std::string> targets;
     for (int i = 0, n = 1 + static_cast<int>(pick(3)); i < n; ++i) {
-      std::string p = deny ? cidr() : peer(ns);
+      std::string p = deny ? (pick(10) == 0 ? std::string("anything") : cidr()) : peer(ns);
       // Outside a block, bare workload names need their namespace.
       if (top_level && (p == "a" || p == "b" || p == "c" || p == "all pods")) p = ns + "/" + p;
       if (top_level && p == "{b, 192.0.2.0/24}") p = "{" + ns + "/b, 192.0.2.0/24}";
-      auto ps = deny ? std::string() : ports();  // a CIDR deny takes addresses away on every port
+      // A CIDR deny takes addresses away on every port; a deny of anything, on some ports.
+      auto ps = deny ? (p == "anything" ? std::string(":80") : std::string()) : ports();
       if (!ps.empty() && p.find(" except ") != std::string::npos) p = "{" + p + "}";
       targets.push_back(p + ps);
     }
-    const char* verb = deny ? (egress ? "must not reach" : "must not be reached by") : (egress ? "may reach" : "may be reached by");
+    const char* verb = deny        ? (egress ? "must not reach" : "must not be reached by")
+                       : one_sided ? (egress ? "may send to" : "may receive from")
+                                   : (egress ? "may reach" : "may be reached by");
     return fmt::format("{} {} {}", subj, verb, fmt::join(targets, ", "));
   }
 

@@ -2,6 +2,9 @@
 // connections that the analysis behind `fence why` says are allowed, on every pair of a model
 // cluster and every port of a list.
 //
+// The programs use every construct that says what NetworkPolicy says: `anything`, default denies
+// for some pods, the one-sided `may send to` / `may receive from`, and per-block label keys.
+//
 // Each program is random (deterministic per seed) over a small model: namespaces x, y, z with
 // labels; pods a, b, c in each with labels, an IP and named container ports; addresses outside
 // the cluster. The program is compiled by the library exactly as `fence build --target k8s`
@@ -38,73 +41,14 @@
 #include "driver/driver.h"
 #include "emit/yaml.h"
 #include "format/format.h"
-#include "generator.h"
+#include "model.h"
 #include "np_eval.h"
 #include "../unit/scramble.h"
 
 namespace {
 
+using namespace property;
 using fence_test::Generator;
-using fence_test::model_namespaces;
-using fence_test::model_pods;
-
-const std::vector<std::string> kExternal = {"192.0.2.10", "198.51.100.7", "203.0.113.5", "169.254.169.254", "2001:db8::1"};
-const std::vector<std::pair<int, std::string>> kPorts = {{80, "TCP"}, {8080, "TCP"}, {8081, "TCP"}, {5432, "TCP"}, {53, "UDP"}, {9090, "TCP"}};
-
-npeval::Cluster make_cluster() {
-  npeval::Cluster c;
-  const char* subnets[] = {"10.0.1.", "10.0.2.", "10.1.3."};
-  std::size_t n = 0;
-  for (const auto& [ns, labels] : model_namespaces()) {
-    c.add_namespace(ns, labels);
-    int host = 10;
-    for (const auto& mp : model_pods()) {
-      npeval::Pod p;
-      p.ns = ns;
-      p.name = mp.name;
-      for (const auto& [k, v] : mp.labels) p.labels[k] = v;
-      p.ip = subnets[n] + std::to_string(host++);
-      p.ports = mp.ports;
-      c.pods.push_back(p);
-    }
-    ++n;
-  }
-  return c;
-}
-
-// ---- the comparison -------------------------------------------------------------------------
-
-fence::analyze::Endpoint analysis_endpoint(const npeval::Endpoint& e, const npeval::Cluster& c) {
-  using fence::analyze::Endpoint;
-  Endpoint out;
-  auto address = fence::net::parse_cidr(e.ip).cidr;
-  if (!address) throw std::runtime_error("bad model address " + e.ip);
-  out.address = address;
-  if (e.pod == nullptr) {
-    out.kind = Endpoint::Kind::Address;
-    return out;
-  }
-  out.kind = Endpoint::Kind::Pod;
-  out.ns = e.pod->ns;
-  for (const auto& [k, v] : e.pod->labels) out.labels[k] = v;
-  fence::analyze::Labels nsl;
-  for (const auto& [k, v] : c.ns(e.pod->ns).labels) nsl[k] = v;
-  out.ns_labels = nsl;
-  return out;
-}
-
-fence::analyze::QueryPort analysis_port(int port, const std::string& proto, const npeval::Endpoint& dst) {
-  fence::analyze::QueryPort q;
-  q.protocol = proto == "UDP" ? fence::net::Protocol::UDP : proto == "SCTP" ? fence::net::Protocol::SCTP : fence::net::Protocol::TCP;
-  q.number = static_cast<std::uint16_t>(port);
-  q.name = "";  // every fact is known: the port has a name only if the pod gives it one
-  if (dst.pod != nullptr) {
-    for (const auto& cp : dst.pod->ports) {
-      if (cp.number == port && cp.protocol == proto) q.name = cp.name;
-    }
-  }
-  return q;
-}
 
 // YAML with the source line numbers out; in comments, which quote the source, white space out too.
 std::string without_lines(const std::string& yaml) {
@@ -148,28 +92,8 @@ struct Options {
 };
 
 Options parse_args(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--programs") {
-      o.programs = std::stoi(value());
-    } else if (a == "--seed") {
-      o.seed = std::stoull(value());
-    } else if (a == "--denies") {
-      o.denies = true;
-    } else if (a == "--show") {
-      o.show = std::stoi(value());
-    } else if (a == "--dump") {
-      o.dump = std::stoi(value());
-    } else {
-      throw std::runtime_error("unknown argument " + a);
-    }
-  }
-  return o;
+  Args args(argc, argv, {"--programs", "--seed", "--show", "--dump"}, {"--denies"});
+  return Options{args.integer("--programs", 2000), args.seed(), args.flag("--denies"), args.integer("--show", 3), args.integer("--dump", -1)};
 }
 
 }  // namespace

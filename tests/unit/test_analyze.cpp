@@ -351,8 +351,8 @@ TEST_CASE("workload names take the label key the program uses for that namespace
       "namespace mon { set label-key = \"role\"\n  node-exporter may reach shop/web:80 }\n");
   CHECK(ep(a.ir(), "ops/agent").labels == Labels{{"role", "agent"}});
   CHECK(ep(a.ir(), "mon/node-exporter").labels == Labels{{"role", "node-exporter"}});
-  // shop's names are written with two keys: in its own block, and in mon's reference to shop/web.
-  CHECK_THROWS_AS(ep(a.ir(), "shop/web"), QueryError);
+  // mon's reference to shop/web is read with shop's key, the one shop's own block uses.
+  CHECK(ep(a.ir(), "shop/web").labels == Labels{{"app.kubernetes.io/name", "web"}});
   auto single = analyzed("set label-key = \"app.kubernetes.io/name\"\nnamespace shop { web may reach db:5432 }\n");
   CHECK(ep(single.ir(), "shop/db").labels == Labels{{"app.kubernetes.io/name", "db"}});
   Options o;

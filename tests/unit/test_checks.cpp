@@ -231,5 +231,5 @@ TEST_CASE("the pass table: every pass has a name, a summary and a function", "[c
     CHECK(p.run != nullptr);
     CHECK(names.insert(p.name).second);
   }
-  CHECK(names.size() == 8);
+  CHECK(names.size() == 9);
 }

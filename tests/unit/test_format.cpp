@@ -195,7 +195,7 @@ TEST_CASE("fmt: comments added between any two tokens are kept, in order, and th
 TEST_CASE("fmt: syntax errors are reported as the compiler reports them, and nothing is formatted", "[fmt]") {
   auto f = fmt_text("namespace shop {\n  api may rech db\n}\n");
   CHECK_FALSE(f.text);
-  CHECK(f.diagnostics.find("t.fence:2:11: error[E0101]: unexpected 'rech'; expected 'reach' or 'be'") != std::string::npos);
+  CHECK(f.diagnostics.find("t.fence:2:11: error[E0101]: unexpected 'rech'; expected 'reach', 'be', 'send' or 'receive'") != std::string::npos);
   auto compiled = test::compile("namespace shop {\n  api may rech db\n}\n");
   CHECK(compiled.diagnostics().find("2:11: error[E0101]: unexpected 'rech'") != std::string::npos);
   CHECK_THROWS_AS(format::format_text("let x = \n"), std::invalid_argument);

@@ -105,6 +105,7 @@ class Dump {
             value(d + 1, n.value);
           } else if constexpr (std::is_same_v<T, ast::DefaultDeny>) {
             line(d, fmt::format("default deny {}", static_cast<int>(n.direction)), n.span);
+            for (const auto& r : n.subjects) ref(d + 1, r);
           } else if constexpr (std::is_same_v<T, ast::Statement>) {
             line(d, fmt::format("statement verb={}", static_cast<int>(n.verb)), n.span);
             line(d + 1, "verb", n.verb_span);
@@ -325,7 +326,7 @@ TEST_CASE("ast::shift covers every node: their layouts are the ones it knows", "
   CHECK(sizeof(ast::Value) == 96);
   CHECK(sizeof(ast::Let) == 184);
   CHECK(sizeof(ast::Set) == 184);
-  CHECK(sizeof(ast::DefaultDeny) == 16);
+  CHECK(sizeof(ast::DefaultDeny) == 48);
   CHECK(sizeof(ast::Statement) == 80);
   CHECK(sizeof(ast::Block) == 128);
   CHECK(sizeof(ast::Item) == 192);

@@ -131,7 +131,7 @@ TEST_CASE("a syntax error is reported once, at its line, with what was expected"
   auto d = p->diags();
   INFO(d);
   CHECK(p->sink.error_count() == 1);
-  CHECK(d.find("t.fence:2:15: error[E0101]: unexpected 'rech'; expected 'reach' or 'be'") != std::string::npos);
+  CHECK(d.find("t.fence:2:15: error[E0101]: unexpected 'rech'; expected 'reach', 'be', 'send' or 'receive'") != std::string::npos);
 }
 
 TEST_CASE("every broken line is reported", "[syntax]") {

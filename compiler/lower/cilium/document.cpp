@@ -83,6 +83,10 @@ emit::Node rule_node(const Rule& r, bool ingress) {
       for (const auto& f : r.fqdns) list.push(fqdn_node(f));
       break;
     }
+    case PeerKind::Any:
+      // Ports alone select every peer; without ports, a rule needs a peer to allow anything.
+      if (r.to_ports.empty()) n.set(fmt::format("{}Entities", from_to), emit::Node::make_seq()).push(emit::Node::string("all"));
+      break;
   }
   if (!r.to_ports.empty()) {
     auto& tp = n.set("toPorts", emit::Node::make_seq());

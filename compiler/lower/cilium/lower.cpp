@@ -182,6 +182,8 @@ PeerKind kind_of(const ir::Peer& p) {
       return PeerKind::Entities;
     case ir::Peer::Kind::DnsName:
       return PeerKind::Fqdns;
+    case ir::Peer::Kind::Any:
+      return PeerKind::Any;
   }
   return PeerKind::Endpoints;
 }
@@ -209,6 +211,8 @@ void add_peer(Rule& rule, const ir::Peer& p, const ir::Scope& scope) {
     case ir::Peer::Kind::DnsName:
       add_unique(rule.fqdns, fqdn(p));
       break;
+    case ir::Peer::Kind::Any:
+      break;  // the rule's kind says it all
   }
 }
 
@@ -248,7 +252,8 @@ class Lowering {
   bool expressible(const ir::Rule& r);
   bool label_keys_ok(const ir::Endpoint& ep, const Span& where);
   void add(const ir::Rule& r);
-  Group& group_for(const ir::Rule& r);
+  Group& group_for(const ir::Rule& r) { return group_for(r.scope, r.subject); }
+  Group& group_for(const ir::Scope& scope, const ir::Endpoint& subject);
   void finish(Group& g);
   bool l7_conflicts();
   std::vector<Policy> default_denies();
@@ -343,15 +348,15 @@ bool Lowering::expressible(const ir::Rule& r) {
   return ok;
 }
 
-Group& Lowering::group_for(const ir::Rule& r) {
-  auto [it, fresh] = group_index_.try_emplace({r.scope, r.subject}, groups_.size());
+Group& Lowering::group_for(const ir::Scope& scope, const ir::Endpoint& subject) {
+  auto [it, fresh] = group_index_.try_emplace({scope, subject}, groups_.size());
   if (!fresh) return groups_[it->second];
   Group g;
-  g.scope = r.scope;
-  g.subject = r.subject;
-  g.policy.cluster_wide = r.scope.cluster;
-  g.policy.ns = r.scope.cluster ? std::string() : r.scope.ns;
-  g.policy.endpoint_selector = endpoint_selector(r.subject, r.scope, true);
+  g.scope = scope;
+  g.subject = subject;
+  g.policy.cluster_wide = scope.cluster;
+  g.policy.ns = scope.cluster ? std::string() : scope.ns;
+  g.policy.endpoint_selector = endpoint_selector(subject, scope, true);
   groups_.push_back(std::move(g));
   return groups_.back();
 }
@@ -421,8 +426,8 @@ void Lowering::finish(Group& g) {
   }
   // A direction with denies but no allows must not put the pods into default deny: the deny
   // takes traffic away, it does not isolate (a default deny, where written, does that).
-  if (!p.egress_deny.empty() && p.egress.empty()) p.default_deny_egress = false;
-  if (!p.ingress_deny.empty() && p.ingress.empty()) p.default_deny_ingress = false;
+  if (!p.egress_deny.empty() && p.egress.empty() && !p.deny_all_egress) p.default_deny_egress = false;
+  if (!p.ingress_deny.empty() && p.ingress.empty() && !p.deny_all_ingress) p.default_deny_ingress = false;
 }
 
 // Cilium merges every rule for one port of an endpoint into one filter with one L7 parser: HTTP
@@ -449,6 +454,7 @@ bool Lowering::l7_conflicts() {
 std::vector<Policy> Lowering::default_denies() {
   std::vector<Policy> out;
   for (const auto& dd : prog_.default_denies) {
+    if (!dd.whole()) continue;  // in the subject's own policy (see run)
     Policy p;
     p.cluster_wide = dd.scope.cluster;
     p.ns = dd.scope.cluster ? std::string() : dd.scope.ns;
@@ -519,6 +525,16 @@ std::vector<emit::Object> Lowering::run() {
   for (const auto& r : prog_.rules) ok = expressible(r) && ok;
   if (!ok) return {};
   for (const auto& r : prog_.rules) add(r);
+  // A default deny for some pods: an empty rule in their policy, as for a whole namespace.
+  for (const auto& dd : prog_.default_denies) {
+    if (dd.whole()) continue;
+    ok = label_keys_ok(*dd.subject, dd.subject_span) && ok;
+    auto& g = group_for(dd.scope, *dd.subject);
+    g.policy.deny_all_egress = g.policy.deny_all_egress || dd.egress;
+    g.policy.deny_all_ingress = g.policy.deny_all_ingress || dd.ingress;
+    add_source(g.policy.sources, g.sources_seen, line_of(sm_, dd.span));
+  }
+  if (!ok) return {};
   for (auto& g : groups_) finish(g);
   if (!l7_conflicts()) return {};
   return named(default_denies());

@@ -51,7 +51,9 @@ struct PortRule {
   friend bool operator==(const PortRule&, const PortRule&) = default;
 };
 
-enum class PeerKind { Endpoints, Cidrs, Entities, Fqdns };
+// Any: every peer (`anything`), a rule with no L3 part: ports alone, or `toEntities: [all]`
+// where it has no ports either (a rule with nothing in it allows nothing).
+enum class PeerKind { Endpoints, Cidrs, Entities, Fqdns, Any };
 
 struct Rule {
   PeerKind kind = PeerKind::Endpoints;

@@ -176,7 +176,9 @@ std::string Lowering::origin_comment(const ir::Rule& r) const {
 
 Rule Lowering::plain_rule(const ir::Rule& r) const {
   Rule rule;
+  rule.every_peer = std::any_of(r.peers.begin(), r.peers.end(), [](const ir::Peer& p) { return p.kind == ir::Peer::Kind::Any; });
   for (const auto& p : r.peers) {
+    if (rule.every_peer) break;
     auto kp = peer(p, r.scope.ns);
     if (std::find(rule.peers.begin(), rule.peers.end(), kp) == rule.peers.end()) rule.peers.push_back(std::move(kp));
   }
@@ -280,10 +282,38 @@ bool Lowering::lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::
     if (std::find(minus.begin(), minus.end(), w) == minus.end()) minus.push_back(w);
   }
   auto comment = fmt::format("{}, less what {} denies", origin_comment(r), fmt::join(minus, ", "));
+  // `anything` with something denied: its pods (every namespace's) where the denies left them, and
+  // the addresses left, as ipBlocks of each family; the rule's other peers are among these.
+  bool any = std::any_of(r.peers.begin(), r.peers.end(), [](const ir::Peer& p) { return p.kind == ir::Peer::Kind::Any; });
   for (const auto& piece : rem.pieces) {
     if (piece.empty()) continue;
     Rule rule;
+    if (any) {
+      bool pods_kept = std::any_of(piece.kept.begin(), piece.kept.end(), [](const ir::Peer* p) { return p->kind == ir::Peer::Kind::Any; });
+      if (pods_kept) {
+        Peer all_pods;
+        all_pods.namespace_selector = LabelSelector{};
+        rule.peers.push_back(std::move(all_pods));
+      } else {
+        for (const auto* p : piece.kept) {
+          auto kp = peer(*p, r.scope.ns);
+          if (std::find(rule.peers.begin(), rule.peers.end(), kp) == rule.peers.end()) rule.peers.push_back(std::move(kp));
+        }
+      }
+      for (const char* family : {"0.0.0.0/0", "::/0"}) {
+        auto whole = *net::parse_cidr(family).cidr;
+        auto left = piece.cidrs.intersect(net::CidrSet(whole));
+        if (left.empty()) continue;
+        for (auto& b : left.to_blocks(whole)) {
+          Peer kp;
+          kp.ip_block = IPBlock{b.cidr.str(), {}};
+          for (const auto& e : b.except) kp.ip_block->except.push_back(e.str());
+          rule.peers.push_back(std::move(kp));
+        }
+      }
+    }
     for (const auto& p : r.peers) {
+      if (any) break;
       if (p.kind != ir::Peer::Kind::Cidr) {
         if (std::find(piece.kept.begin(), piece.kept.end(), &p) == piece.kept.end()) continue;
         auto kp = peer(p, r.scope.ns);
@@ -427,7 +457,13 @@ std::vector<emit::Object> Lowering::run() {
         g.origins_seen.emplace_back();
       }
       auto& merged = rules[at->second];
+      if (rule.every_peer) {
+        // Every peer takes in the peers merged before and after it.
+        merged.every_peer = true;
+        merged.peers.clear();
+      }
       for (auto& p : rule.peers) {
+        if (merged.every_peer) break;
         if (g.peers_seen[at->second].insert(p).second) merged.peers.push_back(std::move(p));
       }
       for (auto& o : rule.origins) {
@@ -458,6 +494,17 @@ std::vector<emit::Object> Lowering::run() {
   for (const auto& dd : prog_.default_denies) {
     if (!expressible(dd)) {
       ok = false;
+      continue;
+    }
+    if (!dd.whole()) {
+      // For some pods: the policy that selects them, with the policy type and no rule (merged
+      // with their own rules of that direction, which isolate them the same way).
+      for (auto dir : {ir::Direction::Ingress, ir::Direction::Egress}) {
+        if (!dd.covers(dir)) continue;
+        auto& g = find_group(dd.scope.ns, *dd.subject, dir);
+        lower::add_source(g.policy.sources, g.sources_seen, line_of(sm_, dd.span));
+        g.origins.push_back(dd.span);
+      }
       continue;
     }
     NetworkPolicy p;

@@ -36,7 +36,8 @@ struct Port {
 };
 
 struct Rule {
-  std::vector<Peer> peers;           // empty: every peer
+  bool every_peer = false;           // no `from` / `to`: every peer (`anything`); `peers` is then empty
+  std::vector<Peer> peers;
   std::vector<Port> ports;           // empty: every port
   std::vector<std::string> origins;  // for the comment above the rule
 };

@@ -14,9 +14,9 @@ syn match fenceEscape "\\." contained
 
 " BEGIN keywords
 syn keyword fenceKeyword import namespace cluster when environments let set default deny
-syn keyword fenceVerb may must not reach be reached by
+syn keyword fenceVerb may must not reach be reached by send to receive from
 syn keyword fenceOperatorWord except in
-syn keyword fenceKeywordOther all pods namespaces egress ingress entity http host header
+syn keyword fenceKeywordOther all pods namespaces egress ingress entity http host header anything for
 " END keywords
 syn keyword fenceMethod GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE ANY
 " `ns` is a keyword only where it opens a selector.

@@ -1,0 +1,1 @@
+import --verify -n ns0 tests/import/corpus/cilium-examples/l3__egress-deny__egress-deny.yaml tests/import/corpus/cilium-examples/l4__multi_rule.yaml tests/import/corpus/cilium-examples/l3__cidr__cidr.yaml

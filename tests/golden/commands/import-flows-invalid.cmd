@@ -1,0 +1,1 @@
+import --flows tests/import/flows/bad.jsonl

@@ -1,0 +1,1 @@
+import tests/import/examples/readings.yaml

@@ -1,0 +1,1 @@
+import --verify -n shop tests/import/corpus/recipes

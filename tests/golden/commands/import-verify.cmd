@@ -1,0 +1,1 @@
+import --verify tests/import/examples/shop.yaml
