@@ -1200,6 +1200,7 @@ void Resolver::add_implied() {
       }
     }
   }
+  out_.rules.reserve(out_.rules.size() + implied.size());
   for (auto& m : implied) out_.rules.push_back(std::move(m));
 }
 
