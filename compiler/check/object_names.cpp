@@ -15,7 +15,7 @@ void object_names(const std::vector<emit::Object>& objects, DiagnosticSink& sink
   std::map<std::tuple<std::string, std::string, std::string>, const emit::Object*> seen;
   for (const auto& o : objects) {
     auto [it, fresh] = seen.emplace(std::make_tuple(o.kind, o.ns, o.name), &o);
-    if (fresh || it->second->doc == o.doc) continue;
+    if (fresh || (it->second->doc == o.doc && it->second->yaml == o.yaml)) continue;
     const auto& first = *it->second;
     Span here = o.origins.empty() ? Span{} : o.origins.front();
     auto& d = sink.error(Code::E0611, here,

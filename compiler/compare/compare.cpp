@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -199,14 +200,17 @@ Report compare_objects(const Side& a, const Side& b, const sema::LoadedProgram& 
     for (const auto& o : objects) {
       std::string where = o.ns.empty() ? std::string("cluster") : renamed(o.ns, names);
       // The namespaces section reports a renamed namespace once; its objects compare without it.
-      auto doc = o.doc;
-      for (auto& [key, meta] : doc.map) {
-        if (key != "metadata") continue;
-        for (auto& [k, v] : meta.map) {
-          if (k == "namespace" && v.kind == emit::Node::Kind::String) v.str = where;
-        }
+      auto yaml = emit::document_yaml(o);
+      if (!o.ns.empty() && where != o.ns) {
+        // metadata.namespace, as lower::object_header writes it: the one key at this indent
+        // between `metadata:` and the next top-level key.
+        auto meta = yaml.find("metadata:\n");
+        auto line = "\n  namespace: " + emit::scalar_text(o.ns) + "\n";
+        auto at = meta == std::string::npos ? meta : yaml.find(line, meta);
+        if (at == std::string::npos) throw std::logic_error("an object without metadata.namespace: " + o.name);
+        yaml.replace(at, line.size(), "\n  namespace: " + emit::scalar_text(where) + "\n");
       }
-      out[fmt::format("{} {}/{}", o.kind, where, o.name)] = emit::to_yaml(doc);
+      out[fmt::format("{} {}/{}", o.kind, where, o.name)] = std::move(yaml);
     }
     return out;
   };

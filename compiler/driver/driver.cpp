@@ -4,6 +4,7 @@
 
 #include "check/check.h"
 #include "check/suppress.h"
+#include "emit/yaml.h"
 #include "lower/cilium/lower.h"
 
 namespace fence::driver {
@@ -61,9 +62,16 @@ std::vector<emit::Object> Compilation::lower(const std::string& target) {
 
 std::vector<emit::Object> lower_program(const ir::Program& program, const std::string& target, const SourceManager& sm, const Options& options,
                                         DiagnosticSink& sink) {
-  if (target == "k8s") return lower::k8s::lower(program, sm, options.k8s, sink);
-  if (target == "cilium") return lower::cilium::lower(program, sm, sink);
-  throw std::invalid_argument("unknown target: " + target);
+  std::vector<emit::Object> out;
+  if (target == "k8s") {
+    out = lower::k8s::lower(program, sm, options.k8s, sink);
+  } else if (target == "cilium") {
+    out = lower::cilium::lower(program, sm, sink);
+  } else {
+    throw std::invalid_argument("unknown target: " + target);
+  }
+  for (auto& o : out) emit::seal(o);  // targets seal as they go; this is the net under a new one
+  return out;
 }
 
 }  // namespace fence::driver

@@ -68,6 +68,11 @@ struct Object {
   std::string ns;      // empty for cluster-scoped objects
   std::string target;  // the lowering that made it: "k8s", "cilium"
   Node doc;
+  // The document as YAML (without the leading `---`), once the target has sealed the object
+  // (emit::seal): `doc` is then empty. Targets seal each object as soon as it is complete, so that
+  // a build holds one document tree at a time rather than every object's (trees take about ten
+  // times the bytes of their YAML).
+  std::string yaml;
   std::vector<Span> origins;  // the statements that produced it, for diagnostics about the object
 };
 

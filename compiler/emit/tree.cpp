@@ -42,7 +42,7 @@ std::vector<OutputFile> layout(const std::vector<Object>& objects, const std::st
     std::string kind;
     for (char c : o.kind) kind += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     fs::path p = fs::path(prefix) / (o.ns.empty() ? std::string("cluster") : o.ns) / fmt::format("{}-{}.yaml", kind, o.name);
-    out.push_back(OutputFile{p.lexically_normal().generic_string(), "---\n" + to_yaml(o.doc)});
+    out.push_back(OutputFile{p.lexically_normal().generic_string(), "---\n" + document_yaml(o)});
   }
   return out;
 }

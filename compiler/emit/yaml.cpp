@@ -152,11 +152,29 @@ std::string to_yaml(const Node& doc) {
   return out;
 }
 
+void seal(Object& o) {
+  if (!o.yaml.empty()) return;
+  o.yaml = to_yaml(o.doc);
+  o.doc = Node{};
+}
+
+std::string document_yaml(const Object& o) {
+  return o.yaml.empty() ? to_yaml(o.doc) : o.yaml;
+}
+
+std::string scalar_text(std::string_view value) {
+  return plain_safe(value) ? std::string(value) : double_quoted(value);
+}
+
 std::string to_yaml_stream(const std::vector<Object>& objects) {
   std::string out;
   for (const auto& o : objects) {
     out += "---\n";
-    out += to_yaml(o.doc);
+    if (o.yaml.empty()) {
+      out += to_yaml(o.doc);
+    } else {
+      out += o.yaml;
+    }
   }
   return out;
 }

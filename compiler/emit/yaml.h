@@ -13,6 +13,15 @@ namespace fence::emit {
 
 std::string to_yaml(const Node& doc);
 // A multi-document stream: each document starts with "---".
+// Writes the object's document as YAML into `o.yaml` and frees its tree. Idempotent.
+void seal(Object& o);
+
+// The object's document as YAML, sealed or not.
+std::string document_yaml(const Object& o);
+
+// `value` as a YAML scalar, quoted where a plain scalar would be read as something else.
+std::string scalar_text(std::string_view value);
+
 std::string to_yaml_stream(const std::vector<Object>& objects);
 // True when `s` can be written without quotes and read back as the same string.
 bool plain_safe(std::string_view s);

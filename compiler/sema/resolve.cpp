@@ -1337,6 +1337,7 @@ void Resolver::add_implied() {
       }
     }
   }
+  out_.rules.reserve(out_.rules.size() + implied.size());
   for (auto& m : implied) out_.rules.push_back(std::move(m));
 }
 

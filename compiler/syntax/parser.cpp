@@ -905,20 +905,31 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
   // error recovery, so that every error of the file is reported.
   parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
   parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-  FenceParser::FileContext* tree = nullptr;
+  // The fast path parses one top-level item at a time (`file : item* EOF`) and frees each item's
+  // parse tree once its AST exists, so that a large file never holds its whole parse tree: the
+  // tree takes several times the memory of the AST. SLL prediction ignores the outer context, so
+  // an item parses the same on its own as inside `file`.
+  std::vector<ast::Item> items;
   try {
-    tree = parser.file();
+    while (tokens.LA(1) != antlr4::Token::EOF) {
+      auto* item = parser.item();
+      if (auto i = builder.item(item)) items.push_back(std::move(*i));
+      parser.getTreeTracker().reset();
+    }
   } catch (const antlr4::ParseCancellationException&) {
+    items.clear();
+    parser.getTreeTracker().reset();
     tokens.seek(0);
     parser.reset();
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
     parser.setErrorHandler(std::make_shared<ResyncStrategy>());
     parser.addErrorListener(&listener);
-    tree = parser.file();
+    auto comments = std::move(result.comments);
+    result = builder.file(parser.file());
+    result.comments = std::move(comments);
+    return result;
   }
-  auto comments = std::move(result.comments);
-  result = builder.file(tree);
-  result.comments = std::move(comments);
+  result.items = std::move(items);
   return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "emit/yaml.h"
 #include "lower/cilium/model.h"
 #include "lower/naming.h"
 #include "lower/origin.h"
@@ -515,6 +516,8 @@ std::vector<emit::Object> Lowering::named(std::vector<Policy> denies) {
     for (auto& p : objects) {
       cap_sources(p.sources);
       out.push_back(to_object(p));
+      emit::seal(out.back());
+      p = Policy{};
     }
   }
   return out;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "emit/yaml.h"
 #include "ir/deny.h"
 #include "lower/k8s/model.h"
 #include "lower/naming.h"
@@ -553,9 +554,15 @@ std::vector<emit::Object> Lowering::run() {
         p.name = fmt::format("{}-{}", base[i], short_hash(groups[i].subject.pods.str()));
       }
       cap_sources(p.sources);
-      objects.push_back(p);
+      objects.push_back(std::move(p));
     }
-    for (const auto& p : objects) out.push_back(to_object(p));
+    // The namespace's groups and their indexes are done with: free them before the next one.
+    std::vector<Group>().swap(groups);
+    for (auto& p : objects) {
+      out.push_back(to_object(p));
+      emit::seal(out.back());
+      p = NetworkPolicy{};
+    }
   }
   return out;
 }
