@@ -525,3 +525,35 @@ TEST_CASE("lsp: imports that are not open are read from disk, and a save re-read
   CHECK(diagnostics().empty());
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("lsp: a chain of thousands of definitions is a diagnostic, not a crash", "[lsp][limits]") {
+  std::string text = "let d0 = 10.0.0.0/8:443\n";
+  for (int i = 1; i < 3000; ++i) text += "let d" + std::to_string(i) + " = {d" + std::to_string(i - 1) + "}\n";
+  text += "namespace a {\n  web may reach d2999\n}\n";
+  auto s = run(session({open(kUri, text), at(1, "textDocument/hover", kUri, 3001, 18), request(2, "shutdown"), notification("exit")}));
+  auto d = s.published(kUri).back()["diagnostics"];
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["code"] == "E0216");
+  CHECK(d[0]["range"]["start"] == json{{"line", 3001}, {"character", 16}});
+  CHECK(s.reply(1).contains("result"));
+  CHECK(s.code == 0);
+}
+
+TEST_CASE("lsp: an imported file that is not UTF-8 is a diagnostic at the import", "[lsp][limits]") {
+  auto dir = std::filesystem::temp_directory_path() / ("fence-lsp-utf8-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "lib.fence", std::ios::binary) << "# \xed\xa0\x80 \xff\nlet x = 10.0.0.0/8\n";
+  auto uri = lsp::path_to_uri((dir / "main.fence").string());
+  // UTF-16 positions on a line after the invalid bytes, and a hover over a name from that file.
+  auto s = run(session({open(uri, "import \"lib.fence\"  # \xc3\xa9\nnamespace a {\n  w may reach x\n}\n"), at(1, "textDocument/hover", uri, 2, 15),
+                        request(2, "shutdown"), notification("exit")}));
+  auto d = s.published(uri).back()["diagnostics"];
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["code"] == "E0102");
+  CHECK(d[0]["range"]["start"] == json{{"line", 0}, {"character", 0}});
+  CHECK_THAT(d[0]["message"].get<std::string>(), Catch::Contains("lib.fence:1:3: the file is not valid UTF-8 here: a UTF-16 surrogate"));
+  CHECK(d[0]["relatedInformation"][0]["location"]["range"]["start"] == json{{"line", 0}, {"character", 2}});
+  CHECK(s.reply(1).contains("result"));
+  CHECK(s.code == 0);
+  std::filesystem::remove_all(dir);
+}
