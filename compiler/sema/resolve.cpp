@@ -747,7 +747,10 @@ std::optional<RValue> Resolver::except(const ast::Expr& e, const Lexical& lex, c
   }
   RValue out = *base;
   bool ok = true;
-  for (const auto& [ex, ex_span] : excepts) {
+  for (const auto& taken_out : excepts) {
+    // Named, not a structured binding: clang 14 cannot capture those in the lambdas below.
+    const net::Cidr& ex = taken_out.first;
+    const Span& ex_span = taken_out.second;
     bool touched = false;
     for (auto& t : out) {
       for (auto& p : t.peers) {

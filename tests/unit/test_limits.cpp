@@ -19,6 +19,7 @@
 #include "emit/output.h"
 #include "helpers.h"
 #include "lsp/text.h"
+#include "syntax/parser.h"
 
 using namespace fence;
 using fence::test::compile;
@@ -304,4 +305,18 @@ TEST_CASE("a build removes the leftovers of killed builds beside any output dire
   CHECK(left == std::vector<std::string>{fmt::format(".live.fence-tmp-{}", alive), fmt::format(".mine.fence-tmp-{}", dead),
                                          fmt::format(".odd.fence-tmp-{}x", dead), "out", fmt::format("plain.fence-tmp-{}", dead)});
   fs::remove_all(parent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fuzzers' dictionary
+
+TEST_CASE("the fuzzers' dictionary holds every keyword", "[limits][fuzz]") {
+  std::ifstream in(std::string(FENCE_SOURCE_DIR) + "/tests/fuzz/fence.dict");
+  REQUIRE(in);
+  std::string line, all;
+  while (std::getline(in, line)) all += line + "\n";
+  for (const auto& k : syntax::keywords()) {
+    INFO(k);
+    CHECK(all.find("\"" + k + "\"\n") != std::string::npos);
+  }
 }
