@@ -29,6 +29,7 @@ std::unique_ptr<Command> make_codes_command();
 std::unique_ptr<Command> make_explain_command();
 std::unique_ptr<Command> make_why_command();
 std::unique_ptr<Command> make_diff_command();
+std::unique_ptr<Command> make_graph_command();
 std::unique_ptr<Command> make_lsp_command();
 
 inline std::vector<std::unique_ptr<Command>> all_commands() {
@@ -39,6 +40,7 @@ inline std::vector<std::unique_ptr<Command>> all_commands() {
   v.push_back(make_explain_command());
   v.push_back(make_why_command());
   v.push_back(make_diff_command());
+  v.push_back(make_graph_command());
   v.push_back(make_lsp_command());
   return v;
 }

@@ -93,6 +93,44 @@ void remove_leftovers(const fs::path& parent) {
 
 }  // namespace
 
+std::optional<std::string> write_file_atomically(const std::string& path_arg, const std::string& content) {
+  fs::path path = fs::path(path_arg).lexically_normal();
+  if (path.filename().empty()) return fmt::format("cannot write {}: it names a directory", path_arg);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return fmt::format("cannot write {}: it is a directory", path_arg);
+  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  if (!fs::is_directory(dir, ec)) return fmt::format("cannot write {}: no directory {}", path_arg, dir.string());
+  fs::path tmp = dir / fmt::format(".{}.fence-tmp-{}", path.filename().string(), ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("cannot write {}: {}", path_arg, std::strerror(errno));
+  auto fail = [&](int err) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fmt::format("cannot write {}: {}", path_arg, std::strerror(err));
+  };
+  std::size_t done = 0;
+  while (done < content.size()) {
+    auto n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) return fail(errno);
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return fmt::format("cannot write {}: {}", path_arg, std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return fmt::format("cannot write {}: {}", path_arg, std::strerror(err));
+  }
+  return sync_path(dir, false);
+}
+
 std::optional<std::string> replace_directory(const std::string& dir_arg, const std::vector<OutputFile>& files) {
   std::error_code ec;
   fs::path dir = fs::absolute(fs::path(dir_arg), ec).lexically_normal();

@@ -54,6 +54,11 @@ inline constexpr const char* kMarkerContent = "This directory is written by fenc
 // problem, or nothing on success.
 std::optional<std::string> replace_directory(const std::string& dir, const std::vector<OutputFile>& files);
 
+// Replaces the file `path` with `content` as a whole or not at all: the content is written to a
+// sibling temporary file `.<name>.fence-tmp-<pid>`, flushed to disk, and renamed over `path`. On
+// failure nothing is left behind. Returns the problem, or nothing on success.
+std::optional<std::string> write_file_atomically(const std::string& path, const std::string& content);
+
 // How a directory differs from what replace_directory(dir, files) would leave there.
 struct Drift {
   enum class Kind { Changed, Missing, Extra } kind = Kind::Changed;
