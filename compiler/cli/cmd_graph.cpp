@@ -84,7 +84,7 @@ class GraphCommand : public Command {
     }
     if (output_.empty()) {
       print_answer(text);
-    } else if (auto err = emit::write_file_atomically(output_, text)) {
+    } else if (auto err = emit::replace_file(output_, text)) {
       throw UsageError{*err};
     }
     return kExitOk;

@@ -25,6 +25,7 @@ class Command {
 
 std::unique_ptr<Command> make_build_command();
 std::unique_ptr<Command> make_check_command();
+std::unique_ptr<Command> make_fmt_command();
 std::unique_ptr<Command> make_codes_command();
 std::unique_ptr<Command> make_explain_command();
 std::unique_ptr<Command> make_why_command();
@@ -36,6 +37,7 @@ inline std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> v;
   v.push_back(make_build_command());
   v.push_back(make_check_command());
+  v.push_back(make_fmt_command());
   v.push_back(make_codes_command());
   v.push_back(make_explain_command());
   v.push_back(make_why_command());

@@ -105,7 +105,8 @@ void snippet(std::string& out, const Span& span, const SourceManager& sm, const 
   if (f.text.empty()) return;  // e.g. a file that should exist and does not: nothing to show
   auto line_no = f.line_of(span.begin);
   auto line = f.line_text(line_no);
-  std::uint32_t line_start = f.line_starts[line_no - 1];
+  // line_text() starts after a byte order mark on line 1.
+  std::uint32_t line_start = std::min(line_no == 1 ? f.bom_size() : f.line_starts[line_no - 1], span.begin);
   std::size_t begin_byte = std::min<std::size_t>(span.begin - line_start, line.size());
   std::size_t end_byte = std::min<std::size_t>(span.end > span.begin ? span.end - line_start : begin_byte + 1, line.size());
   ShownLine shown(line, begin_byte, end_byte);

@@ -18,6 +18,10 @@ bool starts_char(char c) {
 }
 }  // namespace
 
+std::uint32_t SourceFile::bom_size() const {
+  return text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+}
+
 void SourceFile::index() {
   line_starts.assign(1, 0);
   bool ascii = true;
@@ -53,13 +57,13 @@ std::uint32_t SourceFile::line_of(std::uint32_t offset) const {
 LineCol SourceFile::locate(std::uint32_t offset) const {
   offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
   auto line = line_of(offset);
-  std::uint32_t start = line_starts[line - 1];
+  std::uint32_t start = std::min(line == 1 ? bom_size() : line_starts[line - 1], offset);
   return LineCol{line, code_points_before(offset) - code_points_before(start) + 1};
 }
 
 std::string_view SourceFile::line_text(std::uint32_t line) const {
   if (line == 0 || line > line_starts.size()) return {};
-  std::uint32_t start = line_starts[line - 1];
+  std::uint32_t start = line == 1 ? bom_size() : line_starts[line - 1];
   std::uint32_t end = line < line_starts.size() ? line_starts[line] : static_cast<std::uint32_t>(text.size());
   std::string_view v(text.data() + start, end - start);
   while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.remove_suffix(1);

@@ -37,9 +37,11 @@ struct SourceFile {
   static constexpr std::uint32_t kCheckpoint = 256;
   std::vector<std::uint32_t> checkpoints;
 
+  // Columns, and the text of the first line, start after a UTF-8 byte order mark.
   LineCol locate(std::uint32_t offset) const;
   std::uint32_t line_of(std::uint32_t offset) const;  // 1-based
   std::string_view line_text(std::uint32_t line) const;  // without the newline
+  std::uint32_t bom_size() const;  // 3 when the text starts with a byte order mark, else 0
 
  private:
   std::uint32_t code_points_before(std::uint32_t offset) const;

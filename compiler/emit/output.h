@@ -54,10 +54,15 @@ inline constexpr const char* kMarkerContent = "This directory is written by fenc
 // problem, or nothing on success.
 std::optional<std::string> replace_directory(const std::string& dir, const std::vector<OutputFile>& files);
 
-// Replaces the file `path` with `content` as a whole or not at all: the content is written to a
-// sibling temporary file `.<name>.fence-tmp-<pid>`, flushed to disk, and renamed over `path`. On
-// failure nothing is left behind. Returns the problem, or nothing on success.
-std::optional<std::string> write_file_atomically(const std::string& path, const std::string& content);
+// Writes all of `content` to a file descriptor, going on after interrupted writes; 0, or the
+// errno of the failure.
+int write_fd(int fd, const std::string& content);
+
+// Replaces the file at `path` (the file a symbolic link points to, for a link) with `content`, or
+// creates it: written to a temporary file beside it with the old file's permissions (0644 for a
+// new file), flushed to disk, then renamed into place, so that the file is whole at every moment
+// and nothing is left behind on failure. Returns the problem, or nothing on success.
+std::optional<std::string> replace_file(const std::string& path, const std::string& content);
 
 // How a directory differs from what replace_directory(dir, files) would leave there.
 struct Drift {

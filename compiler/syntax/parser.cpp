@@ -24,6 +24,11 @@ namespace {
 class OffsetMap {
  public:
   explicit OffsetMap(std::string_view text, std::uint32_t base = 0) : base_(base) {
+    // ANTLR's input stream drops a UTF-8 byte order mark: its first character is the one after.
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+      text.remove_prefix(3);
+      base_ += 3;
+    }
     bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     if (ascii) {
       size_ = static_cast<std::uint32_t>(text.size());
@@ -49,10 +54,12 @@ class OffsetMap {
 // ANTLR's own stream decodes UTF-8 with std::wstring_convert, which throws on some invalid input
 // (overlong forms, code points above U+10FFFF) and lets other invalid input through (surrogates,
 // which it then fails to encode again in getText). Fence decodes the text itself; callers pass
-// only text that utf8::first_invalid accepted.
+// only text that utf8::first_invalid accepted. Like ANTLR's stream, it drops a leading byte order
+// mark, which OffsetMap skips too.
 class Utf8Stream : public antlr4::ANTLRInputStream {
  public:
   explicit Utf8Stream(std::string_view text) {
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
     _data.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
       auto d = utf8::decode(text, i);

@@ -16,10 +16,17 @@
 // the program declares the model's pod CIDRs (`set pod-cidrs`). A program rejected by design is
 // counted and skipped: E04xx (a deny the target cannot express) or E0601 (an allow that a deny
 // cancels entirely); if more than half are rejected, the run fails, since it would test too little.
+//
+// Each program is also run through `fence fmt`'s formatter, after its white space is scrambled
+// and at a random width from 20 to 119 columns (so that lists wrap), and must compile to the
+// same YAML, source line numbers aside.
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -30,8 +37,10 @@
 #include "diag/render.h"
 #include "driver/driver.h"
 #include "emit/yaml.h"
+#include "format/format.h"
 #include "generator.h"
 #include "np_eval.h"
+#include "../unit/scramble.h"
 
 namespace {
 
@@ -97,6 +106,39 @@ fence::analyze::QueryPort analysis_port(int port, const std::string& proto, cons
   return q;
 }
 
+// YAML with the source line numbers out; in comments, which quote the source, white space out too.
+std::string without_lines(const std::string& yaml) {
+  static const std::regex line(R"(\.fence:\d+)");
+  static const std::regex blanks(R"(\s+)");
+  std::string out;
+  std::istringstream in(yaml);
+  for (std::string l; std::getline(in, l);) {
+    l = std::regex_replace(l, line, ".fence:N");
+    if (l.find_first_not_of(' ') != std::string::npos && l[l.find_first_not_of(' ')] == '#') l = std::regex_replace(l, blanks, "");
+    out += l + "\n";
+  }
+  return out;
+}
+
+// The program formatted (white space scrambled first, at a width from 20 to 119) compiles to
+// the same objects. Returns the problem, if any.
+std::optional<std::string> formatted_differs(const std::string& text, const std::string& yaml, std::uint64_t seed) {
+  fence::format::Options fopt;
+  fopt.width = 20 + seed % 100;
+  auto formatted = fence::format::format_text(fence::test::scramble_whitespace(text, seed), fopt);
+  fence::driver::Options dopt;
+  dopt.stdlib_path = {std::string(FENCE_SOURCE_DIR) + "/stdlib"};
+  fence::driver::Compilation c(dopt);
+  if (!c.load({{"generated.fence", formatted}}) || !c.analyze(std::nullopt)) {
+    return fmt::format("formatted at width {}, it does not compile:\n{}\n{}", fopt.width, formatted, fence::render_all(c.sink(), c.sources()));
+  }
+  auto again = fence::emit::to_yaml_stream(c.lower("k8s"));
+  if (without_lines(again) != without_lines(yaml)) {
+    return fmt::format("formatted at width {}, it compiles to other YAML:\n{}\n-- YAML:\n{}", fopt.width, formatted, again);
+  }
+  return std::nullopt;
+}
+
 struct Options {
   int programs = 2000;
   std::uint64_t seed = 1;
@@ -143,6 +185,7 @@ int main(int argc, char** argv) try {
   long queries = 0, allowed = 0, disagreements = 0, undecided = 0;
   int failed_programs = 0;
   int rejected = 0;  // with --denies: programs rejected by design (E04xx, E0601)
+  int formatted = 0;  // formatted, and compiled to the same YAML
   for (int i = 0; i < opt.programs; ++i) {
     std::uint64_t seed = opt.seed * 1000003u + static_cast<std::uint64_t>(i);
     Generator gen(seed, opt.denies);
@@ -168,6 +211,11 @@ int main(int argc, char** argv) try {
       return 1;
     }
     auto yaml = fence::emit::to_yaml_stream(objects);
+    if (auto problem = formatted_differs(text, yaml, seed)) {
+      std::cout << fmt::format("program {} (seed {}):\n{}\n-- emitted YAML:\n{}\n-- {}\n", i, seed, text, yaml, *problem);
+      return 1;
+    }
+    ++formatted;
     if (i == opt.dump) std::cout << fmt::format("== program {} (seed {}):\n{}\n-- emitted YAML:\n{}\n", i, seed, text, yaml);
     npeval::Evaluator ev(cluster, npeval::parse_policies(yaml));
     const auto& program = c.program();
@@ -208,8 +256,9 @@ int main(int argc, char** argv) try {
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   double share = queries > 0 ? 100.0 * static_cast<double>(allowed) / static_cast<double>(queries) : 0.0;
   std::cout << fmt::format(
-      "{} programs ({} rejected: E04xx or E0601), {} queries ({:.1f}% allowed), {} undecided, {} disagreements in {} programs, {:.1f} s\n",
-      opt.programs, rejected, queries, share, undecided, disagreements, failed_programs, seconds);
+      "{} programs ({} rejected: E04xx or E0601; {} formatted alike), {} queries ({:.1f}% allowed), {} undecided, {} disagreements in {} "
+      "programs, {:.1f} s\n",
+      opt.programs, rejected, formatted, queries, share, undecided, disagreements, failed_programs, seconds);
   if (2 * rejected > opt.programs) {
     std::cout << "most programs were rejected by the target: too few were tested\n";
     return 1;

@@ -165,24 +165,52 @@ TEST_CASE("columns on a long line with non-ASCII text are those a plain count gi
   }
 }
 
+namespace {
+
+// `prefix`, then one line of `n` statements of namespace a, the last with a CIDR that has host
+// bits set (E0309).
+std::string long_line(const std::string& prefix, int n) {
+  std::string text = prefix + "namespace a { ";
+  for (int i = 0; i < n; ++i) text += fmt::format("w{} may reach x{} ", i, i);
+  return text + "web may reach 10.0.0.1/8 }\n";
+}
+
+// The first diagnostic's lines, up to its help.
+std::vector<std::string> first_diagnostic(const std::string& shown) {
+  std::vector<std::string> lines;
+  std::istringstream in(shown.substr(0, shown.find("  = help")));
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+}  // namespace
+
 TEST_CASE("a diagnostic on a very long line shows a window of it", "[limits][lines]") {
-  std::string text = "namespace a { ";
-  for (int i = 0; i < 2000; ++i) text += fmt::format("w{} may reach x{} ", i, i);
-  text += "web may reach 10.0.0.1/8 }\n";
-  auto c = compile(text);
+  auto c = compile(long_line("", 2000));
   REQUIRE(c.has_code("E0309"));
   auto shown = c.diagnostics();
-  auto first = shown.substr(0, shown.find("  = help"));
   // One line of context, cut on both sides, with the caret under the CIDR.
-  CHECK(first.size() < 700);
-  CHECK(first.find(" | ...") != std::string::npos);
-  CHECK(first.find("10.0.0.1/8 }") != std::string::npos);
-  std::vector<std::string> lines;
-  std::istringstream in(first);
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  CHECK(shown.find("  = help") < 700);
+  auto lines = first_diagnostic(shown);
   REQUIRE(lines.size() == 3);  // the message, the source, the caret
+  CHECK(lines[1].find(" | ...") != std::string::npos);
+  CHECK(lines[1].find("10.0.0.1/8 }") != std::string::npos);
   CHECK(lines[2].find("^^^^^^^^^^") == lines[1].find("10.0.0.1/8"));
   CHECK(lines[2].find("^^^^^^^^^^^") == std::string::npos);
+}
+
+TEST_CASE("after a byte order mark, a long line with non-ASCII text has the right column and caret", "[limits][lines]") {
+  auto text = long_line("\xEF\xBB\xBFlet s = \"\xc3\xa9\xe2\x82\xac\" ", 300);
+  auto c = compile(text);
+  REQUIRE(c.has_code("E0309"));
+  // Columns count code points after the mark: the two in the string are one each.
+  auto col = text.find("10.0.0.1/8") - 3 - 3 + 1;
+  auto shown = c.diagnostics();
+  CHECK(shown.find(fmt::format(":1:{}: error[E0309]", col)) != std::string::npos);
+  auto lines = first_diagnostic(shown);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[1].find(" | ...") != std::string::npos);
+  CHECK(lines[2].find("^^^^^^^^^^") == lines[1].find("10.0.0.1/8"));
 }
 
 // ---------------------------------------------------------------------------------------------
