@@ -331,7 +331,7 @@ std::string why_json(const Verdict& v, const ReportContext& ctx) {
   json sugg = json::array();
   for (const auto& s : v.suggestions) sugg.push_back({{"namespace", s.ns}, {"statement", s.statement}});
   j["suggestions"] = sugg;
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 // ---- explain ----
@@ -494,7 +494,7 @@ std::string explain_json(const Explanation& e, const ReportContext& ctx) {
   json caveats = json::array();
   for (const auto& c : e.caveats) caveats.push_back(rep.caveat(c));
   j["depends_on"] = caveats;
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::vector<ConnectionLine> connection_lines(const Explanation& e, const std::string& workload, const ReportContext& ctx) {

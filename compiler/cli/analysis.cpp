@@ -43,8 +43,10 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
     a.options.label_key = flags.label_key;
   }
 
-  auto inputs = read_inputs(flags.compile.inputs);
+  apply_memory_limit(flags.compile);
+  auto inputs = read_inputs(flags.compile.inputs, flags.compile.max_file_bytes());
   driver::Options opt;
+  opt.loader.max_file_bytes = flags.compile.max_file_bytes();
   opt.k8s.allow_l4_fallback = flags.compile.allow_l4_fallback;
   a.compilation = std::make_unique<driver::Compilation>(opt);
   auto& c = *a.compilation;

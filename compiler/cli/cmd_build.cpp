@@ -90,7 +90,10 @@ class BuildCommand : public Command {
         "On any error nothing is written.");
     flags_.add_to(*sub_, "The environment to build (repeatable with -o)");
     report_.add_to(*sub_);
-    sub_->add_option("-o,--output", output_, "Write one file per object into this directory (replaced as a whole)")->type_name("DIR");
+    sub_->add_option("-o,--output", output_,
+                     "Write one file per object into this directory (replaced as a whole: the files are written to .DIR.fence-tmp-<pid> "
+                     "beside it first; a build that is killed leaves that behind, and the next build into the same parent removes it)")
+        ->type_name("DIR");
     sub_->add_flag("--check", check_, "With -o: report how DIR differs from what the source compiles to, and write nothing");
   }
 
@@ -139,6 +142,8 @@ class BuildCommand : public Command {
     if (auto err = emit::replace_directory(output_, files)) throw UsageError{*err};
     return kExitOk;
   }
+
+  int out_of_memory() override { return report_out_of_memory(&report_); }
 
  private:
   CompileFlags flags_;

@@ -23,6 +23,8 @@ class CheckCommand : public Command {
     return outcome.ok && clean ? kExitOk : kExitErrors;
   }
 
+  int out_of_memory() override { return report_out_of_memory(&report_); }
+
  private:
   CompileFlags flags_;
   ReportFlags report_;

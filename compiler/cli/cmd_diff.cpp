@@ -87,7 +87,7 @@ std::string json_report(const compare::Report& rep, const std::string& a, const 
            {"only_in_from", lines(rep.only_a)},
            {"only_in_to", lines(rep.only_b)},
            {"changed", lines(rep.changed)}};
-  return doc.dump(2) + "\n";
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 class DiffCommand : public Command {
@@ -141,6 +141,8 @@ class DiffCommand : public Command {
     if (!write_all(STDOUT_FILENO, text)) throw UsageError{fmt::format("cannot write to standard output: {}", std::strerror(errno))};
     return exit_code_ && !rep.empty() ? kExitErrors : kExitOk;
   }
+
+  int out_of_memory() override { return report_out_of_memory(&report_); }
 
  private:
   CompileFlags flags_;

@@ -14,6 +14,9 @@ class Command {
   // Adds the subcommand and its options to the application.
   virtual void add_to(CLI::App& app) = 0;
   virtual int run() = 0;
+  // Called by main() when run() ran out of memory (std::bad_alloc), after the stack unwound:
+  // reports E0106 in the command's report format and returns the exit code.
+  virtual int out_of_memory();
   bool parsed() const { return sub_ != nullptr && sub_->parsed(); }
 
  protected:

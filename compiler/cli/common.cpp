@@ -21,28 +21,28 @@ namespace fence::cli {
 namespace fs = std::filesystem;
 
 namespace {
-std::string read_whole(const std::string& path) {
+std::string read_whole(const std::string& path, std::size_t limit) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError{fmt::format("cannot read '{}': {}", path, std::strerror(errno))};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw UsageError{fmt::format("cannot read '{}'", path)};
-  return ss.str();
+  auto text = sema::read_source(in, limit);
+  if (!text) throw UsageError{fmt::format("cannot read '{}'", path)};
+  return std::move(*text);
 }
 }  // namespace
 
-std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args) {
-  return read_inputs(args, {".fence"}, ".fence files");
+std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, std::size_t limit) {
+  return read_inputs(args, {".fence"}, ".fence files", limit);
 }
 
-std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, const std::vector<std::string>& extensions, const std::string& what) {
+std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, const std::vector<std::string>& extensions, const std::string& what,
+                                             std::size_t limit) {
   std::vector<driver::SourceInput> out;
   if (args.empty()) throw UsageError{fmt::format("no input files: name {} or directories", what)};
   for (const auto& a : args) {
     if (a == "-") {
-      std::ostringstream ss;
-      ss << std::cin.rdbuf();
-      out.push_back({"<stdin>", ss.str()});
+      auto text = sema::read_source(std::cin, limit);
+      if (!text) throw UsageError{"cannot read standard input"};
+      out.push_back({"<stdin>", std::move(*text)});
       continue;
     }
     std::error_code ec;
@@ -61,9 +61,9 @@ std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& arg
       if (ec) throw UsageError{fmt::format("cannot read directory '{}': {}", a, ec.message())};
       if (found.empty()) throw UsageError{fmt::format("no {} in '{}'", what, a)};
       std::sort(found.begin(), found.end());
-      for (const auto& f : found) out.push_back({f, read_whole(f)});
+      for (const auto& f : found) out.push_back({f, read_whole(f, limit)});
     } else {
-      out.push_back({fs::path(a).lexically_normal().string(), read_whole(a)});
+      out.push_back({fs::path(a).lexically_normal().string(), read_whole(a, limit)});
     }
   }
   return out;

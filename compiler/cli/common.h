@@ -21,9 +21,11 @@ struct UsageError {
 
 // Reads FILE and DIR arguments (a directory stands for every *.fence below it, sorted; `-` is
 // standard input, shown as <stdin>). Throws UsageError when an input cannot be read.
-std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args);
+// Reads at most `limit` + 1 bytes of each (the loader refuses a larger file with E0105).
+std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, std::size_t limit = sema::kMaxFileBytes);
 // The same for other kinds of input: a directory stands for its files with these extensions.
-std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, const std::vector<std::string>& extensions, const std::string& what);
+std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, const std::vector<std::string>& extensions, const std::string& what,
+                                             std::size_t limit = sema::kMaxFileBytes);
 
 enum class ColorMode { Auto, Always, Never };
 // Auto: colour only on a terminal, and never when NO_COLOR is set (non-empty) or TERM=dumb.

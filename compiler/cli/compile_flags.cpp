@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "check/suppress.h"
+#include "cli/commands.h"
+#include "cli/memory.h"
 #include "driver/driver.h"
 
 #ifndef FENCE_VERSION
@@ -55,6 +57,60 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   sub.add_option("--allow", allow, "Silence a warning or info code everywhere (repeatable), e.g. --allow W0603")
       ->type_name("CODE")
       ->check(CLI::Validator([](std::string& code) { return check::why_not_silenceable(code); }, "CODE", "code"));
+  sub.add_option("--max-memory", max_memory,
+                 "Stop with error E0106 (exit 2) when compiling needs more memory than this, e.g. 4G or 512M; none: no limit; auto: 3/4 "
+                 "of the machine's (or the control group's) memory")
+      ->type_name("SIZE")
+      ->capture_default_str()
+      ->check(CLI::Validator([](std::string& v) { return memory::parse_size(v) ? std::string() : std::string("expected a size such as 4G, 512M, none or auto"); },
+                             "SIZE", "size"));
+  sub.add_option("--max-file-size", max_file_size, "Refuse source files larger than this (E0105), at most 1G")
+      ->type_name("SIZE")
+      ->capture_default_str();
+}
+
+std::size_t CompileFlags::max_file_bytes() const {
+  auto v = memory::parse_size(max_file_size);
+  if (!v || *v == 0 || *v > sema::kMaxFileBytesCeiling || max_file_size == "auto") {
+    throw UsageError{fmt::format("--max-file-size {}: expected a size from 1 to 1G, such as 64M", max_file_size)};
+  }
+  return *v;
+}
+
+void apply_memory_limit(const CompileFlags& flags) {
+  auto limit = memory::parse_size(flags.max_memory);
+  if (!limit) throw UsageError{fmt::format("--max-memory {}: expected a size such as 4G, 512M, none or auto", flags.max_memory)};
+  memory::set_limit(*limit);
+}
+
+int Command::out_of_memory() {
+  return report_out_of_memory(nullptr);
+}
+
+int report_out_of_memory(const ReportFlags* flags) {
+  auto limit = memory::limit();
+  memory::set_limit(0);  // reporting needs a little memory; what the compilation held is freed
+  SourceManager sm;
+  DiagnosticSink sink;
+  auto& d = limit != 0 ? sink.error(Code::E0106, Span{}, fmt::format("fence ran out of memory: compiling this needs more than the {} --max-memory allows",
+                                                                   memory::format_size(limit)))
+                       : sink.error(Code::E0106, Span{}, "fence ran out of memory: the system could not give it more");
+  d.hint("allow more with --max-memory SIZE (the default, auto, is 3/4 of the machine's memory), or split the program into parts built "
+         "separately");
+  ReportFlags text;
+  if (flags == nullptr) flags = &text;
+  RenderOptions opt;
+  opt.errors_only = flags->quiet;
+  opt.tool_version = FENCE_VERSION;
+  auto format = flags->diag_format();
+  if (format == DiagFormat::Text) {
+    opt.color = use_color(flags->color_mode(), STDERR_FILENO);
+    std::cerr << render_all(sink, sm, opt);
+    std::cerr.flush();
+  } else {
+    write_all(STDOUT_FILENO, render(format, sink, sm, opt));
+  }
+  return kExitUsage;
 }
 
 std::vector<std::string> CompileFlags::chosen_targets() const {
@@ -114,8 +170,10 @@ void merge_environments(DiagnosticSink& sink, const std::vector<EnvRange>& range
 
 CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
   CompileOutcome out;
-  auto inputs = read_inputs(flags.inputs);
+  apply_memory_limit(flags);
+  auto inputs = read_inputs(flags.inputs, flags.max_file_bytes());
   driver::Options opt;
+  opt.loader.max_file_bytes = flags.max_file_bytes();
   opt.k8s.allow_l4_fallback = flags.allow_l4_fallback;
   opt.policy.werror = flags.werror;
   for (const auto& code : flags.allow) opt.policy.allowed.push_back(find_code(code)->code);

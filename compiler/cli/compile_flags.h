@@ -36,6 +36,11 @@ struct CompileFlags {
   bool allow_l4_fallback = false;
   bool werror = false;
   std::vector<std::string> allow;  // codes to silence
+  std::string max_memory = "auto";  // --max-memory, see cli/memory.h
+  std::string max_file_size = "64M";  // --max-file-size
+
+  // --max-file-size in bytes (throws UsageError for a value it cannot read).
+  std::size_t max_file_bytes() const;
 
   // `envs_help` says what --env means for this subcommand.
   void add_to(CLI::App& sub, const std::string& envs_help);
@@ -78,5 +83,12 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode);
 bool report(const driver::Compilation& c, const ReportFlags& flags);
 // The same for diagnostics about other inputs (the YAML `fence import` reads).
 bool report(const DiagnosticSink& sink, const SourceManager& sm, const ReportFlags& flags);
+
+// Applies --max-memory (throws UsageError for a value it cannot read).
+void apply_memory_limit(const CompileFlags& flags);
+
+// Reports that fence ran out of memory (E0106) as the flags ask (text when there are none), once
+// the memory of the failed compilation has been freed; returns the exit code, 2.
+int report_out_of_memory(const ReportFlags* flags);
 
 }  // namespace fence::cli

@@ -1,11 +1,13 @@
 // fence: the command line. Thin by design: each subcommand parses its flags and calls the library.
 #include <exception>
 #include <iostream>
+#include <new>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "diag/utf8.h"
 
 #ifndef FENCE_VERSION
 #define FENCE_VERSION "0.0.0"
@@ -29,13 +31,19 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
+  Command* chosen = nullptr;
+  for (auto& c : commands) {
+    if (c->parsed()) chosen = c.get();
+  }
+  if (chosen == nullptr) return kExitUsage;
   try {
-    for (auto& c : commands) {
-      if (c->parsed()) return c->run();
+    try {
+      return chosen->run();
+    } catch (const std::bad_alloc&) {
+      return chosen->out_of_memory();
     }
-    return kExitUsage;
   } catch (const UsageError& e) {
-    std::cerr << "fence: error: " << e.message << "\n";
+    std::cerr << "fence: error: " << fence::utf8::printable(e.message) << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "fence: internal error: " << e.what() << "\nThis is a bug in fence; please report it with the input that caused it.\n";

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "diag/utf8.h"
+
 namespace fence {
 
 namespace {
@@ -28,48 +30,91 @@ std::string_view severity_color(Severity s) {
   return "1";
 }
 
-// Expands tabs so that the caret lines up under the text it marks.
-std::string expand_tabs(std::string_view line, std::size_t* col_map_limit = nullptr) {
-  (void)col_map_limit;
-  std::string out;
-  for (char c : line) {
-    if (c == '\t') {
-      out.append(4, ' ');
-    } else {
-      out.push_back(c);
+// A source line as the snippet shows it: tabs expanded to 4 spaces, bytes that are not valid
+// UTF-8 and control characters escaped as `\xNN`, and, for a long line, only a window around the
+// span, with "..." where it was cut. `col(b)` is where byte b of the line is shown.
+class ShownLine {
+ public:
+  ShownLine(std::string_view line, std::size_t begin, std::size_t end) {
+    // Lines up to this many bytes are shown whole; longer ones from a little before the span to
+    // a little after it, so that a diagnostic on a megabyte-long line stays short.
+    constexpr std::size_t kWhole = 240, kBefore = 80, kAfter = 120;
+    std::size_t from = 0, to = line.size();
+    if (line.size() > kWhole) {
+      from = begin > kBefore ? begin - kBefore : 0;
+      to = std::min(line.size(), std::max(end, begin) + kAfter);
+      to = std::min(to, from + kWhole);
+      while (from > 0 && (static_cast<unsigned char>(line[from]) & 0xC0) == 0x80) --from;
+      while (to < line.size() && (static_cast<unsigned char>(line[to]) & 0xC0) == 0x80) ++to;
     }
+    from_ = from;
+    if (from > 0) {
+      text_ = "...";
+      width_ = 3;
+    }
+    cols_.reserve(to - from + 1);
+    std::size_t i = from;
+    while (i < to) {
+      auto c = static_cast<unsigned char>(line[i]);
+      std::uint32_t n = 1;
+      std::string shown;
+      if (c == '\t') {
+        shown = "    ";
+      } else if (c < 0x20 || c == 0x7f) {
+        shown = fmt::format("\\x{:02x}", c);
+      } else if (c >= 0x80) {
+        auto d = utf8::decode(line, i);
+        n = d.len == 0 ? 1 : d.len;
+        shown = d.len == 0 || d.cp < 0xa0 ? utf8::printable(line.substr(i, n)) : std::string(line.substr(i, n));
+      } else {
+        shown = std::string(1, static_cast<char>(c));
+      }
+      for (std::uint32_t k = 0; k < n && i + k < to; ++k) cols_.push_back(width_);
+      width_ += columns(shown);
+      text_ += shown;
+      i += n;
+    }
+    cols_.push_back(width_);
+    if (to < line.size()) text_ += "...";
   }
-  return out;
-}
 
-// Display width of the first `bytes` bytes of `line`, counting tabs as 4 and UTF-8 code points as 1.
-std::size_t display_width(std::string_view line, std::size_t bytes) {
-  std::size_t w = 0;
-  for (std::size_t i = 0; i < bytes && i < line.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(line[i]);
-    if (c == '\t') {
-      w += 4;
-    } else if ((c & 0xC0) != 0x80) {
-      ++w;
-    }
+  const std::string& text() const { return text_; }
+  // The column byte `b` of the line is shown at (clamped to the window).
+  std::size_t col(std::size_t b) const {
+    if (b < from_) return 0;  // not shown: only spans inside the window are asked for
+    return cols_[std::min(b - from_, cols_.size() - 1)];
   }
-  return w;
-}
+
+ private:
+  // Display width: one column per character.
+  static std::size_t columns(std::string_view s) {
+    std::size_t w = 0;
+    for (char c : s) w += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return w;
+  }
+
+  std::string text_;
+  std::vector<std::size_t> cols_;
+  std::size_t from_ = 0;
+  std::size_t width_ = 0;
+};
 
 void snippet(std::string& out, const Span& span, const SourceManager& sm, const Style& st, std::string_view caret_color) {
   if (!span.valid()) return;
   const auto& f = sm.file(span.file);
   if (f.text.empty()) return;  // e.g. a file that should exist and does not: nothing to show
-  auto lc = f.locate(span.begin);
-  auto line = f.line_text(lc.line);
-  std::uint32_t line_start = f.line_starts[lc.line - 1];
-  std::size_t begin_byte = span.begin - line_start;
+  auto line_no = f.line_of(span.begin);
+  auto line = f.line_text(line_no);
+  // line_text() starts after a byte order mark on line 1.
+  std::uint32_t line_start = std::min(line_no == 1 ? f.bom_size() : f.line_starts[line_no - 1], span.begin);
+  std::size_t begin_byte = std::min<std::size_t>(span.begin - line_start, line.size());
   std::size_t end_byte = std::min<std::size_t>(span.end > span.begin ? span.end - line_start : begin_byte + 1, line.size());
-  std::string number = std::to_string(lc.line);
+  ShownLine shown(line, begin_byte, end_byte);
+  std::string number = std::to_string(line_no);
   std::string gutter(number.size(), ' ');
-  std::size_t pad = display_width(line, begin_byte);
-  std::size_t width = end_byte > begin_byte ? display_width(line, end_byte) - pad : 1;
-  out += fmt::format(" {} | {}\n", st.wrap("1;34", number), expand_tabs(line));
+  std::size_t pad = shown.col(begin_byte);
+  std::size_t width = end_byte > begin_byte ? shown.col(end_byte) - shown.col(begin_byte) : 1;
+  out += fmt::format(" {} | {}\n", st.wrap("1;34", number), shown.text());
   out += fmt::format(" {} | {}{}\n", gutter, std::string(pad, ' '), st.wrap(caret_color, std::string(std::max<std::size_t>(width, 1), '^')));
 }
 
@@ -79,19 +124,21 @@ std::string render_text(const Diagnostic& d, const SourceManager& sm, const Rend
   Style st{opt.color};
   std::string out;
   const auto& info = code_info(d.code);
-  std::string where = d.span.valid() ? sm.where(d.span) + ": " : std::string("fence: ");
+  // Messages and paths may quote the user's bytes: invalid UTF-8 and control characters are
+  // escaped, never written raw to a terminal.
+  std::string where = d.span.valid() ? utf8::printable(sm.where(d.span)) + ": " : std::string("fence: ");
   out += fmt::format("{}{}: {}\n", st.wrap("1", where),
-                     st.wrap(severity_color(d.severity), fmt::format("{}[{}]", severity_name(d.severity), info.id)), d.message);
+                     st.wrap(severity_color(d.severity), fmt::format("{}[{}]", severity_name(d.severity), info.id)), utf8::printable(d.message));
   snippet(out, d.span, sm, st, severity_color(d.severity));
   for (const auto& n : d.notes) {
     if (n.span.valid()) {
-      out += fmt::format("{}: {}: {}\n", st.wrap("1", sm.where(n.span)), st.wrap("1;36", "note"), n.message);
+      out += fmt::format("{}: {}: {}\n", st.wrap("1", utf8::printable(sm.where(n.span))), st.wrap("1;36", "note"), utf8::printable(n.message));
       snippet(out, n.span, sm, st, "1;36");
     } else {
-      out += fmt::format("  = {}: {}\n", st.wrap("1;36", "note"), n.message);
+      out += fmt::format("  = {}: {}\n", st.wrap("1;36", "note"), utf8::printable(n.message));
     }
   }
-  for (const auto& h : d.help) out += fmt::format("  = {}: {}\n", st.wrap("1;32", "help"), h);
+  for (const auto& h : d.help) out += fmt::format("  = {}: {}\n", st.wrap("1;32", "help"), utf8::printable(h));
   return out;
 }
 

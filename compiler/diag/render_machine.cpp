@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "diag/render.h"
+#include "diag/utf8.h"
 
 namespace fence {
 
@@ -10,10 +11,27 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Text from the user's files or command line, as valid UTF-8: bytes that are not are written
+// `\xNN`, as in the text form. (The documents are also dumped with invalid bytes replaced, so
+// that no text can make the output fail.)
+std::string text(std::string_view s) {
+  return utf8::printable(s, true);
+}
+
+std::vector<std::string> texts(const std::vector<std::string>& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v) out.push_back(text(s));
+  return out;
+}
+
+std::string dump(const Json& doc) {
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
 Json json_location(const Span& span, const SourceManager& sm) {
   if (!span.valid()) return nullptr;
   auto l = locate(span, sm);
-  return Json{{"file", l.path}, {"line", l.line}, {"column", l.column}, {"end_line", l.end_line}, {"end_column", l.end_column}};
+  return Json{{"file", text(l.path)}, {"line", l.line}, {"column", l.column}, {"end_line", l.end_line}, {"end_column", l.end_column}};
 }
 
 // SARIF wants URIs: a relative reference for a relative path (resolved against the repository
@@ -54,14 +72,14 @@ std::string render_json(const DiagnosticSink& sink, const SourceManager& sm, con
   for (const auto& d : reported(sink, sm, opt)) {
     const auto& info = code_info(d.code);
     Json notes = Json::array();
-    for (const auto& n : d.notes) notes.push_back(Json{{"message", n.message}, {"location", json_location(n.span, sm)}});
+    for (const auto& n : d.notes) notes.push_back(Json{{"message", text(n.message)}, {"location", json_location(n.span, sm)}});
     list.push_back(Json{{"code", info.id},
                         {"name", info.slug},
                         {"severity", severity_name(d.severity)},
-                        {"message", d.message},
+                        {"message", text(d.message)},
                         {"location", json_location(d.span, sm)},
                         {"notes", std::move(notes)},
-                        {"help", d.help}});
+                        {"help", texts(d.help)}});
   }
   Json doc{{"version", 1},
            {"tool", {{"name", "fence"}, {"version", opt.tool_version}}},
@@ -69,7 +87,7 @@ std::string render_json(const DiagnosticSink& sink, const SourceManager& sm, con
            {"errors", sink.error_count() + sink.dropped()},
            {"warnings", opt.errors_only ? 0 : sink.warning_count()},
            {"not_shown", sink.dropped()}};
-  return doc.dump(2) + "\n";
+  return dump(doc);
 }
 
 std::string render_sarif(const DiagnosticSink& sink, const SourceManager& sm, const RenderOptions& opt) {
@@ -85,15 +103,15 @@ std::string render_sarif(const DiagnosticSink& sink, const SourceManager& sm, co
   for (const auto& d : reported(sink, sm, opt)) {
     const auto& info = code_info(d.code);
     // Code-scanning tools show the message text alone: notes without a place and help go into it.
-    std::string text = d.message;
+    std::string message = d.message;
     for (const auto& n : d.notes) {
-      if (!n.span.valid()) text += "\nnote: " + n.message;
+      if (!n.span.valid()) message += "\nnote: " + n.message;
     }
-    for (const auto& h : d.help) text += "\nhelp: " + h;
+    for (const auto& h : d.help) message += "\nhelp: " + h;
     Json r{{"ruleId", info.id},
            {"ruleIndex", static_cast<std::size_t>(d.code)},
            {"level", sarif_level(d.severity)},
-           {"message", {{"text", text}}}};
+           {"message", {{"text", text(message)}}}};
     Json locations = Json::array();
     if (d.span.valid()) locations.push_back(sarif_location(d.span, sm));
     r["locations"] = std::move(locations);
@@ -102,7 +120,7 @@ std::string render_sarif(const DiagnosticSink& sink, const SourceManager& sm, co
       if (!n.span.valid()) continue;
       auto loc = sarif_location(n.span, sm);
       loc["id"] = related.size();
-      loc["message"] = Json{{"text", n.message}};
+      loc["message"] = Json{{"text", text(n.message)}};
       related.push_back(std::move(loc));
     }
     if (!related.empty()) r["relatedLocations"] = std::move(related);
@@ -112,7 +130,7 @@ std::string render_sarif(const DiagnosticSink& sink, const SourceManager& sm, co
   if (opt.tool_version.empty()) driver.erase("semanticVersion");
   Json run{{"tool", {{"driver", std::move(driver)}}}, {"columnKind", "unicodeCodePoints"}, {"results", std::move(results)}};
   Json doc{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", Json::array({std::move(run)})}};
-  return doc.dump(2) + "\n";
+  return dump(doc);
 }
 
 }  // namespace fence

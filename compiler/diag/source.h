@@ -32,11 +32,21 @@ struct SourceFile {
   std::string path;  // as shown to the user
   std::string text;
   std::vector<std::uint32_t> line_starts;
+  // Code points before every kCheckpoint-th byte, so that a column is found in constant time
+  // however long its line; empty when the text is ASCII (a column is then a byte count).
+  static constexpr std::uint32_t kCheckpoint = 256;
+  std::vector<std::uint32_t> checkpoints;
 
   // Columns, and the text of the first line, start after a UTF-8 byte order mark.
   LineCol locate(std::uint32_t offset) const;
+  std::uint32_t line_of(std::uint32_t offset) const;  // 1-based
   std::string_view line_text(std::uint32_t line) const;  // without the newline
   std::uint32_t bom_size() const;  // 3 when the text starts with a byte order mark, else 0
+
+ private:
+  std::uint32_t code_points_before(std::uint32_t offset) const;
+  friend class SourceManager;
+  void index();
 };
 
 // Source text on one line, for messages and comments: runs of whitespace become one space, and

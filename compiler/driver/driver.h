@@ -25,7 +25,8 @@ struct SourceInput {
 struct Options {
   std::vector<std::string> stdlib_path = sema::default_stdlib_path();
   // How files are read and parsed: the language server serves open buffers and caches parses.
-  // Only read_file, parse and imports_despite_errors are taken from here; empty: the defaults.
+  // Only read_file, parse, imports_despite_errors and max_file_bytes are taken from here; empty:
+  // the defaults.
   sema::LoaderOptions loader;
   bool run_checks = true;
   // --allow and --werror; `# fence:allow` comments apply whatever this says.

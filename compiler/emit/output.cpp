@@ -65,6 +65,37 @@ std::optional<std::string> sync_path(const fs::path& dir, bool whole_fs) {
   return std::nullopt;
 }
 
+// The pid of a build's leftover `.<name>.fence-tmp-<pid>` (or `-old-<pid>`), or 0 when `name` is
+// not one.
+long leftover_pid(const std::string& name) {
+  if (name.empty() || name[0] != '.') return 0;
+  for (const char* kind : {".fence-tmp-", ".fence-old-"}) {
+    auto at = name.rfind(kind);
+    if (at == std::string::npos || at == 0) continue;
+    auto digits = name.substr(at + std::strlen(kind));
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    return std::atol(digits.c_str());
+  }
+  return 0;
+}
+
+// Removes what builds killed midway left in `parent`, for any output directory there: a
+// leftover is removed when the process named in it is gone, and it is empty or holds Fence's
+// marker (a temporary tree writes the marker first).
+void remove_leftovers(const fs::path& parent) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    auto pid = leftover_pid(entry.path().filename().string());
+    if (pid <= 0 || pid == ::getpid()) continue;
+    std::error_code e2;
+    if (!entry.is_directory(e2) || entry.is_symlink(e2)) continue;
+    bool alive = ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    if (alive) continue;
+    if (!fs::is_empty(entry.path(), e2) && !fs::exists(entry.path() / kMarkerFile, e2)) continue;
+    fs::remove_all(entry.path(), e2);
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> replace_directory(const std::string& dir_arg, const std::vector<OutputFile>& files) {
@@ -84,16 +115,8 @@ std::optional<std::string> replace_directory(const std::string& dir_arg, const s
     fs::create_directories(parent, ec);
     if (ec) return fmt::format("cannot create {}: {}", parent.string(), ec.message());
   }
-  // Leftovers of builds that were killed midway.
+  remove_leftovers(parent);
   std::string stem = "." + dir.filename().string() + ".fence-";
-  for (const auto& entry : fs::directory_iterator(parent, ec)) {
-    auto name = entry.path().filename().string();
-    if (name.rfind(stem, 0) != 0) continue;
-    auto dash = name.rfind('-');
-    int pid = std::atoi(name.c_str() + dash + 1);
-    bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-    if (!alive) fs::remove_all(entry.path(), ec);
-  }
   fs::path tmp = parent / fmt::format("{}tmp-{}", stem, ::getpid());
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
@@ -104,9 +127,14 @@ std::optional<std::string> replace_directory(const std::string& dir_arg, const s
     return std::optional<std::string>(std::move(msg));
   };
   std::set<fs::path> made_dirs{tmp};
-  if (auto err = write_file(tmp / kMarkerFile, kMarkerContent, made_dirs)) return fail(*err);
-  for (const auto& f : files) {
-    if (auto err = write_file(tmp / f.path, f.content, made_dirs)) return fail(*err);
+  try {
+    if (auto err = write_file(tmp / kMarkerFile, kMarkerContent, made_dirs)) return fail(*err);
+    for (const auto& f : files) {
+      if (auto err = write_file(tmp / f.path, f.content, made_dirs)) return fail(*err);
+    }
+  } catch (...) {
+    fail({});  // e.g. out of memory: nothing half-written stays behind
+    throw;
   }
   if (auto err = sync_path(tmp, true)) return fail(*err);
   if (!exists) {

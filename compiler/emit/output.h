@@ -48,8 +48,9 @@ inline constexpr const char* kMarkerContent = "This directory is written by fenc
 
 // Replaces `dir` with exactly `files` (and the marker): they are written to a sibling temporary
 // directory `.<name>.fence-tmp-<pid>`, flushed to disk, which then takes the old one's place in a
-// single rename. A build killed midway leaves `dir` untouched; the next build removes the
-// leftover. Refuses to replace a non-empty directory that Fence did not write. Returns the
+// single rename. A build killed midway leaves `dir` untouched and its temporary directory
+// beside it; the next build into the same parent directory removes every such leftover whose
+// process is gone. Refuses to replace a non-empty directory that Fence did not write. Returns the
 // problem, or nothing on success.
 std::optional<std::string> replace_directory(const std::string& dir, const std::vector<OutputFile>& files);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -67,9 +68,10 @@ class Features {
   json range(const Span& s) const {
     if (s.valid() && s.file == a_.root_id()) return range_json(d_.lines, d_.encoding, s.begin, s.end);
     if (!s.valid()) return range_json(d_.lines, d_.encoding, 0, 0);
-    const auto& text = sm_.file(s.file).text;
-    LineIndex other(text);
-    return range_json(other, d_.encoding, s.begin, s.end);
+    // Indexed once per file: an imported file may have thousands of warnings.
+    auto it = other_lines_.find(s.file);
+    if (it == other_lines_.end()) it = other_lines_.emplace(s.file, LineIndex(sm_.file(s.file).text)).first;
+    return range_json(it->second, d_.encoding, s.begin, s.end);
   }
   std::string uri_of_file(std::size_t index) const {
     if (index == 0) return d_.uri;
@@ -119,6 +121,7 @@ class Features {
   const DocContext& d_;
   const Analysis& a_;
   const SourceManager& sm_;
+  mutable std::map<FileId, LineIndex> other_lines_;
 };
 
 // =============================================================================================

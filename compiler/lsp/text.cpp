@@ -2,17 +2,17 @@
 
 #include <algorithm>
 
+#include "diag/utf8.h"
+
 namespace fence::lsp {
 
 namespace {
 
-// Length of the UTF-8 sequence that starts with `c` (1 for a stray continuation byte).
-std::uint32_t sequence_length(unsigned char c) {
-  if (c < 0x80) return 1;
-  if ((c >> 5) == 0x6) return 2;
-  if ((c >> 4) == 0xE) return 3;
-  if ((c >> 3) == 0x1E) return 4;
-  return 1;
+// UTF-16 code units of the character at byte i: 2 beyond the BMP (a 4-byte sequence), else 1. A
+// byte that is not valid UTF-8 counts as one character (an editor shows U+FFFD for it).
+std::uint32_t utf16_units(std::string_view text, std::uint32_t i, std::uint32_t& len) {
+  len = utf8::char_len(text, i);
+  return len == 4 ? 2 : 1;
 }
 
 int hex_value(char c) {
@@ -26,9 +26,38 @@ int hex_value(char c) {
 
 LineIndex::LineIndex(std::string_view text) : text_(text) {
   starts_.push_back(0);
+  bool ascii = true;
   for (std::uint32_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\n') starts_.push_back(i + 1);
+    ascii = ascii && static_cast<unsigned char>(text[i]) < 0x80;
   }
+  if (ascii) return;
+  // UTF-16 units before every kCheckpoint-th byte (or the first character start after it).
+  std::uint32_t units = 0;
+  std::uint32_t next = 0;
+  for (std::uint32_t i = 0; i < text.size();) {
+    while (next <= i) {
+      checkpoints_.push_back({i, units});
+      next += kCheckpoint;
+    }
+    std::uint32_t len = 0;
+    units += utf16_units(text, i, len);
+    i += len;
+  }
+}
+
+// UTF-16 units of the characters that start before byte `at`.
+std::uint32_t LineIndex::units_before(std::uint32_t at) const {
+  if (checkpoints_.empty()) return at;
+  auto k = std::min<std::size_t>(at / kCheckpoint, checkpoints_.size() - 1);
+  while (k > 0 && checkpoints_[k].byte > at) --k;
+  std::uint32_t units = checkpoints_[k].units;
+  for (std::uint32_t i = checkpoints_[k].byte; i < at;) {
+    std::uint32_t len = 0;
+    units += utf16_units(text_, i, len);
+    i += len;
+  }
+  return units;
 }
 
 Position LineIndex::position(std::uint32_t offset, Encoding enc) const {
@@ -37,13 +66,7 @@ Position LineIndex::position(std::uint32_t offset, Encoding enc) const {
   auto line = static_cast<std::uint32_t>(it - starts_.begin()) - 1;
   std::uint32_t start = starts_[line];
   if (enc == Encoding::Utf8) return Position{line, offset - start};
-  std::uint32_t units = 0;
-  for (std::uint32_t i = start; i < offset;) {
-    auto n = sequence_length(static_cast<unsigned char>(text_[i]));
-    units += n == 4 ? 2 : 1;
-    i += n;
-  }
-  return Position{line, units};
+  return Position{line, units_before(offset) - units_before(start)};
 }
 
 std::uint32_t LineIndex::offset(Position p, Encoding enc) const {
@@ -58,14 +81,28 @@ std::uint32_t LineIndex::offset(Position p, Encoding enc) const {
     while (off > start && off < end && (static_cast<unsigned char>(text_[off]) & 0xC0) == 0x80) --off;
     return off;
   }
-  std::uint32_t units = 0;
+  // Skip to the last checkpoint on the line that comes before the position, then walk.
+  std::uint32_t start_units = units_before(start);
   std::uint32_t i = start;
+  std::uint32_t units = 0;
+  if (!checkpoints_.empty()) {
+    auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), Checkpoint{end, 0},
+                               [](const Checkpoint& a, const Checkpoint& b) { return a.byte < b.byte; });
+    auto lo = std::lower_bound(checkpoints_.begin(), it, Checkpoint{start, 0}, [](const Checkpoint& a, const Checkpoint& b) { return a.byte < b.byte; });
+    // The checkpoints in [lo, it) lie on this line; take the last whose units do not pass p.
+    auto best = std::upper_bound(lo, it, p.character, [&](std::uint32_t ch, const Checkpoint& c) { return ch < c.units - start_units; });
+    if (best != lo) {
+      --best;
+      i = best->byte;
+      units = best->units - start_units;
+    }
+  }
   while (i < end && units < p.character) {
-    auto n = sequence_length(static_cast<unsigned char>(text_[i]));
-    std::uint32_t width = n == 4 ? 2 : 1;
+    std::uint32_t len = 0;
+    std::uint32_t width = utf16_units(text_, i, len);
     if (units + width > p.character) break;  // inside a surrogate pair: the character's start
     units += width;
-    i = std::min(i + n, end);
+    i = std::min(i + len, end);
   }
   return i;
 }

@@ -31,8 +31,18 @@ class LineIndex {
   std::size_t lines() const { return starts_.size(); }
 
  private:
+  // For text that is not ASCII: UTF-16 units before a character start every kCheckpoint bytes
+  // or so, so that a position on a long line costs no more than on a short one.
+  static constexpr std::uint32_t kCheckpoint = 256;
+  struct Checkpoint {
+    std::uint32_t byte;
+    std::uint32_t units;
+  };
+  std::uint32_t units_before(std::uint32_t at) const;
+
   std::string_view text_;
   std::vector<std::uint32_t> starts_;
+  std::vector<Checkpoint> checkpoints_;
 };
 
 // file:///a/b%20c.fence -> /a/b c.fence; nothing for other schemes or malformed URIs.

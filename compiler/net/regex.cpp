@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "diag/utf8.h"
+
 namespace fence::net {
 
 namespace {
@@ -68,26 +70,8 @@ int hex_value(char c) {
   return c - 'A' + 10;
 }
 
-// Decodes one UTF-8 sequence; length 0 when it is not valid UTF-8 (overlong, surrogate, too big).
-struct Rune {
-  std::uint32_t cp = 0;
-  std::size_t len = 0;
-};
-Rune decode(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return {c, 1};
-  std::size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-  if (len == 0 || c > 0xf4 || i + len > s.size()) return {};
-  std::uint32_t cp = c & (0x7f >> len);
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return {};
-    cp = (cp << 6) | (b(i + k) & 0x3f);
-  }
-  static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return {};
-  return {cp, len};
-}
+// One UTF-8 sequence; length 0 when it is not valid UTF-8 (overlong, surrogate, too big).
+using utf8::decode;
 
 class Checker {
  public:

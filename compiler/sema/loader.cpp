@@ -17,15 +17,25 @@ namespace fence::sema {
 
 namespace fs = std::filesystem;
 
-std::optional<std::string> read_disk(const std::string& path) {
+std::optional<std::string> read_source(std::istream& in, std::size_t limit) {
+  std::string out;
+  char buf[1 << 16];
+  while (out.size() <= limit) {
+    in.read(buf, sizeof buf);
+    out.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (!in) break;
+  }
+  if (in.bad()) return std::nullopt;
+  if (out.size() > limit) out.resize(limit + 1);
+  return out;
+}
+
+std::optional<std::string> read_disk(const std::string& path, std::size_t limit) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return ss.str();
+  return read_source(in, limit);
 }
 
 std::string canonical_path(const std::string& path) {
@@ -68,7 +78,8 @@ std::vector<std::string> default_stdlib_path() {
 }
 
 Loader::Loader(SourceManager& sm, DiagnosticSink& sink, LoaderOptions options) : sm_(sm), sink_(sink), options_(std::move(options)) {
-  if (!options_.read_file) options_.read_file = read_disk;
+  options_.max_file_bytes = std::min(options_.max_file_bytes, kMaxFileBytesCeiling);
+  if (!options_.read_file) options_.read_file = [limit = options_.max_file_bytes](const std::string& path) { return read_disk(path, limit); };
   if (!options_.parse) options_.parse = syntax::parse;
 }
 
@@ -84,7 +95,7 @@ void Loader::add_pending_roots() {
     auto canonical = canonical_path(display);
     if (by_canonical_.count(canonical)) continue;  // named twice: load once
     LoadedFile f;
-    f.id = sm_.add(display, std::move(text));
+    f.id = add_source(display, std::move(text));
     f.canonical = canonical;
     f.disk_path = display;
     f.root = true;
@@ -141,7 +152,7 @@ std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Impo
     display = canonical;
   }
   LoadedFile f;
-  f.id = sm_.add(display, std::move(*text));
+  f.id = add_source(display, std::move(*text));
   f.canonical = canonical;
   f.disk_path = disk;
   by_canonical_[canonical] = prog_.files.size();
@@ -150,10 +161,27 @@ std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Impo
   return prog_.files.size() - 1;
 }
 
+FileId Loader::add_source(const std::string& display, std::string text) {
+  if (text.size() <= options_.max_file_bytes) return sm_.add(display, std::move(text));
+  auto id = sm_.add(display, std::string());
+  oversized_.insert(id);
+  return id;
+}
+
 LoadedProgram Loader::finish() {
   add_pending_roots();
   // Breadth-first: parse a file, queue its imports. Files are only ever appended.
   for (std::size_t i = 0; i < prog_.files.size(); ++i) {
+    if (oversized_.count(prog_.files[i].id)) {
+      auto limit = options_.max_file_bytes;
+      auto size = limit % (1 << 20) == 0 ? fmt::format("{} MiB", limit >> 20) : fmt::format("{} bytes", limit);
+      sink_.error(Code::E0105, Span{prog_.files[i].id, 0, 0},
+                  fmt::format("this file is larger than {}, the most Fence reads{}", size, limit == kMaxFileBytes ? "" : " (--max-file-size)"))
+          .hint("split it into several files (a directory of .fence files builds as one program), or generate less source");
+      prog_.files[i].ast.id = prog_.files[i].id;  // an empty file
+      prog_.ok = false;
+      continue;
+    }
     std::size_t errors_before = sink_.error_count() + sink_.dropped();
     prog_.files[i].ast = options_.parse(sm_, prog_.files[i].id, sink_);
     if (sink_.error_count() + sink_.dropped() > errors_before) {
@@ -193,35 +221,48 @@ void Loader::check_cycles(LoadedProgram& prog) {
     return Span{};
   };
 
-  std::function<void(std::size_t)> visit = [&](std::size_t f) {
-    mark[f] = Mark::Active;
-    const auto& imps = prog.files[f].imports;
-    for (std::size_t k = 0; k < imps.size(); ++k) {
-      auto to = imps[k];
-      if (to == static_cast<std::size_t>(-1)) continue;
-      stack.emplace_back(f, k);
-      if (mark[to] == Mark::Active) {
-        // The cycle is the part of the stack from the first import made by `to`.
-        std::size_t start = 0;
-        while (start < stack.size() && stack[start].first != to) ++start;
-        auto& d = to == f ? sink_.error(Code::E0202, import_span(f, k), "a file cannot import itself")
-                          : sink_.error(Code::E0202, import_span(f, k),
-                                        fmt::format("importing '{}' here closes an import cycle", sm_.file(prog.files[to].id).path));
-        for (std::size_t s = start; s + 1 < stack.size(); ++s) {
-          auto [ff, kk] = stack[s];
-          auto target = prog.files[ff].imports[kk];
-          d.note(import_span(ff, kk), fmt::format("'{}' is imported here", sm_.file(prog.files[target].id).path));
-        }
-        prog.ok = false;
-      } else if (mark[to] == Mark::None) {
-        visit(to);
+  // Depth-first, with a stack of its own rather than recursion: a chain of thousands of imports
+  // must not exhaust the call stack. `stack` holds the imports taken from the root to here.
+  auto report = [&](std::size_t f, std::size_t k, std::size_t to) {
+    // The cycle is the part of the stack from the first import made by `to`.
+    std::size_t start = 0;
+    while (start < stack.size() && stack[start].first != to) ++start;
+    auto& d = to == f ? sink_.error(Code::E0202, import_span(f, k), "a file cannot import itself")
+                      : sink_.error(Code::E0202, import_span(f, k),
+                                    fmt::format("importing '{}' here closes an import cycle", sm_.file(prog.files[to].id).path));
+    for (std::size_t s = start; s + 1 < stack.size(); ++s) {
+      auto [ff, kk] = stack[s];
+      auto target = prog.files[ff].imports[kk];
+      d.note(import_span(ff, kk), fmt::format("'{}' is imported here", sm_.file(prog.files[target].id).path));
+    }
+    prog.ok = false;
+  };
+  for (std::size_t root = 0; root < prog.files.size(); ++root) {
+    if (mark[root] != Mark::None) continue;
+    mark[root] = Mark::Active;
+    // Each frame: a file and the next of its imports to look at.
+    std::vector<std::pair<std::size_t, std::size_t>> frames{{root, 0}};
+    while (!frames.empty()) {
+      auto& [f, k] = frames.back();
+      const auto& imps = prog.files[f].imports;
+      if (k == imps.size()) {
+        mark[f] = Mark::Done;
+        frames.pop_back();
+        if (!stack.empty()) stack.pop_back();
+        continue;
       }
+      std::size_t taken = k++;
+      auto to = imps[taken];
+      if (to == static_cast<std::size_t>(-1)) continue;
+      stack.emplace_back(f, taken);
+      if (mark[to] == Mark::None) {
+        mark[to] = Mark::Active;
+        frames.emplace_back(to, 0);  // `f` and `k` are not used past this point
+        continue;
+      }
+      if (mark[to] == Mark::Active) report(f, taken, to);
       stack.pop_back();
     }
-    mark[f] = Mark::Done;
-  };
-  for (std::size_t f = 0; f < prog.files.size(); ++f) {
-    if (mark[f] == Mark::None) visit(f);
   }
 }
 

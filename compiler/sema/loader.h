@@ -5,7 +5,9 @@
 
 #include <functional>
 #include <map>
+#include <istream>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,13 @@ struct LoadedProgram {
   bool ok = true;                 // false after syntax errors, missing imports or cycles: do not resolve
 };
 
+// The largest source file Fence reads by default (E0105 beyond it; `--max-file-size`). At
+// roughly 200 to 400 bytes of memory per byte of source, a file this size already needs more
+// memory than most machines have. No limit may exceed kMaxFileBytesCeiling: spans count bytes in
+// 32 bits.
+inline constexpr std::size_t kMaxFileBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kMaxFileBytesCeiling = std::size_t{1} << 30;
+
 struct LoaderOptions {
   // Directories searched for `import std` (std.fence) and other module names, in order.
   std::vector<std::string> stdlib_path;
@@ -38,10 +47,15 @@ struct LoaderOptions {
   // Loads the imports of files that have syntax errors too, so that an editor still knows their
   // names. The program stays not ok.
   bool imports_despite_errors = false;
+  // Files larger than this get E0105 and are not parsed.
+  std::size_t max_file_bytes = kMaxFileBytes;
 };
 
-// Reads a whole file from the disk; nothing if it is not a readable regular file.
-std::optional<std::string> read_disk(const std::string& path);
+// Reads a source: all of it, or, for one larger than `limit`, only limit + 1 bytes (enough for
+// the loader to refuse it without reading gigabytes). Nothing on a read error.
+std::optional<std::string> read_source(std::istream& in, std::size_t limit = kMaxFileBytes);
+// Reads a file from the disk (as read_source does); nothing if it is not a readable regular file.
+std::optional<std::string> read_disk(const std::string& path, std::size_t limit = kMaxFileBytes);
 // A path's canonical form, which identifies a file however it was named.
 std::string canonical_path(const std::string& path);
 
@@ -63,6 +77,9 @@ class Loader {
   std::optional<std::size_t> load_import(std::size_t from, const ast::Import& imp);
   void add_pending_roots();
   void check_cycles(LoadedProgram& prog);
+  // Adds a file's text to the source manager; a file over kMaxFileBytes gets E0105 and no text.
+  FileId add_source(const std::string& display, std::string text);
+  std::set<FileId> oversized_;
 
   SourceManager& sm_;
   DiagnosticSink& sink_;

@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -47,6 +49,10 @@ struct RTarget {
 using RValue = std::vector<RTarget>;
 
 const std::vector<std::string> kSettings = {"label-key", "pod-cidrs", "service-cidrs"};
+
+// How deep a value may nest, counting each let a value uses through and each pair of braces.
+// Resolving one level takes a few stack frames (a few KiB unoptimized and under AddressSanitizer).
+constexpr std::size_t kMaxValueDepth = 256;
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -175,13 +181,24 @@ class Resolver {
   bool quiet_ = false;
 
   std::vector<std::string> environments_;
+  std::unordered_set<std::string> environment_set_;  // the same, for lookups
   bool environments_declared_ = false;
   std::vector<LetTable> file_lets_;
   std::vector<SetTable> file_sets_;
   std::map<const ast::Block*, LetTable> block_lets_;
+  // For each name's variants: the environments they have values for ("" for the default), and
+  // which variant has it.
+  std::unordered_map<const Variants*, std::unordered_map<std::string, const ast::Let*>> variant_envs_;
+  std::unordered_map<const Variants*, const ast::Let*> picked_;  // pick_variant's answers
   std::map<const ast::Block*, SetTable> block_sets_;
 
   std::vector<const ast::Let*> active_;  // lets being resolved, for cycle detection
+  // How deep the value being resolved goes: lets within lets, and braces within braces. Each
+  // level is a few stack frames; past kMaxDepth the value is refused (E0216), never overflowed.
+  std::size_t depth_ = 0;
+  Span outermost_use_;     // where the value being resolved is used, at depth 1
+  bool too_deep_ = false;  // E0216 reported for the value being resolved
+  bool deeper(Span at);
   std::map<std::tuple<const ast::Let*, std::string, std::string, bool>, std::optional<RValue>> memo_;
   std::set<const ast::Let*> reported_cycle_;
 
@@ -199,13 +216,14 @@ void Resolver::collect_environments() {
       const auto* e = std::get_if<ast::Environments>(&item.node);
       if (e == nullptr) continue;
       std::vector<std::string> names;
+      std::unordered_set<std::string> seen;
       for (const auto& n : e->names) {
         auto why = net::check_dns_label(n.text);
         if (!why.empty()) {
           diag().error(Code::E0314, n.span, fmt::format("'{}' is not a valid environment name: {}", n.text, why));
           continue;
         }
-        if (std::find(names.begin(), names.end(), n.text) != names.end()) {
+        if (!seen.insert(n.text).second) {
           diag().error(Code::E0204, n.span, fmt::format("environment '{}' is declared twice", n.text));
           continue;
         }
@@ -214,6 +232,7 @@ void Resolver::collect_environments() {
       if (first == nullptr) {
         first = e;
         environments_ = names;
+        environment_set_ = std::move(seen);
         environments_declared_ = true;
       } else {
         auto a = environments_, b = names;
@@ -231,7 +250,7 @@ void Resolver::collect_environments() {
 bool Resolver::check_env_names(const std::vector<ast::Name>& envs) {
   bool ok = true;
   for (const auto& n : envs) {
-    if (std::find(environments_.begin(), environments_.end(), n.text) != environments_.end()) continue;
+    if (environment_set_.count(n.text)) continue;
     ok = false;
     if (!environments_declared_) {
       diag().error(Code::E0209, n.span, fmt::format("unknown environment '{}': the program declares no environments", n.text))
@@ -253,29 +272,30 @@ bool Resolver::env_matches(const std::vector<ast::Name>& envs) const {
 void Resolver::add_let(LetTable& table, const ast::Let& let) {
   check_env_names(let.envs);
   auto& variants = table[let.name.text];
-  for (const auto* other : variants) {
-    // Two defaults, or two values for one environment, are a clash.
-    bool clash = false;
-    std::string which;
-    if (other->envs.empty() && let.envs.empty()) {
-      clash = true;
-    } else {
-      for (const auto& a : let.envs) {
-        for (const auto& b : other->envs) {
-          if (a.text == b.text) {
-            clash = true;
-            which = a.text;
-          }
-        }
-      }
-    }
-    if (clash) {
-      auto msg = which.empty() ? fmt::format("'{}' is defined twice", let.name.text)
-                               : fmt::format("'{}' is defined twice for environment '{}'", let.name.text, which);
-      diag().error(Code::E0204, let.name.span, msg).note(other->name.span, "the first definition is here");
-      return;
+  // Two defaults, or two values for one environment, are a clash. The environments already
+  // taken are indexed, so that a name with a value for each of thousands of environments is
+  // added in linear time.
+  auto& taken = variant_envs_[&variants];
+  const ast::Let* other = nullptr;
+  std::string which;
+  if (let.envs.empty()) {
+    auto it = taken.find(std::string());
+    if (it != taken.end()) other = it->second;
+  }
+  for (const auto& e : let.envs) {
+    if (auto t = taken.find(e.text); t != taken.end()) {
+      other = t->second;
+      which = e.text;
     }
   }
+  if (other != nullptr) {
+    auto msg = which.empty() ? fmt::format("'{}' is defined twice", let.name.text)
+                             : fmt::format("'{}' is defined twice for environment '{}'", let.name.text, which);
+    diag().error(Code::E0204, let.name.span, msg).note(other->name.span, "the first definition is here");
+    return;
+  }
+  if (let.envs.empty()) taken.emplace(std::string(), &let);
+  for (const auto& e : let.envs) taken.emplace(e.text, &let);
   variants.push_back(&let);
 }
 
@@ -330,12 +350,16 @@ void Resolver::build_tables() {
 }
 
 const ast::Let* Resolver::pick_variant(const std::string& name, const Variants& variants, Span use) {
-  const ast::Let* fallback = nullptr;
-  for (const auto* v : variants) {
-    if (v->envs.empty()) fallback = v;
-    if (env_matches(v->envs)) return v;
+  // The same for every use: looked up once per analysis, through the index of environments.
+  if (auto it = picked_.find(&variants); it != picked_.end() && it->second != nullptr) return it->second;
+  const ast::Let* chosen = nullptr;
+  if (auto ix = variant_envs_.find(&variants); ix != variant_envs_.end()) {
+    auto it = opt_.environment ? ix->second.find(*opt_.environment) : ix->second.end();
+    if (it == ix->second.end()) it = ix->second.find(std::string());
+    if (it != ix->second.end()) chosen = it->second;
   }
-  if (fallback != nullptr) return fallback;
+  picked_[&variants] = chosen;
+  if (chosen != nullptr) return chosen;
   auto& d = opt_.environment ? diag().error(Code::E0210, use, fmt::format("'{}' has no value in environment '{}'", name, *opt_.environment))
                              : diag().error(Code::E0210, use, fmt::format("'{}' has no default value, only values for some environments", name));
   for (const auto* v : variants) {
@@ -682,12 +706,38 @@ std::optional<RValue> Resolver::let_value(const std::string& name, const Found& 
   }
   auto key = std::make_tuple(let, use.scope.str(), use.label_key, use.top_level);
   if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+  if (!deeper(use_span)) return std::nullopt;
   active_.push_back(let);
   Lexical def{found.lex.file, found.lex.block};
   auto v = target_list(let->value.targets, def, use);
   active_.pop_back();
+  --depth_;
   memo_[key] = v;
   return v;
+}
+
+// Enters one more level of a value (a let's value, or a group's braces); false, with E0216
+// reported once per outermost use, when that is too deep. A true return must be paired with
+// --depth_.
+bool Resolver::deeper(Span at) {
+  if (depth_ == 0) {
+    outermost_use_ = at;
+    too_deep_ = false;
+  }
+  if (depth_ >= kMaxValueDepth) {
+    if (!too_deep_) {
+      too_deep_ = true;
+      std::string what = active_.empty() ? std::string("this value") : fmt::format("the value of '{}'", active_.front()->name.text);
+      auto& d = diag().error(Code::E0216, outermost_use_,
+                            fmt::format("{} nests more than {} levels deep (definitions that use definitions, and braces)", what, kMaxValueDepth));
+      d.note(at, fmt::format("level {} would start here", kMaxValueDepth + 1));
+      d.hint(fmt::format("each `let` may use other lets, and braces may nest, to {} levels in all: write some of these values out directly",
+                         kMaxValueDepth));
+    }
+    return false;
+  }
+  ++depth_;
+  return true;
 }
 
 std::optional<RValue> Resolver::except(const ast::Expr& e, const Lexical& lex, const UseSite& use) {
@@ -723,7 +773,10 @@ std::optional<RValue> Resolver::except(const ast::Expr& e, const Lexical& lex, c
   }
   RValue out = *base;
   bool ok = true;
-  for (const auto& [ex, ex_span] : excepts) {
+  for (const auto& taken_out : excepts) {
+    // Named, not a structured binding: clang 14 cannot capture those in the lambdas below.
+    const net::Cidr& ex = taken_out.first;
+    const Span& ex_span = taken_out.second;
     bool touched = false;
     for (auto& t : out) {
       for (auto& p : t.peers) {
@@ -819,7 +872,9 @@ std::optional<RValue> Resolver::expr(const ast::Expr& e, const Lexical& lex, con
     }
     case ast::Expr::Kind::Group: {
       // Items without ports or HTTP rules of their own share one target: `{a, b}:80` is one rule.
+      if (!deeper(e.span)) return std::nullopt;
       auto items = target_list(e.items, lex, use);
+      --depth_;
       if (!items) return std::nullopt;
       RValue merged;
       RTarget shared;

@@ -8,6 +8,7 @@
 
 #include "FenceLexer.h"
 #include "FenceParser.h"
+#include "diag/utf8.h"
 
 namespace fence::syntax {
 
@@ -49,6 +50,29 @@ class OffsetMap {
   std::uint32_t base_ = 0;
 };
 
+
+// ANTLR's own stream decodes UTF-8 with std::wstring_convert, which throws on some invalid input
+// (overlong forms, code points above U+10FFFF) and lets other invalid input through (surrogates,
+// which it then fails to encode again in getText). Fence decodes the text itself; callers pass
+// only text that utf8::first_invalid accepted. Like ANTLR's stream, it drops a leading byte order
+// mark, which OffsetMap skips too.
+class Utf8Stream : public antlr4::ANTLRInputStream {
+ public:
+  explicit Utf8Stream(std::string_view text) {
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+    _data.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+      auto d = utf8::decode(text, i);
+      if (d.len == 0) {
+        _data.push_back(0xFFFD);  // not reached for checked text; never throws either way
+        ++i;
+        continue;
+      }
+      _data.push_back(d.cp);
+      i += d.len;
+    }
+  }
+};
 
 // ---------------------------------------------------------------------------------------------
 // Token descriptions for messages.
@@ -849,18 +873,7 @@ bool prescan(antlr4::CommonTokenStream& tokens, ErrorListener& listener, Diagnos
 }  // namespace
 
 std::size_t invalid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return i;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
-    }
-    if (n == 2 && c < 0xC2) return i;  // overlong
-    i += n;
-  }
-  return std::string_view::npos;
+  return utf8::first_invalid(s);
 }
 
 ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink) {
@@ -874,7 +887,8 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
   std::string_view text = std::string_view(whole).substr(begin, end - begin);
   if (auto bad = invalid_utf8(text); bad != std::string_view::npos) {
     auto b = begin + static_cast<std::uint32_t>(bad);
-    sink.error(Code::E0102, Span{id, b, b + 1}, "the file is not valid UTF-8 here");
+    sink.error(Code::E0102, Span{id, b, b + 1}, fmt::format("the file is not valid UTF-8 here: {}", utf8::why_invalid(text, bad)))
+        .hint("Fence reads source files as UTF-8: convert the file (e.g. `iconv -f latin1 -t utf-8`), or remove the byte");
     ast::File f;
     f.id = id;
     return f;
@@ -882,7 +896,7 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
   OffsetMap offsets(text, begin);
   ErrorListener listener(id, offsets, sink);
 
-  antlr4::ANTLRInputStream input(text.data(), text.size());
+  Utf8Stream input(text);
   FenceLexer lexer(&input);
   lexer.removeErrorListeners();
   lexer.addErrorListener(&listener);
@@ -937,7 +951,7 @@ std::vector<LexToken> tokenize(std::string_view text) {
   std::vector<LexToken> out;
   if (invalid_utf8(text) != std::string_view::npos) return out;
   OffsetMap offsets(text);
-  antlr4::ANTLRInputStream input{std::string(text)};
+  Utf8Stream input(text);
   FenceLexer lexer(&input);
   lexer.removeErrorListeners();
   const auto& vocab = lexer.getVocabulary();
@@ -1004,7 +1018,7 @@ std::vector<LexToken> tokenize(std::string_view text) {
 
 std::vector<std::string> keywords() {
   std::vector<std::string> out;
-  antlr4::ANTLRInputStream input{std::string()};
+  Utf8Stream input{std::string_view()};
   FenceLexer lexer(&input);
   const auto& vocab = lexer.getVocabulary();
   for (std::size_t type = FenceLexer::IMPORT; type <= FenceLexer::HEADER; ++type) {
@@ -1017,7 +1031,7 @@ std::vector<std::string> keywords() {
       // name; the keyword is then its token name in lower case, if the lexer reads it back so.
       word = vocab.getSymbolicName(type);
       for (auto& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      antlr4::ANTLRInputStream in(word);
+      Utf8Stream in(word);
       FenceLexer check(&in);
       check.removeErrorListeners();
       auto first = check.nextToken();

@@ -112,7 +112,8 @@ def main():
             continue
         path = os.path.relpath(os.path.join(err_dir, name), ROOT)
         extra, command = [], "build"
-        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        # surrogateescape: an error case may hold bytes that are not UTF-8 (e0102-invalid-utf8).
+        with open(os.path.join(ROOT, path), encoding="utf-8", errors="surrogateescape") as f:
             for line in f:
                 m = re.match(r"#\s*args:\s*(.*)$", line.strip())
                 if m:

@@ -529,6 +529,117 @@ TEST_CASE("lsp: imports that are not open are read from disk, and a save re-read
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("lsp: a chain of thousands of definitions is a diagnostic, not a crash", "[lsp][limits]") {
+  std::string text = "let d0 = 10.0.0.0/8:443\n";
+  for (int i = 1; i < 3000; ++i) text += "let d" + std::to_string(i) + " = {d" + std::to_string(i - 1) + "}\n";
+  text += "namespace a {\n  web may reach d2999\n}\n";
+  auto s = run(session({open(kUri, text), at(1, "textDocument/hover", kUri, 3001, 18), request(2, "shutdown"), notification("exit")}));
+  auto d = s.published(kUri).back()["diagnostics"];
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["code"] == "E0216");
+  CHECK(d[0]["range"]["start"] == json{{"line", 3001}, {"character", 16}});
+  CHECK(s.reply(1).contains("result"));
+  CHECK(s.code == 0);
+}
+
+TEST_CASE("lsp: an imported file that is not UTF-8 is a diagnostic at the import", "[lsp][limits]") {
+  auto dir = std::filesystem::temp_directory_path() / ("fence-lsp-utf8-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "lib.fence", std::ios::binary) << "# \xed\xa0\x80 \xff\nlet x = 10.0.0.0/8\n";
+  auto uri = lsp::path_to_uri((dir / "main.fence").string());
+  // UTF-16 positions on a line after the invalid bytes, and a hover over a name from that file.
+  auto s = run(session({open(uri, "import \"lib.fence\"  # \xc3\xa9\nnamespace a {\n  w may reach x\n}\n"), at(1, "textDocument/hover", uri, 2, 15),
+                        request(2, "shutdown"), notification("exit")}));
+  auto d = s.published(uri).back()["diagnostics"];
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["code"] == "E0102");
+  CHECK(d[0]["range"]["start"] == json{{"line", 0}, {"character", 0}});
+  CHECK_THAT(d[0]["message"].get<std::string>(), Catch::Contains("lib.fence:1:3: the file is not valid UTF-8 here: a UTF-16 surrogate"));
+  CHECK(d[0]["relatedInformation"][0]["location"]["range"]["start"] == json{{"line", 0}, {"character", 2}});
+  CHECK(s.reply(1).contains("result"));
+  CHECK(s.code == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("lsp: invalid bytes come only from disk: an import that turns invalid, and a directory whose name is not UTF-8", "[lsp][limits]") {
+  // The directory's name holds the byte 0xFF: the client sends it as %FF, the server reads files
+  // there, and every path it writes back is valid JSON.
+  auto dir = std::filesystem::temp_directory_path() / ("fence-lsp-bytes-\xff-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& bytes) {
+    std::ofstream(dir / "lib.fence", std::ios::binary) << bytes;
+  };
+  write("let x = 10.0.0.0/8\n");
+  auto uri = lsp::path_to_uri((dir / "main.fence").string());
+  REQUIRE(uri.find("%FF") != std::string::npos);
+  const std::string main_text = "import \"lib.fence\"\nnamespace a {\n  w may reach x\n}\n";
+
+  SECTION("the import changes on disk, and a watched-files notification re-reads it") {
+    lsp::ServerOptions options;
+    options.analysis.stdlib_path = test::stdlib_path();
+    lsp::Server server(options);
+    std::vector<json> out;
+    auto pump = [&] {
+      server.idle();
+      out = server.take_output();
+    };
+    auto last_diagnostics = [&] {
+      json last;
+      for (const auto& m : out) {
+        if (m.value("method", "") == "textDocument/publishDiagnostics") last = m["params"]["diagnostics"];
+      }
+      return last;
+    };
+    server.handle(request(0, "initialize").dump());
+    server.handle(open(uri, main_text).dump());
+    pump();
+    CHECK(last_diagnostics().empty());
+    server.handle(at(1, "textDocument/definition", uri, 2, 15).dump());
+    pump();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0]["result"][0]["uri"] == lsp::path_to_uri((dir / "lib.fence").string()));
+
+    // An emoji (two UTF-16 units), then an overlong form: the bad byte is at UTF-16 unit 5 of line 0.
+    write("# \xf0\x9f\x98\x80 \xe0\x80\xaf\nlet x = 10.0.0.0/8\n");
+    server.handle(notification("workspace/didChangeWatchedFiles", {{"changes", json::array({{{"uri", "file:///elsewhere"}, {"type", 2}}})}}).dump());
+    pump();
+    auto d = last_diagnostics();
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]["code"] == "E0102");
+    CHECK(d[0]["range"]["start"] == json{{"line", 0}, {"character", 0}});  // the import
+    CHECK_THAT(d[0]["message"].get<std::string>(), Catch::Contains("lib.fence:1:5: the file is not valid UTF-8 here: an overlong encoding of U+002F"));
+    CHECK(d[0]["relatedInformation"][0]["location"]["range"]["start"] == json{{"line", 0}, {"character", 5}});
+    CHECK(d[0]["relatedInformation"][0]["location"]["uri"] == lsp::path_to_uri((dir / "lib.fence").string()));
+    // Every message serializes as JSON, whatever bytes the paths hold.
+    for (const auto& m : out) CHECK(!json::parse(m.dump(-1, ' ', false, json::error_handler_t::replace), nullptr, false).is_discarded());
+
+    write("let x = 10.0.0.0/8\n");
+    server.handle(notification("textDocument/didSave", {{"textDocument", {{"uri", uri}}}}).dump());
+    pump();
+    CHECK(last_diagnostics().empty());
+  }
+
+  SECTION("through the framed stream: the replies are JSON, and a lone surrogate escape in a message is a parse error") {
+    write("let y = 10.0.0.0/8\n# \xed\xa0\x80\n");
+    std::string in = session({open(uri, main_text), at(1, "textDocument/hover", uri, 2, 15), request(2, "shutdown"), notification("exit")});
+    // The JSON text escapes a lone surrogate: no client can send invalid text that way.
+    in.insert(in.find("Content-Length", 10),
+              frame(std::string(R"({"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"uri":"file:///x.fence","languageId":"fence","version":1,"text":"\ud800"}}})")));
+    auto s = run(in);  // run() parses every message the server wrote
+    auto d = s.published(uri).back()["diagnostics"];
+    REQUIRE(d.size() == 1);
+    CHECK(d[0]["code"] == "E0102");
+    CHECK_THAT(d[0]["message"].get<std::string>(), Catch::Contains("a UTF-16 surrogate"));
+    CHECK(d[0]["relatedInformation"][0]["location"]["range"]["start"] == json{{"line", 1}, {"character", 2}});
+    REQUIRE(s.errors_without_id().size() == 1);
+    CHECK(s.errors_without_id()[0]["error"]["code"] == -32700);
+    CHECK(s.published("file:///x.fence").empty());
+    CHECK(s.reply(1).contains("result"));
+    CHECK(s.code == 0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 
 // Applies a TextEdit[] to a text (UTF-16 positions), as a client does: all ranges refer to the

@@ -1,0 +1,51 @@
+// Fuzz target: the whole compiler on one file, as `fence check` and `fence build -o` run it:
+// load (with the standard library), analyze in up to three of the environments it declares,
+// check, lower to both targets, write the YAML and lay out the output tree, and render the
+// diagnostics in every format. A program that does not build has at least one error with a
+// place, and produces no objects.
+#include <optional>
+#include <string>
+
+#include "driver/driver.h"
+#include "emit/output.h"
+#include "emit/yaml.h"
+#include "fuzz.h"
+
+using namespace fence;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  driver::Options opt;
+  opt.stdlib_path = {FENCE_SOURCE_DIR "/stdlib"};
+  driver::Compilation c(opt);
+  bool ok = c.load({{"fuzz.fence", std::string(reinterpret_cast<const char*>(data), size)}});
+  std::vector<std::optional<std::string>> envs;
+  for (const auto& e : c.environments()) {
+    if (envs.size() < 3) envs.emplace_back(e);
+  }
+  if (envs.empty()) envs.emplace_back(std::nullopt);
+  std::vector<std::vector<emit::Object>> kept;
+  std::vector<emit::Unit> units;
+  if (ok) {
+    for (const auto& env : envs) {
+      if (!c.analyze(env)) continue;
+      for (const auto& target : driver::targets()) {
+        auto errors = c.sink().error_count() + c.sink().dropped();
+        auto objects = c.lower(target);
+        bool failed = c.sink().error_count() + c.sink().dropped() > errors;
+        FENCE_FUZZ_CHECK(!failed || objects.empty(), "a lowering that reported errors returned objects");
+        emit::to_yaml_stream(objects);
+        kept.push_back(std::move(objects));
+        units.push_back(emit::Unit{env.value_or(""), target, nullptr});
+      }
+    }
+  }
+  for (std::size_t i = 0; i < units.size(); ++i) units[i].objects = &kept[i];
+  if (!c.sink().has_errors()) emit::output_tree(units, emit::TreeShape{envs.size() > 1, true});
+  if (c.sink().has_errors()) {
+    bool located = false;
+    for (const auto& d : c.sink().raw()) located = located || d.span.valid();
+    FENCE_FUZZ_CHECK(located, "a program with errors, none of them with a place");
+  }
+  fuzz::render_reports(c.sink(), c.sources(), data, size);
+  return 0;
+}
