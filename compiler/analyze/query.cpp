@@ -305,4 +305,41 @@ void bind_endpoint(Endpoint& ep, const ir::Program& program, const std::optional
   if (auto it = ns_labels.find(ep.ns); it != ns_labels.end()) ep.ns_labels = it->second;
 }
 
+void bind_inventory(EndpointWithPort& ep, const inventory::Inventory& inventory) {
+  auto& e = ep.endpoint;
+  if (e.kind != Endpoint::Kind::Pod || !e.workload) return;
+  const auto* w = inventory.find(e.ns, *e.workload);
+  if (w == nullptr) {
+    for (auto i : inventory.workloads_in(e.ns)) {
+      const auto& cand = inventory.workloads()[i];
+      if (auto it = cand.labels.find(e.workload_key); it != cand.labels.end() && it->second == *e.workload) {
+        w = &cand;
+        break;
+      }
+    }
+  }
+  if (w == nullptr) return;
+  e.labels = Labels(w->labels.begin(), w->labels.end());
+  if (!ep.port) return;
+  auto& q = *ep.port;
+  if (q.number && !q.name) {
+    q.name = "";  // a port the pods do not declare has no name
+    for (const auto& p : w->ports) {
+      if (p.number == *q.number && p.protocol == q.protocol) q.name = p.name;
+    }
+  } else if (q.name && !q.name->empty() && !q.number) {
+    for (const auto& p : w->ports) {
+      if (p.name == *q.name && p.protocol == q.protocol) q.number = p.number;
+    }
+  }
+}
+
+void add_namespace_labels(std::map<std::string, Labels>& given, const inventory::Inventory& inventory) {
+  for (const auto& ns : inventory.namespace_objects()) {
+    if (given.count(ns.name) != 0) continue;
+    auto labels = inventory.namespace_labels(ns.name);
+    given.emplace(ns.name, Labels(labels->begin(), labels->end()));
+  }
+}
+
 }  // namespace fence::analyze

@@ -41,9 +41,9 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
     a.options.label_key = flags.label_key;
   }
 
+  auto opt = flags.compile.driver_options();
+  opt.policy = {};  // the answer is what matters here: --allow and --werror only shape diagnostics
   auto inputs = read_inputs(flags.compile.inputs);
-  driver::Options opt;
-  opt.k8s.allow_l4_fallback = flags.compile.allow_l4_fallback;
   a.compilation = std::make_unique<driver::Compilation>(opt);
   auto& c = *a.compilation;
   if (!c.load(inputs)) {
@@ -63,6 +63,7 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
   }
   report(c, flags.diagnostics);
   a.ok = ok && !c.sink().has_errors();
+  if (const auto* inv = c.inventory()) analyze::add_namespace_labels(a.options.ns_labels, *inv);
   return a;
 }
 
@@ -77,6 +78,7 @@ analyze::EndpointWithPort parse_query(const std::string& flag, const std::string
 void bind_query(const Analysis& a, const std::string& flag, analyze::EndpointWithPort& ep) {
   try {
     analyze::bind_endpoint(ep.endpoint, a.program(), a.options.label_key, a.options.ns_labels);
+    if (const auto* inv = a.compilation->inventory()) analyze::bind_inventory(ep, *inv);
   } catch (const analyze::QueryError& e) {
     throw UsageError{flag + " " + ep.endpoint.str() + ": " + e.message};
   }

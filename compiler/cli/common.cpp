@@ -29,14 +29,19 @@ std::string read_whole(const std::string& path) {
 }
 }  // namespace
 
+std::string read_standard_input() {
+  std::ostringstream ss;
+  ss << std::cin.rdbuf();
+  if (std::cin.bad()) throw UsageError{"cannot read standard input"};
+  return ss.str();
+}
+
 std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args) {
   std::vector<driver::SourceInput> out;
   if (args.empty()) throw UsageError{"no input files: name .fence files or directories"};
   for (const auto& a : args) {
     if (a == "-") {
-      std::ostringstream ss;
-      ss << std::cin.rdbuf();
-      out.push_back({"<stdin>", ss.str()});
+      out.push_back({"<stdin>", read_standard_input()});
       continue;
     }
     std::error_code ec;

@@ -23,6 +23,9 @@ struct UsageError {
 // standard input, shown as <stdin>). Throws UsageError when an input cannot be read.
 std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args);
 
+// All of standard input. Throws UsageError when it cannot be read.
+std::string read_standard_input();
+
 enum class ColorMode { Auto, Always, Never };
 // Auto: colour only on a terminal, and never when NO_COLOR is set (non-empty) or TERM=dumb.
 bool use_color(ColorMode mode, int fd);

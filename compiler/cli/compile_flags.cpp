@@ -13,6 +13,8 @@
 
 #include "check/suppress.h"
 #include "driver/driver.h"
+#include "inventory/load.h"
+#include "net/names.h"
 
 #ifndef FENCE_VERSION
 #define FENCE_VERSION "0.0.0"
@@ -25,6 +27,7 @@ void ReportFlags::add_to(CLI::App& sub) {
       ->check(CLI::IsMember({"text", "json", "sarif"}))
       ->capture_default_str();
   sub.add_flag("-q,--quiet", quiet, "Report errors only: no warnings, no summary line");
+  sub.add_flag("--verbose", verbose, "Also report the infos that explain what statements do (I0616, I0617)");
   sub.add_option("--color", color, "Colour in text diagnostics (auto: only on a terminal, and never when NO_COLOR is set)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -55,6 +58,41 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   sub.add_option("--allow", allow, "Silence a warning or info code everywhere (repeatable), e.g. --allow W0603")
       ->type_name("CODE")
       ->check(CLI::Validator([](std::string& code) { return check::why_not_silenceable(code); }, "CODE", "code"));
+  sub.add_option("--inventory", inventory,
+                 "Manifests of the cluster's workloads, to check names, namespaces and ports against: a file, or a directory of "
+                 "*.yaml, *.yml and *.json, or - for standard input (repeatable; replaces the program's `set inventory`)")
+      ->type_name("PATH")
+      ->allow_extra_args(false);
+  sub.add_option("--inventory-namespace", inventory_namespace, "The namespace of inventory objects that name none")
+      ->type_name("NS")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& ns) {
+            auto why = net::check_dns_label(ns);
+            return why.empty() ? std::string() : fmt::format("'{}' is not a valid namespace name: {}", ns, why);
+          },
+          "NS", "namespace"));
+}
+
+driver::Options CompileFlags::driver_options() const {
+  driver::Options opt;
+  opt.k8s.allow_l4_fallback = allow_l4_fallback;
+  opt.policy.werror = werror;
+  for (const auto& code : allow) opt.policy.allowed.push_back(find_code(code)->code);
+  for (const auto& path : inventory) {
+    if (path == "-") {
+      if (std::find(inputs.begin(), inputs.end(), "-") != inputs.end()) {
+        throw UsageError{"--inventory -: standard input holds the program already; give the inventory as a file"};
+      }
+      if (!opt.inventory_stdin) opt.inventory_stdin = read_standard_input();
+      continue;
+    }
+    auto found = inventory::expand(path);
+    if (!found.problem.empty()) throw UsageError{"--inventory " + found.problem};
+  }
+  opt.inventory = inventory;
+  opt.inventory_namespace = inventory_namespace;
+  return opt;
 }
 
 std::vector<std::string> CompileFlags::chosen_targets() const {
@@ -114,11 +152,9 @@ void merge_environments(DiagnosticSink& sink, const std::vector<EnvRange>& range
 
 CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
   CompileOutcome out;
+  auto opt = flags.driver_options();
+  opt.explain = mode.explain;
   auto inputs = read_inputs(flags.inputs);
-  driver::Options opt;
-  opt.k8s.allow_l4_fallback = flags.allow_l4_fallback;
-  opt.policy.werror = flags.werror;
-  for (const auto& code : flags.allow) opt.policy.allowed.push_back(find_code(code)->code);
   out.compilation = std::make_unique<driver::Compilation>(opt);
   auto& c = *out.compilation;
   if (!c.load(inputs)) return out;
@@ -156,6 +192,7 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
 bool report(const driver::Compilation& c, const ReportFlags& flags) {
   RenderOptions opt;
   opt.errors_only = flags.quiet;
+  opt.verbose = flags.verbose;
   opt.tool_version = FENCE_VERSION;
   auto format = flags.diag_format();
   if (format == DiagFormat::Text) {

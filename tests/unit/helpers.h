@@ -31,6 +31,19 @@ struct Compiled {
     }
     return false;
   }
+  // The diagnostics of one code, rendered, in report order; and how many there are.
+  std::string only(std::string_view id) const {
+    std::string out;
+    for (const auto& d : c->sink().sorted(c->sources())) {
+      if (code_info(d.code).id == id) out += render_text(d, c->sources());
+    }
+    return out;
+  }
+  std::size_t count(std::string_view id) const {
+    std::size_t n = 0;
+    for (const auto& d : c->sink().sorted(c->sources())) n += code_info(d.code).id == id;
+    return n;
+  }
   std::string yaml() const { return emit::to_yaml_stream(objects); }
   const ir::Program& ir() const { return c->program(); }
 };

@@ -1,0 +1,28 @@
+// Which of an inventory's workloads a program's pods select: what the checks (W08xx), and
+// anything that turns the program's statements into concrete pods, ask the inventory.
+#pragma once
+
+#include <vector>
+
+#include "inventory/inventory.h"
+#include "ir/ir.h"
+
+namespace fence::inventory {
+
+struct Selection {
+  std::vector<std::size_t> workloads;  // indices into Inventory::workloads(), in inventory order
+  // False when the inventory cannot tell which pods the endpoint has: a named namespace where it
+  // has no workloads, or a namespace selector on labels of namespaces it has no Namespace object
+  // for (and nothing matched elsewhere).
+  bool decided = false;
+};
+
+// The workloads whose pods an endpoint selects. A namespace selector matches the Namespace
+// objects' labels; kubernetes.io/metadata.name is every namespace's name.
+Selection select(const Inventory& inventory, const ir::Endpoint& endpoint);
+
+// The labels of a namespace as far as the inventory knows them (its name label at least), and
+// whether that is all of them (the inventory has its Namespace object).
+std::pair<Labels, bool> known_namespace_labels(const Inventory& inventory, const std::string& ns);
+
+}  // namespace fence::inventory
