@@ -86,9 +86,9 @@ void unknown_namespaces(Judge& j) {
     if (auto c = closest(ns, names)) {
       d.hint(fmt::format("did you mean '{}'?", *c));
     } else if (names.size() <= 12) {
-      d.hint(fmt::format("its namespaces are {}; if {} is new, add its manifests to the inventory", fmt::join(names, ", "), ns));
+      d.hint(fmt::format("the inventory's namespaces: {}. If {} is new, add its manifests to the inventory", fmt::join(names, ", "), ns));
     } else {
-      d.hint(fmt::format("it has {} namespaces; if {} is new, add its manifests to the inventory", names.size(), ns));
+      d.hint(fmt::format("the inventory has {} namespaces. If {} is new, add its manifests to the inventory", names.size(), ns));
     }
   };
   for (const auto& ns : ctx.program.namespaces) {
@@ -124,6 +124,16 @@ void suggest_pods(Judge& j, Diagnostic& d, const ir::Endpoint& ep, const Span& s
   if (reqs.size() == 1 && reqs[0].op == net::SelOp::Equals) {
     const auto& key = reqs[0].key;
     const auto& value = reqs[0].values[0];
+    // The right value under another key: a workload of that name, or pods labelled so otherwise.
+    for (auto w : there) {
+      const auto& wl = inv.workloads()[w];
+      for (const auto& [k, v] : wl.labels) {
+        if (v != value || k == key) continue;
+        d.hint(fmt::format("{} runs pods labelled {}={}, not {}={}: write pods[{}={}], or set label-key = \"{}\" where its names are written",
+                           wl.str(), k, v, key, value, k, v, k));
+        return;
+      }
+    }
     std::vector<std::string> options;
     std::map<std::string, std::string> why;  // option -> what it is
     for (auto w : there) {
@@ -141,7 +151,8 @@ void suggest_pods(Judge& j, Diagnostic& d, const ir::Endpoint& ep, const Span& s
       options.push_back(wl.name);
       why.emplace(wl.name, fmt::format("{} runs pods labelled {}={}: write {}", wl.str(), key, l->second, l->second));
     }
-    for (const auto& def : ctx.visible_at(span)) {
+    // Definitions, where the reference is a bare name that could have been one.
+    for (const auto& def : ctx.sm.text(span) == value ? ctx.visible_at(span) : std::vector<sema::Scopes::Found>{}) {
       if (why.count(def.name) != 0) continue;
       options.push_back(def.name);
       why.emplace(def.name, fmt::format("it is a definition, at {}", ctx.sm.where(def.variants.front()->name.span)));

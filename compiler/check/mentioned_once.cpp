@@ -215,7 +215,7 @@ Told lookalikes(Context& ctx) {
             pods ? fmt::format("'{}' is not defined here, so it means {}; it looks like namespace '{}', whose pods are written {}/NAME", name,
                                pods_of(*use.name), ns, ns)
                  : fmt::format("namespace '{}' looks like namespace '{}'{}", name, ns,
-                               is_block ? fmt::format(", which {} statements use (this one: {})", count(ns), count(name)) : std::string()));
+                               is_block ? fmt::format(" ({} statements against {})", count(ns), count(name)) : std::string()));
         if (auto it = ctx.program.namespace_spans.find(ns); it != ctx.program.namespace_spans.end()) {
           d.note(it->second, fmt::format("namespace {} is here", ns));
         }

@@ -42,10 +42,12 @@ void implied_sides(Context& ctx) {
     if (!told.insert({r.origin.target.file, r.origin.target.begin, r.scope.str(), r.subject.str()}).second) continue;
     bool ingress = r.direction == ir::Direction::Ingress;
     std::string where = r.scope.cluster ? std::string("cluster-wide") : fmt::format("in namespace {}", r.scope.ns);
+    std::string pods = r.subject.pods.selects_all() ? std::string("every pod") : fmt::format("the pods labelled {}", r.subject.pods.str());
+    if (!r.scope.cluster) pods += " there";
     ctx.sink
         .report(Code::I0616, r.origin.target,
-                fmt::format("this also adds {} rule {} to the policy of {}: it lets {} {} on {}", ingress ? "an ingress" : "an egress", where,
-                            describe_pods(r.subject), ingress ? "in" : "out to", describe_pods(back), ports_text(r.ports)))
+                fmt::format("this also adds {} rule {}, for {}: it lets {} {} on {}", ingress ? "an ingress" : "an egress", where, pods,
+                            ingress ? "in" : "out to", describe_pods(back), ports_text(r.ports)))
         .note(Span{}, r.scope.cluster ? fmt::format("a cluster-wide default deny {} stops it otherwise", ingress ? "ingress" : "egress")
                                       : fmt::format("namespace {} denies {} by default, so the connection needs both sides", r.scope.ns,
                                                     ingress ? "ingress" : "egress"));

@@ -1,6 +1,7 @@
 #include "inventory/reader.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
 #include <tuple>
 #include <unordered_map>
@@ -16,6 +17,8 @@
 namespace fence::inventory {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------------------------------------
 // A document as a compact tree, built from yaml-cpp's events. Aliases share the node they name
@@ -458,8 +461,16 @@ class Reader {
   void object(const Node& obj, int depth) {
     const Node* kind_node = get(obj, "kind");
     if (kind_node == nullptr) {
-      error(obj, "this object has no `kind`, so it is not a Kubernetes object")
-          .hint("the inventory reads rendered manifests: render charts and kustomizations first (helm template, kubectl kustomize)");
+      // What a directory of sources holds besides manifests: say what it is and how to render it.
+      auto base = fs::path(out_.path).filename().string();
+      if (base == "kustomization.yaml" || base == "kustomization.yml" || base == "Kustomization") {
+        error(obj, "this is a kustomization, not a Kubernetes object").hint("render it (kubectl kustomize DIR) and give Fence the output");
+      } else if (base == "Chart.yaml" || base == "values.yaml" || base == "values.yml") {
+        error(obj, "this is part of a Helm chart, not a Kubernetes object").hint("render the chart (helm template NAME CHART) and give Fence the output");
+      } else {
+        error(obj, "this object has no `kind`, so it is not a Kubernetes object")
+            .hint("the inventory reads rendered manifests: render charts and kustomizations first (helm template, kubectl kustomize)");
+      }
       return;
     }
     ok_ = true;

@@ -72,6 +72,13 @@ TEST_CASE("W0805: pods no workload runs, with what to write instead", "[inventor
   CHECK_FALSE(c.has_code("W0613"));  // the inventory says more
 }
 
+TEST_CASE("W0805: the right name under another label key", "[inventory-check]") {
+  auto c = check("import std\nset label-key = \"app.kubernetes.io/name\"\nnamespace monitoring {\n  prometheus may reach dns\n}\n");
+  INFO(c.diagnostics());
+  CHECK(c.only("W0805").find("help: Deployment monitoring/prometheus runs pods labelled app=prometheus, not app.kubernetes.io/name=prometheus: "
+                             "write pods[app=prometheus], or set label-key = \"app\" where its names are written") != std::string::npos);
+}
+
 TEST_CASE("W0806: namespaces the inventory does not have", "[inventory-check]") {
   auto c = check(
       "import std\n"

@@ -73,7 +73,7 @@ TEST_CASE("W0613: a name taken as pods that looks like a definition, a std name 
         "namespace boutque {\n  default deny ingress\n  db may be reached by boutique/api:5432\n}\n");
     INFO(b.diagnostics());
     auto text = b.only("W0613");
-    CHECK(text.find("test.fence:6:11: warning[W0613]: namespace 'boutque' looks like namespace 'boutique', which 2 statements use (this one: 1)") !=
+    CHECK(text.find("test.fence:6:11: warning[W0613]: namespace 'boutque' looks like namespace 'boutique' (2 statements against 1)") !=
           std::string::npos);
     CHECK(text.find("test.fence:2:11: note: namespace boutique is here") != std::string::npos);
     CHECK(b.count("W0613") == 1);
@@ -184,8 +184,8 @@ TEST_CASE("I0616 / I0617: what a statement does beyond its line, with --verbose"
   INFO(c.diagnostics());
   REQUIRE(c.ok);
   auto implied = c.only("I0616");
-  CHECK(implied.find("test.fence:7:17: info[I0616]: this also adds an ingress rule in namespace payments to the policy of pods labelled "
-                     "app=gateway in namespace payments: it lets in pods labelled app=api in namespace shop on 8443/tcp") != std::string::npos);
+  CHECK(implied.find("test.fence:7:17: info[I0616]: this also adds an ingress rule in namespace payments, for the pods labelled app=gateway "
+                     "there: it lets in pods labelled app=api in namespace shop on 8443/tcp") != std::string::npos);
   CHECK(implied.find("note: namespace payments denies ingress by default, so the connection needs both sides") != std::string::npos);
   auto isolates = c.only("I0617");
   CHECK(isolates.find("test.fence:7:3: info[I0617]: this isolates pods labelled app=api in namespace shop for egress: namespace shop has no "

@@ -126,6 +126,17 @@ const std::string kProgram =
 
 }  // namespace
 
+// Lets a server analyze what it was given, and returns the last diagnostics it published (null:
+// none), hints (I0616, I0617) left out unless asked for.
+json last_diagnostics(lsp::Server& server, bool hints) {
+  server.idle();
+  json last;
+  for (const auto& m : server.take_output()) {
+    if (m.value("method", "") == "textDocument/publishDiagnostics") last = Session::without_hints(m["params"], hints)["diagnostics"];
+  }
+  return last;
+}
+
 TEST_CASE("lsp: initialize, shutdown and exit follow the protocol", "[lsp]") {
   auto s = run(session({request(1, "shutdown"), notification("exit")}));
   const auto& init = s.reply(0);
@@ -519,14 +530,7 @@ TEST_CASE("lsp: imports that are not open are read from disk, and a save re-read
   lsp::ServerOptions options;
   options.analysis.stdlib_path = test::stdlib_path();
   lsp::Server server(options);
-  auto diagnostics = [&] {
-    server.idle();
-    json last;
-    for (const auto& m : server.take_output()) {
-      if (m.value("method", "") == "textDocument/publishDiagnostics") last = Session::without_hints(m["params"], false)["diagnostics"];
-    }
-    return last;
-  };
+  auto diagnostics = [&] { return last_diagnostics(server, false); };
   server.handle(request(0, "initialize").dump());
   server.handle(open(uri, "import \"lib.fence\"\nnamespace a {\n  w may reach x\n}\n").dump());
   CHECK(diagnostics().size() == 1);
@@ -534,5 +538,54 @@ TEST_CASE("lsp: imports that are not open are read from disk, and a save re-read
   CHECK(diagnostics().is_null());  // nothing says the disk changed: no new analysis
   server.handle(notification("textDocument/didSave", {{"textDocument", {{"uri", uri}}}}).dump());
   CHECK(diagnostics().empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("lsp: the inventory a file names is checked against, and read again when it changes", "[lsp]") {
+  auto dir = std::filesystem::temp_directory_path() / ("fence-lsp-inventory-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "deploy");
+  auto write_inventory = [&] {
+    std::ofstream(dir / "deploy" / "api.yaml") << "kind: Deployment\nmetadata: {name: api, namespace: shop}\n"
+                                                  "spec:\n  template:\n    metadata: {labels: {app: api}}\n"
+                                                  "    spec: {containers: [{name: api, ports: [{containerPort: 9000}]}]}\n"
+                                                  "---\nkind: Service\nmetadata: {name: api, namespace: shop}\n"
+                                                  "spec: {selector: {app: api}, ports: [{port: 80, targetPort: 9000}]}\n"
+                                                  "---\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\n";
+  };
+  write_inventory();
+  auto uri = lsp::path_to_uri((dir / "main.fence").string());
+  lsp::ServerOptions options;
+  options.analysis.stdlib_path = test::stdlib_path();
+  lsp::Server server(options);
+  auto diagnostics = [&] { return last_diagnostics(server, true); };
+  server.handle(request(0, "initialize").dump());
+  server.handle(open(uri, "import std\nset inventory = \"deploy/\"\nnamespace shop {\n  web may reach api:80, dns\n}\n").dump());
+  auto d = diagnostics();
+  json problems = json::array(), hints = json::array();
+  for (const auto& x : d) (x["severity"] == 4 ? hints : problems).push_back(x);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0]["code"] == "W0807");
+  CHECK(problems[0]["range"]["start"] == json{{"line", 3}, {"character", 20}});
+  REQUIRE(problems[0]["relatedInformation"].size() == 1);
+  CHECK(problems[0]["relatedInformation"][0]["location"]["uri"] == lsp::path_to_uri((dir / "deploy" / "api.yaml").string()));
+  CHECK(problems[0]["relatedInformation"][0]["message"] == "the Service api maps 80 to 9000; policy sees the pods' port 9000");
+  // What statements do shows as hints: web is isolated for egress by its statement.
+  REQUIRE(hints.size() == 1);
+  CHECK(hints[0]["code"] == "I0617");
+
+  // A manifest that is not YAML any more: read anew, its error shows at the setting, with its own
+  // place related.
+  std::ofstream(dir / "deploy" / "api.yaml") << "kind: Deployment\nmetadata: {name: [api\n";
+  server.handle(change(uri, 2, json::array({edit(3, 2, 5, "web")})).dump());
+  d = diagnostics();
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["code"] == "E0801");
+  CHECK(d[0]["range"]["start"] == json{{"line", 1}, {"character", 16}});
+  CHECK_THAT(d[0]["message"].get<std::string>(), Catch::StartsWith("in " + (dir / "deploy" / "api.yaml").string() + ":"));
+  write_inventory();
+  server.handle(change(uri, 3, json::array({edit(3, 20, 22, "9000")})).dump());
+  d = diagnostics();
+  INFO(d.dump(1));
+  for (const auto& x : d) CHECK(x["severity"] == 4);  // nothing but the hint
   std::filesystem::remove_all(dir);
 }
