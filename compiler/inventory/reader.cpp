@@ -46,7 +46,8 @@ constexpr std::uint32_t kNoNode = 0xffffffffu;
 
 class Builder : public YAML::EventHandler {
  public:
-  explicit Builder(Tree& tree) : t_(tree) {}
+  // `shift`: bytes before what yaml-cpp counts from (a UTF-8 byte order mark, which it skips).
+  Builder(Tree& tree, std::uint32_t shift) : t_(tree), shift_(shift) {}
 
   std::uint32_t root = kNoNode;
   // An alias that names a node still being read (it would make the tree a cycle), or an anchor
@@ -97,7 +98,7 @@ class Builder : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
  private:
-  static std::uint32_t pos(const YAML::Mark& m) { return m.pos < 0 ? 0u : static_cast<std::uint32_t>(m.pos); }
+  std::uint32_t pos(const YAML::Mark& m) const { return (m.pos < 0 ? 0u : static_cast<std::uint32_t>(m.pos)) + shift_; }
 
   std::uint32_t add(Node n, YAML::anchor_t anchor) {
     auto index = static_cast<std::uint32_t>(t_.nodes.size());
@@ -134,6 +135,7 @@ class Builder : public YAML::EventHandler {
   }
 
   Tree& t_;
+  std::uint32_t shift_;
   std::unordered_map<YAML::anchor_t, std::uint32_t> anchors_;
   std::vector<std::uint32_t> pending_;                            // children of the open collections
   std::vector<std::pair<std::uint32_t, std::size_t>> frames_;  // open collection, start in pending_
@@ -630,7 +632,8 @@ FileContents read_manifests(std::string path, std::string text) {
   out.path = std::move(path);
   out.text = std::move(text);
   Tree tree;
-  Builder builder(tree);
+  std::uint32_t shift = out.text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  Builder builder(tree, shift);
   Reader reader(out.text, out);
   std::istringstream in(out.text);
   try {
@@ -643,7 +646,7 @@ FileContents read_manifests(std::string path, std::string text) {
       reader.document(tree, builder.root);
     }
   } catch (const YAML::Exception& e) {
-    reader.syntax_error(e.mark.is_null() || e.mark.pos < 0 ? 0u : static_cast<std::uint32_t>(e.mark.pos), e.msg);
+    reader.syntax_error((e.mark.is_null() || e.mark.pos < 0 ? 0u : static_cast<std::uint32_t>(e.mark.pos)) + shift, e.msg);
   }
   return out;
 }
