@@ -55,21 +55,6 @@ std::vector<sema::Scopes::Found> Context::visible_at(const Span& span) {
   return scopes().visible(*f, scopes().block_at(*f, span.begin));
 }
 
-const ir::Endpoint* Context::endpoint_at(const Span& span) {
-  if (!endpoints_) {
-    endpoints_.emplace();
-    for (const auto& r : program.rules) {
-      if (r.origin.implied) continue;
-      endpoints_->emplace(std::pair{r.subject_span.file, r.subject_span.begin}, &r.subject);
-      for (const auto& p : r.peers) {
-        if (p.kind == ir::Peer::Kind::Endpoint) endpoints_->emplace(std::pair{p.span.file, p.span.begin}, &p.endpoint);
-      }
-    }
-  }
-  auto it = endpoints_->find({span.file, span.begin});
-  return it == endpoints_->end() ? nullptr : it->second;
-}
-
 void run_all(const ir::Program& program, const SourceManager& sm, DiagnosticSink& sink, Inputs inputs) {
   Context ctx(program, sm, sink, inputs);
   for (const auto& p : passes()) p.run(ctx);

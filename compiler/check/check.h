@@ -2,7 +2,6 @@
 // diagnostics; none changes anything. A new check is a new file here plus a row in passes().
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -55,14 +54,10 @@ struct Context {
   std::optional<std::size_t> source_file(const Span& span) const;
   // The definitions visible where a span is (its file's and block's, and its imports'), by name.
   std::vector<sema::Scopes::Found> visible_at(const Span& span);
-  // The pods a reference written at `span` (starting there) became, in a statement's rule; null
-  // when no rule has it (a definition never used, a statement of another environment).
-  const ir::Endpoint* endpoint_at(const Span& span);
 
  private:
   std::unique_ptr<Facts> facts_;
   std::unique_ptr<sema::Scopes> scopes_;
-  std::optional<std::map<std::pair<FileId, std::uint32_t>, const ir::Endpoint*>> endpoints_;
 };
 
 struct Pass {

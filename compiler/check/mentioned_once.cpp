@@ -162,16 +162,17 @@ Told lookalikes(Context& ctx) {
   }
   auto count = [&](const std::string& ns) { return statements.count(ns) != 0 ? statements.at(ns).size() : 0; };
   const auto& blocks = ctx.program.namespaces;
-  auto pods_of = [&](const ast::Name& n) {
-    const auto* ep = ctx.endpoint_at(n.span);
-    return ep != nullptr ? describe_pods(*ep) : fmt::format("pods named {}", n.text);
-  };
+  const ast::File* in_file = nullptr;
+  const ast::Block* in_block = nullptr;
+  auto pods_of = [&](const ast::Name& n) { return fmt::format("the pods labelled {}={}", label_key_at(*in_file, in_block), n.text); };
   for (std::size_t f = 0; f < ctx.source->files.size(); ++f) {
     const auto& file = ctx.source->files[f];
     if (in_stdlib(ctx.sm, Span{file.id, 0, 0})) continue;
     for_each_name(file.ast, [&](const NameUse& use) {
       const auto& name = use.name->text;
       if (use.kind == NameUse::Kind::Workload || name.size() < 4) return;
+      in_file = &file.ast;
+      in_block = use.block;
       if (ctx.scopes().lookup(name, f, use.block)) return;  // a definition's name: not a guess
       bool pods = use.kind == NameUse::Kind::Bare;
       if (pods && unimported_std_name(ctx, use.name->span)) return;  // W0615's

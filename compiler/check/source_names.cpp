@@ -71,6 +71,26 @@ class Walker {
 
 }  // namespace
 
+namespace {
+
+const std::string* default_label_key(const std::vector<ast::Item>& items) {
+  for (const auto& item : items) {
+    const auto* set = std::get_if<ast::Set>(&item.node);
+    if (set != nullptr && set->name.text == "label-key" && set->envs.empty() && set->value.string) return &set->value.string->value;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string label_key_at(const ast::File& file, const ast::Block* block) {
+  if (block != nullptr) {
+    if (const auto* k = default_label_key(block->items)) return *k;
+  }
+  if (const auto* k = default_label_key(file.items)) return *k;
+  return "app";
+}
+
 void for_each_name(const ast::File& file, const std::function<void(const NameUse&)>& f) {
   Walker(f).items(file.items, nullptr);
 }

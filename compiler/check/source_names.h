@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "ast/ast.h"
 
@@ -23,5 +24,10 @@ struct NameUse {
 
 // Calls `f` for every such name of `file`, in source order.
 void for_each_name(const ast::File& file, const std::function<void(const NameUse&)>& f);
+
+// The label key a bare workload name stands for in `block` of `file` (null: the top level): the
+// block's `set label-key`, else the file's, else app. Values for some environments only are
+// left aside, so that what a check says does not depend on the environment.
+std::string label_key_at(const ast::File& file, const ast::Block* block);
 
 }  // namespace fence::check

@@ -57,8 +57,7 @@ void std_not_imported(Context& ctx) {
       if (use.kind != NameUse::Kind::Bare) return;
       const auto* s = std_name(use.name->text);
       if (s == nullptr || ctx.scopes().lookup(use.name->text, f, use.block).has_value()) return;
-      const auto* ep = ctx.endpoint_at(use.name->span);
-      std::string meaning = ep != nullptr ? describe_pods(*ep) : std::string("a workload of that name");
+      auto meaning = fmt::format("the pods labelled {}={}", label_key_at(file.ast, use.block), s->name);
       ctx.sink
           .warning(Code::W0615, use.name->span,
                    fmt::format("'{}' is a name of the standard library, but this file does not import std, so it means {}", s->name, meaning))

@@ -135,7 +135,7 @@ class Mistakes(unittest.TestCase):
         found = {(line, code) for _, line, code in codes_at(err)}
         # One line up: the setting is gone.
         self.assertLessEqual({(10, "W0613"), (19, "W0613"), (9, "W0615"), (4, "W0614")}, found, err)
-        self.assertIn("'strpe' is not defined here, so it means pods labelled app=strpe in namespace boutique; it looks like the definition 'stripe'", err)
+        self.assertIn("'strpe' is not defined here, so it means the pods labelled app=strpe; it looks like the definition 'stripe'", err)
         self.assertIn("namespace 'boutque' looks like namespace 'boutique'", err)
 
 

@@ -57,8 +57,8 @@ TEST_CASE("W0613: a name taken as pods that looks like a definition, a std name 
   INFO(c.diagnostics());
   REQUIRE(c.ok);
   auto w = c.only("W0613");
-  CHECK(w.find("test.fence:4:22: warning[W0613]: 'strpe' is not defined here, so it means pods labelled app=strpe in namespace shop; it "
-               "looks like the definition 'stripe'") != std::string::npos);
+  CHECK(w.find("test.fence:4:22: warning[W0613]: 'strpe' is not defined here, so it means the pods labelled app=strpe; it looks like the "
+               "definition 'stripe'") != std::string::npos);
   CHECK(w.find("test.fence:2:5: note: 'stripe' is defined here") != std::string::npos);
   CHECK(w.find("help: if the definition is meant, write stripe") != std::string::npos);
   CHECK(w.find("test.fence:5:17: warning[W0613]: 'metdata' is not defined here") != std::string::npos);
@@ -78,6 +78,19 @@ TEST_CASE("W0613: a name taken as pods that looks like a definition, a std name 
     CHECK(text.find("test.fence:2:11: note: namespace boutique is here") != std::string::npos);
     CHECK(b.count("W0613") == 1);
     CHECK_FALSE(b.has_code("I0609"));  // told once
+  }
+  SECTION("said once, whatever the environments: namespaces' names and statements that exist in some only") {
+    auto e = compile_files({{"main.fence",
+                             "import std\nenvironments dev, prod\nlet shop = \"shop\"\nlet shop in dev = \"dev-shop\"\n"
+                             "let stripe = 203.0.113.0/24:443\n"
+                             "namespace shop {\n  set label-key = \"app.kubernetes.io/name\"\n  api may reach stripe, dns\n"
+                             "  when prod { payments may reach strpe, dns }\n}\n"}});
+    INFO(e.diagnostics());
+    REQUIRE(e.ok);
+    CHECK(e.count("W0613") == 1);
+    CHECK(e.only("W0613").find("so it means the pods labelled app.kubernetes.io/name=strpe; it looks like the definition 'stripe'") !=
+          std::string::npos);
+    CHECK(e.only("W0613").find("only when building") == std::string::npos);
   }
   SECTION("right programs stay quiet: siblings, definitions used, names far apart") {
     auto quiet = compile(
@@ -141,8 +154,8 @@ TEST_CASE("W0615: a std name without import std", "[check]") {
   auto c = compile("namespace shop {\n  web may reach dns, internet:443\n}\n");
   INFO(c.diagnostics());
   auto w = c.only("W0615");
-  CHECK(w.find("test.fence:2:17: warning[W0615]: 'dns' is a name of the standard library, but this file does not import std, so it means pods "
-               "labelled app=dns in namespace shop") != std::string::npos);
+  CHECK(w.find("test.fence:2:17: warning[W0615]: 'dns' is a name of the standard library, but this file does not import std, so it means the "
+               "pods labelled app=dns") != std::string::npos);
   CHECK(w.find("note: with `import std`, dns is the cluster's DNS, kube-system/pods[k8s-app=kube-dns]:{53/udp, 53/tcp}") != std::string::npos);
   CHECK(w.find("help: add `import std` at the top of this file") != std::string::npos);
   CHECK(w.find("test.fence:2:22: warning[W0615]: 'internet' is a name of the standard library") != std::string::npos);
