@@ -150,8 +150,7 @@ Labels Endpoint::known_ns_labels() const {
 }
 
 std::string QueryPort::str() const {
-  std::string proto(net::protocol_name(protocol));
-  proto = lower(proto);
+  auto proto = net::protocol_lower(protocol);
   if (name && !name->empty() && number) return fmt::format("{}={}/{}", *name, *number, proto);
   if (number) return fmt::format("{}/{}", *number, proto);
   return fmt::format("{}/{}", name.value_or(""), proto);
@@ -308,29 +307,17 @@ void bind_endpoint(Endpoint& ep, const ir::Program& program, const std::optional
 void bind_inventory(EndpointWithPort& ep, const inventory::Inventory& inventory) {
   auto& e = ep.endpoint;
   if (e.kind != Endpoint::Kind::Pod || !e.workload) return;
-  const auto* w = inventory.find(e.ns, *e.workload);
-  if (w == nullptr) {
-    for (auto i : inventory.workloads_in(e.ns)) {
-      const auto& cand = inventory.workloads()[i];
-      if (auto it = cand.labels.find(e.workload_key); it != cand.labels.end() && it->second == *e.workload) {
-        w = &cand;
-        break;
-      }
-    }
-  }
+  const auto* w = inventory.named(e.ns, *e.workload, e.workload_key);
   if (w == nullptr) return;
   e.labels = Labels(w->labels.begin(), w->labels.end());
   if (!ep.port) return;
   auto& q = *ep.port;
   if (q.number && !q.name) {
-    q.name = "";  // a port the pods do not declare has no name
-    for (const auto& p : w->ports) {
-      if (p.number == *q.number && p.protocol == q.protocol) q.name = p.name;
-    }
+    const auto* p = w->port_numbered(*q.number, q.protocol);
+    q.name = p != nullptr ? p->name : "";  // a port the pods do not declare has no name
   } else if (q.name && !q.name->empty() && !q.number) {
-    for (const auto& p : w->ports) {
-      if (p.name == *q.name && p.protocol == q.protocol) q.number = p.number;
-    }
+    const auto* p = w->port_named(*q.name);
+    if (p != nullptr && p->protocol == q.protocol) q.number = p->number;
   }
 }
 

@@ -20,6 +20,7 @@
 #include "ir/ir.h"
 #include "net/cidr.h"
 #include "net/port.h"
+#include "net/selector.h"
 
 namespace fence::analyze {
 
@@ -36,8 +37,7 @@ std::string_view tri_name(Tri t);  // "no", "maybe", "yes"
 
 using Labels = std::map<std::string, std::string, std::less<>>;
 
-// Every namespace carries this label with its name (Kubernetes sets it since 1.21).
-inline constexpr const char* kNamespaceNameLabel = "kubernetes.io/metadata.name";
+using net::kNamespaceNameLabel;
 
 struct Endpoint {
   enum class Kind : std::uint8_t { Pod, Address, Dns } kind = Kind::Pod;

@@ -65,12 +65,6 @@ void note_use(Diagnostic& d, const Span& written, const ir::Rule& r) {
   if (!inside) d.note(r.origin.target, "used here");
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // W0806
 
@@ -216,10 +210,6 @@ bool protocol_matches(net::Protocol rule, net::Protocol pod) {
   return rule == net::Protocol::Any || rule == pod;
 }
 
-std::string proto_text(net::Protocol p) {
-  return lower(net::protocol_name(p));
-}
-
 // What to write instead, from the ports the pods declare: "these pods serve one port, http=8080/tcp:
 // write :http or :8080", or a list of them.
 std::string ports_hint(const Inventory& inv, const std::vector<std::size_t>& workloads) {
@@ -232,7 +222,7 @@ std::string ports_hint(const Inventory& inv, const std::vector<std::size_t>& wor
   }
   if (ports.size() == 1) {
     const auto& p = *ports[0];
-    auto proto = p.protocol == net::Protocol::TCP ? std::string() : "/" + proto_text(p.protocol);
+    auto proto = p.protocol == net::Protocol::TCP ? std::string() : "/" + std::string(net::protocol_lower(p.protocol));
     return p.name.empty() ? fmt::format("these pods serve one port, {}: write :{}{}", p.str(), p.number, proto)
                           : fmt::format("these pods serve one port, {}: write :{}{} or :{}{}", p.str(), p.name, proto, p.number, proto);
   }
@@ -260,7 +250,7 @@ void check_port(Judge& j, const ir::Rule& r, const ir::Endpoint& dest, const Sel
         served_here = true;
       } else {
         other_protocol = true;
-        protocols.insert(proto_text(p.protocol));
+        protocols.insert(std::string(net::protocol_lower(p.protocol)));
       }
     }
   }
@@ -271,7 +261,7 @@ void check_port(Judge& j, const ir::Rule& r, const ir::Endpoint& dest, const Sel
   if (other_protocol) {
     std::vector<std::string> others;
     for (const auto& p : protocols) others.push_back(fmt::format("{}/{}", written, p));
-    auto msg = fmt::format("{} serves port {}/{}, only {}", no_pod, written, proto_text(port.protocol), fmt::join(others, " and "));
+    auto msg = fmt::format("{} serves port {}/{}, only {}", no_pod, written, net::protocol_lower(port.protocol), fmt::join(others, " and "));
     if (!j.first_time(Code::W0809, span, msg)) return;
     auto& d = ctx.sink.warning(Code::W0809, span, msg);
     note_use(d, span, r);
@@ -296,7 +286,7 @@ void check_port(Judge& j, const ir::Rule& r, const ir::Endpoint& dest, const Sel
     return;
   }
   if (!declares) return;  // containers may serve ports they do not declare
-  auto msg = fmt::format("{} serves port {}/{}", no_pod, written, proto_text(port.protocol));
+  auto msg = fmt::format("{} serves port {}/{}", no_pod, written, net::protocol_lower(port.protocol));
   if (!j.first_time(Code::W0807, span, msg)) return;
   auto& d = ctx.sink.warning(Code::W0807, span, msg);
   note_use(d, span, r);
@@ -306,16 +296,10 @@ void check_port(Judge& j, const ir::Rule& r, const ir::Endpoint& dest, const Sel
       const auto& svc = inv.services()[s];
       for (const auto& sp : svc.ports) {
         if (sp.port < port.first || sp.port > port.last || !protocol_matches(port.protocol, sp.protocol)) continue;
-        std::string target = sp.target_name.empty() ? std::to_string(sp.target_number) : sp.target_name;
-        std::string number;  // what the pods' port named so is
-        if (!sp.target_name.empty()) {
-          for (const auto& p : inv.workloads()[w].ports) {
-            if (p.name == sp.target_name) number = std::to_string(p.number);
-          }
-        }
-        d.note(sp.span, fmt::format("the Service {} maps {} to {}{}; policy sees the pods' port {}", svc.name, sp.port,
-                                    sp.target_name.empty() ? "" : "the port named ", target, number.empty() ? target : number));
-        d.hint(fmt::format("write :{} instead of :{}", number.empty() ? target : number, written));
+        auto number = sp.target_on(inv.workloads()[w]);
+        auto to_write = number ? std::to_string(*number) : sp.target_name;
+        d.note(sp.span, fmt::format("the Service {} maps {} to {}; policy sees the pods' port {}", svc.name, sp.port, sp.target_str(), to_write));
+        d.hint(fmt::format("write :{} instead of :{}", to_write, written));
         return;
       }
     }

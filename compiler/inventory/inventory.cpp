@@ -8,20 +8,12 @@ namespace fence::inventory {
 
 namespace {
 
-constexpr const char* kNamespaceNameLabel = "kubernetes.io/metadata.name";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 Span placed(Span s, FileId id) {
   if (s.file == kThisFile) s.file = id;
   return s;
 }
 
-std::string label_key(std::string_view ns, std::string_view key, std::string_view value) {
+std::string label_key_index(std::string_view ns, std::string_view key, std::string_view value) {
   std::string k;
   k.reserve(ns.size() + key.size() + value.size() + 2);
   k.append(ns).append(1, '\n').append(key).append(1, '\n').append(value);
@@ -37,12 +29,36 @@ bool builtin_namespace(std::string_view ns) {
 }
 
 std::string ContainerPort::str() const {
-  auto proto = lower(net::protocol_name(protocol));
+  auto proto = net::protocol_lower(protocol);
   return name.empty() ? fmt::format("{}/{}", number, proto) : fmt::format("{}={}/{}", name, number, proto);
 }
 
 std::string Workload::str() const {
   return fmt::format("{} {}/{}", kind, ns, name);
+}
+
+const ContainerPort* Workload::port_named(std::string_view port_name) const {
+  for (const auto& p : ports) {
+    if (p.name == port_name) return &p;
+  }
+  return nullptr;
+}
+
+const ContainerPort* Workload::port_numbered(std::uint16_t port_number, net::Protocol proto) const {
+  for (const auto& p : ports) {
+    if (p.number == port_number && (proto == net::Protocol::Any || p.protocol == proto)) return &p;
+  }
+  return nullptr;
+}
+
+std::optional<std::uint16_t> ServicePort::target_on(const Workload& pods) const {
+  if (target_name.empty()) return target_number;
+  if (const auto* p = pods.port_named(target_name)) return p->number;
+  return std::nullopt;
+}
+
+std::string ServicePort::target_str() const {
+  return target_name.empty() ? std::to_string(target_number) : "the port named " + target_name;
 }
 
 void Inventory::add(const FileContents& file, SourceManager& sm, DiagnosticSink& sink, const std::string& default_ns) {
@@ -85,7 +101,7 @@ void Inventory::add(const FileContents& file, SourceManager& sm, DiagnosticSink&
     auto index = workloads_.size();
     if (!admit(wl.kind, wl.ns, wl.name, index, wl.span, [&](std::size_t i) { return workloads_[i].span; })) continue;
     by_ns_[wl.ns].push_back(index);
-    for (const auto& [k, v] : wl.labels) by_label_[label_key(wl.ns, k, v)].push_back(index);
+    for (const auto& [k, v] : wl.labels) by_label_[label_key_index(wl.ns, k, v)].push_back(index);
     namespaces_seen_.emplace(wl.ns, false);
     workloads_.push_back(std::move(wl));
   }
@@ -117,7 +133,7 @@ std::optional<Labels> Inventory::namespace_labels(std::string_view ns) const {
   auto it = namespace_index_.find(std::string(ns));
   if (it == namespace_index_.end()) return std::nullopt;
   Labels out = namespaces_[it->second].labels;
-  out[kNamespaceNameLabel] = std::string(ns);
+  out[net::kNamespaceNameLabel] = std::string(ns);
   return out;
 }
 
@@ -131,7 +147,7 @@ std::vector<std::size_t> Inventory::select(std::string_view ns, const net::Label
   const std::vector<std::size_t>* candidates = &workloads_in(ns);
   for (const auto& r : selector.reqs) {
     if ((r.op != net::SelOp::Equals && r.op != net::SelOp::In) || r.values.size() != 1) continue;
-    auto it = by_label_.find(label_key(ns, r.key, r.values[0]));
+    auto it = by_label_.find(label_key_index(ns, r.key, r.values[0]));
     const auto* c = it == by_label_.end() ? &kNone : &it->second;
     if (c->size() < candidates->size()) candidates = c;
   }
@@ -147,6 +163,12 @@ const Workload* Inventory::find(std::string_view ns, std::string_view name) cons
     if (workloads_[i].name == name) return &workloads_[i];
   }
   return nullptr;
+}
+
+const Workload* Inventory::named(std::string_view ns, std::string_view name, std::string_view label_key) const {
+  if (const auto* w = find(ns, name)) return w;
+  auto it = by_label_.find(label_key_index(ns, label_key, name));
+  return it == by_label_.end() ? nullptr : &workloads_[it->second.front()];
 }
 
 std::vector<std::size_t> Inventory::services_selecting(std::size_t workload) const {

@@ -5,13 +5,17 @@
 namespace fence::inventory {
 
 namespace {
-constexpr const char* kNamespaceNameLabel = "kubernetes.io/metadata.name";
-}
 
+using net::kNamespaceNameLabel;
+
+// The labels of a namespace as far as the inventory knows them (its name label at least), and
+// whether that is all of them (the inventory has its Namespace object).
 std::pair<Labels, bool> known_namespace_labels(const Inventory& inventory, const std::string& ns) {
   if (auto labels = inventory.namespace_labels(ns)) return {*labels, true};
   return {Labels{{kNamespaceNameLabel, ns}}, false};
 }
+
+}  // namespace
 
 Selection select(const Inventory& inventory, const ir::Endpoint& endpoint) {
   Selection out;

@@ -1,5 +1,6 @@
 // Which of an inventory's workloads a program's pods select: what the checks (W08xx), and
-// anything that turns the program's statements into concrete pods, ask the inventory.
+// anything that turns the program's statements into concrete pods, ask the inventory. The one
+// place where the IR meets the inventory: inventory.h knows nothing of Fence's programs.
 #pragma once
 
 #include <vector>
@@ -17,12 +18,9 @@ struct Selection {
   bool decided = false;
 };
 
-// The workloads whose pods an endpoint selects. A namespace selector matches the Namespace
-// objects' labels; kubernetes.io/metadata.name is every namespace's name.
+// The workloads whose pods an endpoint (a rule's subject, or a peer's endpoint) selects. A
+// namespace selector matches the Namespace objects' labels; kubernetes.io/metadata.name is every
+// namespace's name. Costs a lookup in the label index per namespace it may select.
 Selection select(const Inventory& inventory, const ir::Endpoint& endpoint);
-
-// The labels of a namespace as far as the inventory knows them (its name label at least), and
-// whether that is all of them (the inventory has its Namespace object).
-std::pair<Labels, bool> known_namespace_labels(const Inventory& inventory, const std::string& ns);
 
 }  // namespace fence::inventory

@@ -1,14 +1,13 @@
 // The inventory: reading manifests as people have them (streams, Lists, JSON, CRLF, anchors),
 // refusing what the API server would refuse at its line and column, never crashing, and the
 // queries the checks ask.
-#include <chrono>
 #include <filesystem>
-#include <fstream>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include "diag/render.h"
+#include "helpers.h"
 #include "inventory/inventory.h"
 #include "inventory/load.h"
 #include "inventory/reader.h"
@@ -357,14 +356,48 @@ TEST_CASE("inventories from several files: duplicates, selection, namespaces", "
   CHECK_FALSE(select(inv, ep).decided);
 }
 
+TEST_CASE("queries: a workload as sources name it, its ports, where a Service sends", "[inventory]") {
+  auto r = read(std::string(kDeployment) +
+                "---\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+                "spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}, {port: 81, targetPort: grpc}, {port: 53, protocol: UDP}]}\n"
+                "---\nkind: Pod\nmetadata: {name: lone, namespace: shop, labels: {role: cache}}\n");
+  REQUIRE_FALSE(r->sink.has_errors());
+  const auto& inv = r->inv;
+  const auto* web = inv.named("shop", "web", "app");
+  REQUIRE(web != nullptr);
+  CHECK(web->name == "web");
+  // Not a workload's name: the first whose pods carry the label key with that value.
+  CHECK(inv.named("shop", "cache", "role") == inv.find("shop", "lone"));
+  CHECK(inv.named("shop", "cache", "app") == nullptr);
+  CHECK(inv.named("other", "web", "app") == nullptr);
+
+  REQUIRE(web->port_named("metrics") != nullptr);  // an init container's port counts
+  CHECK(web->port_named("metrics")->number == 15090);
+  CHECK(web->port_named("grpc") == nullptr);
+  REQUIRE(web->port_numbered(8080, net::Protocol::TCP) != nullptr);
+  CHECK(web->port_numbered(8080, net::Protocol::TCP)->name == "http");
+  CHECK(web->port_numbered(9090, net::Protocol::TCP) == nullptr);  // declared for UDP only
+  CHECK(web->port_numbered(9090, net::Protocol::Any) != nullptr);
+
+  auto services = inv.services_selecting(static_cast<std::size_t>(web - inv.workloads().data()));
+  REQUIRE(services.size() == 1);
+  const auto& ports = inv.services()[services[0]].ports;
+  REQUIRE(ports.size() == 3);
+  CHECK(ports[0].target_on(*web) == std::optional<std::uint16_t>(8080));
+  CHECK(ports[0].target_str() == "the port named http");
+  CHECK_FALSE(ports[1].target_on(*web).has_value());  // the pods declare no port named grpc
+  CHECK(ports[2].target_on(*web) == std::optional<std::uint16_t>(53));  // targetPort defaults to port
+  CHECK(ports[2].target_str() == "53");
+  CHECK(net::protocol_lower(ports[2].protocol) == "udp");
+}
+
 TEST_CASE("paths: files, directories in path order, problems", "[inventory]") {
   namespace fs = std::filesystem;
-  auto dir = fs::temp_directory_path() / fmt::format("fence-inventory-{}", std::chrono::steady_clock::now().time_since_epoch().count());
-  fs::create_directories(dir / "sub");
-  auto write = [](const fs::path& p, const std::string& text) { std::ofstream(p) << text; };
-  write(dir / "b.yaml", "kind: Pod\nmetadata: {name: b}\n");
-  write(dir / "sub" / "a.json", R"({"kind": "Pod", "metadata": {"name": "a"}})");
-  write(dir / "notes.txt", "not read");
+  test::TempDir tmp("fence-inventory-paths");
+  const auto& dir = tmp.path();
+  tmp.write("b.yaml", "kind: Pod\nmetadata: {name: b}\n");
+  tmp.write("sub/a.json", R"({"kind": "Pod", "metadata": {"name": "a"}})");
+  tmp.write("notes.txt", "not read");
   auto e = expand(dir.string());
   CHECK(e.problem.empty());
   REQUIRE(e.files.size() == 2);
@@ -387,7 +420,7 @@ TEST_CASE("paths: files, directories in path order, problems", "[inventory]") {
     auto first = cache.get((dir / "b.yaml").string(), problem);
     auto again = cache.get((dir / "b.yaml").string(), problem);
     CHECK(first.get() == again.get());
-    write(dir / "b.yaml", "kind: Pod\nmetadata: {name: b2, namespace: x}\n---\nkind: Pod\nmetadata: {name: b3}\n");
+    tmp.write("b.yaml", "kind: Pod\nmetadata: {name: b2, namespace: x}\n---\nkind: Pod\nmetadata: {name: b3}\n");
     auto changed = cache.get((dir / "b.yaml").string(), problem);
     REQUIRE(changed != nullptr);
     CHECK(changed->workloads.size() == 2);
@@ -395,5 +428,4 @@ TEST_CASE("paths: files, directories in path order, problems", "[inventory]") {
     CHECK(cache.get((dir / "b.yaml").string(), problem) == nullptr);
     CHECK_FALSE(problem.empty());
   }
-  fs::remove_all(dir);
 }
