@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/cidr_set.h"
+
 namespace fence::analyze {
 
 void add_caveats(Caveats& into, const Caveats& from) {
@@ -69,8 +71,14 @@ Tri namespace_matches(const ir::NamespaceSel& sel, const Endpoint& ep, const Mat
 
 // An address-matching peer (CIDR) against an endpoint whose address may be unknown.
 Tri block_matches(const ir::CidrBlock& block, const Endpoint& ep, const MatchContext& ctx, Caveats& caveats) {
+  if (ep.kind == Endpoint::Kind::Entity) {
+    // An entity's addresses are Cilium's to know.
+    if (ep.entity == "none") return Tri::No;
+    caveats.push_back(Caveat{Caveat::Kind::Entity, ep.str(), block.str(), ctx.rule});
+    return Tri::Maybe;
+  }
   if (ep.address) {
-    Tri t = block_holds(block, *ep.address);
+    Tri t = ep.except.empty() ? block_holds(block, *ep.address) : block_holds(block, *ep.address, ep.except);
     if (t == Tri::Maybe) caveats.push_back(Caveat{Caveat::Kind::PartialBlock, ep.str(), block.str(), ctx.rule});
     return t;
   }
@@ -89,7 +97,25 @@ Tri block_matches(const ir::CidrBlock& block, const Endpoint& ep, const MatchCon
   return Tri::Maybe;
 }
 
+bool is_world(std::string_view e) {
+  return e == "world" || e == "world-ipv4" || e == "world-ipv6";
+}
+
+// A rule's entity against an entity asked about (fence graph's nodes): the same entity, or one
+// that holds it, matches; entities that are surely apart do not; the rest depends on Cilium.
+Tri entity_holds(const std::string& rule, const Endpoint& ep, const MatchContext& ctx, Caveats& caveats) {
+  const std::string& e = ep.entity;
+  if (rule == "none" || e == "none") return Tri::No;
+  if (rule == e || rule == "all") return Tri::Yes;
+  if (rule == "world" && is_world(e)) return Tri::Yes;
+  if (is_world(rule) != is_world(e) && rule != "all" && e != "all") return Tri::No;  // outside the cluster, or in it
+  if (is_world(rule) && is_world(e) && e != "world") return Tri::No;                // world-ipv4 against world-ipv6
+  caveats.push_back(Caveat{Caveat::Kind::Entity, ep.str(), "entity " + rule, ctx.rule});
+  return Tri::Maybe;
+}
+
 Tri entity_matches(const std::string& entity, const Endpoint& ep, const MatchContext& ctx, Caveats& caveats) {
+  if (ep.kind == Endpoint::Kind::Entity) return entity_holds(entity, ep, ctx, caveats);
   bool pod = ep.kind == Endpoint::Kind::Pod;
   if (entity == "all") return Tri::Yes;
   if (entity == "none") return Tri::No;
@@ -150,6 +176,13 @@ bool selector_matches(const net::LabelSelector& selector, const Labels& labels) 
   return std::all_of(selector.reqs.begin(), selector.reqs.end(), [&](const net::Requirement& r) { return requirement_holds(r, labels); });
 }
 
+Tri block_holds(const ir::CidrBlock& block, const net::Cidr& what, const std::vector<net::Cidr>& what_except) {
+  auto held = net::CidrSet::of(block.cidr, block.except);
+  auto asked = net::CidrSet::of(what, what_except);
+  if (held.contains(asked)) return Tri::Yes;
+  return held.overlaps(asked) ? Tri::Maybe : Tri::No;
+}
+
 Tri block_holds(const ir::CidrBlock& block, const net::Cidr& what) {
   if (!block.cidr.overlaps(what)) return Tri::No;
   if (!block.cidr.contains(what)) return Tri::Maybe;  // `what` is larger than the block
@@ -173,10 +206,21 @@ Tri endpoint_matches(const ir::Endpoint& sel, const Endpoint& ep, const MatchCon
 Tri peer_matches(const ir::Peer& peer, const Endpoint& ep, const MatchContext& ctx, Caveats& caveats) {
   switch (peer.kind) {
     case ir::Peer::Kind::Endpoint:
+      if (ep.kind == Endpoint::Kind::Entity) {
+        // Pods are in the cluster; whether an entity holds these pods is Cilium's to know.
+        if (ep.entity != "cluster" && ep.entity != "all") return Tri::No;
+        caveats.push_back(Caveat{Caveat::Kind::Entity, ep.str(), peer.endpoint.str(), ctx.rule});
+        return Tri::Maybe;
+      }
       return endpoint_matches(peer.endpoint, ep, ctx, caveats);
     case ir::Peer::Kind::Cidr:
       return block_matches(peer.cidr, ep, ctx, caveats);
     case ir::Peer::Kind::DnsName:
+      if (ep.kind == Endpoint::Kind::Entity && (is_world(ep.entity) || ep.entity == "all")) {
+        // The name's addresses are some of the entity's.
+        caveats.push_back(Caveat{Caveat::Kind::Entity, ep.str(), peer.dns, ctx.rule});
+        return Tri::Maybe;
+      }
       if (ep.kind != Endpoint::Kind::Dns) return Tri::No;
       return tri(peer.is_dns_pattern() ? dns_pattern_matches(peer.dns, ep.dns) : peer.dns == ep.dns);
     case ir::Peer::Kind::Entity:

@@ -39,6 +39,8 @@ bool selector_matches(const net::LabelSelector& selector, const Labels& labels);
 
 // Whether `what` lies in the block: Yes when all of it does, No when none of it does.
 Tri block_holds(const ir::CidrBlock& block, const net::Cidr& what);
+// The same for `what` without the addresses of `what_except`.
+Tri block_holds(const ir::CidrBlock& block, const net::Cidr& what, const std::vector<net::Cidr>& what_except);
 
 // Cilium's matchPattern: '*' stands for any run of DNS characters other than '.', and the pattern
 // "*" alone for every name.

@@ -135,10 +135,17 @@ std::string Endpoint::str() const {
       if (address) s += "@" + address_str(*address);
       return s;
     }
-    case Kind::Address:
-      return address ? address_str(*address) : std::string();
+    case Kind::Address: {
+      std::string s = address ? address_str(*address) : std::string();
+      std::vector<std::string> out;
+      for (const auto& e : except) out.push_back(e.str());
+      if (!out.empty()) s += fmt::format(" except {}", fmt::join(out, ", "));
+      return s;
+    }
     case Kind::Dns:
       return address ? dns + "@" + address_str(*address) : dns;
+    case Kind::Entity:
+      return "entity " + entity;
   }
   return {};
 }

@@ -40,7 +40,8 @@ using Labels = std::map<std::string, std::string, std::less<>>;
 using net::kNamespaceNameLabel;
 
 struct Endpoint {
-  enum class Kind : std::uint8_t { Pod, Address, Dns } kind = Kind::Pod;
+  // Entity: one of Cilium's entities (`world`, `host`, ...), asked about by `fence graph` only.
+  enum class Kind : std::uint8_t { Pod, Address, Dns, Entity } kind = Kind::Pod;
   // Pod: its namespace and labels; `workload` when it was named as NS/NAME.
   std::string ns;
   Labels labels;
@@ -53,6 +54,10 @@ struct Endpoint {
   std::string dns;
   // Address: the address or block asked about. Pod, Dns: the address, when known.
   std::optional<net::Cidr> address;
+  // Address: addresses taken out of the block (each inside it), as in `0.0.0.0/0 except ...`.
+  std::vector<net::Cidr> except;
+  // Entity: Cilium's name for it.
+  std::string entity;
 
   std::string str() const;  // "production/web-api", "production/pods[app=x,tier=db]", "203.0.113.7"
   bool is_pod() const { return kind == Kind::Pod; }

@@ -24,23 +24,22 @@ ir::Direction opposite(ir::Direction d) {
   return d == ir::Direction::Egress ? ir::Direction::Ingress : ir::Direction::Egress;
 }
 
-Side evaluate_side(const ir::Program& program, ir::Direction d, const Endpoint& pod, const Endpoint& peer, const QueryPort& q,
-                   bool destination_is_pod, bool assume_outside) {
+Side evaluate_side(const ir::Program& program, const Selection& sel, const Endpoint& peer, const QueryPort& q, bool destination_is_pod,
+                   bool assume_outside) {
   Side s;
-  s.direction = d;
-  s.pod = pod;
+  s.direction = sel.direction;
+  s.pod = sel.pod;
   s.peer = peer;
-  s.default_denies = default_denies_for(program, pod.ns, d);
+  s.default_denies = sel.default_denies;
   Tri isolated = tri(!s.default_denies.empty());
   Tri allow = Tri::No;
   Tri deny = Tri::No;
   Caveats isolation_caveats, allow_caveats, deny_caveats;
-  for (const auto& r : program.rules) {
-    if (r.direction != d) continue;
+  for (const auto& selected : sel.rules) {
+    const auto& r = *selected.rule;
     MatchContext ctx{program, &r, assume_outside};
-    Caveats c;
-    Tri subject = endpoint_matches(r.subject, pod, ctx, c);
-    if (subject == Tri::No) continue;
+    Caveats c = selected.caveats;
+    Tri subject = selected.how;
     s.selecting.push_back({&r, subject});
     if (subject == Tri::Maybe) add_caveats(isolation_caveats, c);
     isolated = tri_or(isolated, subject);
@@ -141,13 +140,14 @@ std::vector<Suggestion> suggest(const ir::Program& program, const Verdict& v, co
 
 namespace {
 
-Verdict decide(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, bool assume_outside) {
+Verdict decide(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Selection* egress,
+               const Selection* ingress, bool assume_outside) {
   Verdict v;
   v.from = from;
   v.to = to;
   v.port = port;
-  if (from.is_pod()) v.egress = evaluate_side(program, ir::Direction::Egress, from, to, port, to.is_pod(), assume_outside);
-  if (to.is_pod()) v.ingress = evaluate_side(program, ir::Direction::Ingress, to, from, port, true, assume_outside);
+  if (from.is_pod()) v.egress = evaluate_side(program, *egress, to, port, to.is_pod(), assume_outside);
+  if (to.is_pod()) v.ingress = evaluate_side(program, *ingress, from, port, true, assume_outside);
   v.allowed = Tri::Yes;
   for (const auto* side : {&v.egress, &v.ingress}) {
     if (*side) v.allowed = tri_and(v.allowed, (*side)->allowed);
@@ -162,18 +162,55 @@ Verdict decide(const ir::Program& program, const Endpoint& from, const Endpoint&
 
 }  // namespace
 
+Selection select_rules(const ir::Program& program, ir::Direction direction, const Endpoint& pod, const RuleIndex* index) {
+  Selection sel;
+  sel.direction = direction;
+  sel.pod = pod;
+  sel.default_denies = default_denies_for(program, pod.ns, direction);
+  auto consider = [&](const ir::Rule& r) {
+    if (r.direction != direction) return;
+    MatchContext ctx{program, &r};
+    Caveats c;
+    Tri how = endpoint_matches(r.subject, pod, ctx, c);
+    if (how != Tri::No) sel.rules.push_back({&r, how, std::move(c)});
+  };
+  if (index != nullptr) {
+    for (const auto* r : index->candidates(pod.ns)) consider(*r);
+  } else {
+    for (const auto& r : program.rules) consider(r);
+  }
+  return sel;
+}
+
+Verdict verdict(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Selection* egress,
+                const Selection* ingress, bool settle_sides) {
+  Verdict v = decide(program, from, to, port, egress, ingress, false);
+  auto only_pods = [&](const Caveats& cs) {
+    return program.pod_cidrs.empty() && !cs.empty() && std::all_of(cs.begin(), cs.end(), [](const Caveat& c) { return c.kind == Caveat::Kind::PodAddress; });
+  };
+  bool only_pod_addresses = v.allowed == Tri::Maybe && only_pods(v.caveats);
+  Caveats side_caveats;
+  if (settle_sides && v.allowed == Tri::No) {
+    for (const auto* side : {&v.egress, &v.ingress}) {
+      if (*side && (*side)->allowed == Tri::Maybe && only_pods((*side)->caveats)) add_caveats(side_caveats, (*side)->caveats);
+    }
+  }
+  if (only_pod_addresses || !side_caveats.empty()) {
+    auto caveats = only_pod_addresses ? std::move(v.caveats) : std::move(side_caveats);
+    v = decide(program, from, to, port, egress, ingress, true);
+    v.assumptions = std::move(caveats);
+  }
+  return v;
+}
+
 Verdict why(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Options& options) {
   if (!from.is_pod() && !to.is_pod()) {
     throw QueryError{fmt::format("neither {} nor {} is a pod: Fence's rules are about connections to or from pods", from.str(), to.str())};
   }
-  Verdict v = decide(program, from, to, port, false);
-  bool only_pod_addresses = v.allowed == Tri::Maybe && program.pod_cidrs.empty() &&
-                            std::all_of(v.caveats.begin(), v.caveats.end(), [](const Caveat& c) { return c.kind == Caveat::Kind::PodAddress; });
-  if (only_pod_addresses) {
-    auto caveats = std::move(v.caveats);
-    v = decide(program, from, to, port, true);
-    v.assumptions = std::move(caveats);
-  }
+  std::optional<Selection> egress, ingress;
+  if (from.is_pod()) egress = select_rules(program, ir::Direction::Egress, from);
+  if (to.is_pod()) ingress = select_rules(program, ir::Direction::Ingress, to);
+  Verdict v = verdict(program, from, to, port, egress ? &*egress : nullptr, ingress ? &*ingress : nullptr);
   if (v.allowed == Tri::No) v.suggestions = suggest(program, v, options);
   return v;
 }

@@ -75,6 +75,45 @@ struct Verdict {
 // Throws QueryError when neither end is a pod (Fence's rules are about pods).
 Verdict why(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Options& options = {});
 
+// The rules that can select a pod of a namespace: those whose subject names it, and those whose
+// subject chooses namespaces by label or takes them all; in source order. Built once, it spares
+// each explain a scan of every rule (`fence diff --level connections` explains every workload).
+class RuleIndex {
+ public:
+  explicit RuleIndex(const ir::Program& program);
+  std::vector<const ir::Rule*> candidates(const std::string& ns) const;
+
+ private:
+  std::map<std::string, std::vector<const ir::Rule*>> by_ns_;
+  std::vector<const ir::Rule*> others_;
+};
+
+// The part of one end's policy that depends on the pod alone: the default denies covering its
+// namespace and the rules of one direction that select it (or may: `how` is Maybe, with the
+// caveats). Made once, it answers questions about many peers and ports (`fence graph`).
+struct Selected {
+  const ir::Rule* rule = nullptr;
+  Tri how = Tri::Yes;
+  Caveats caveats;
+};
+struct Selection {
+  ir::Direction direction = ir::Direction::Egress;
+  Endpoint pod;
+  std::vector<const ir::DefaultDeny*> default_denies;
+  std::vector<Selected> rules;  // in source order
+};
+// `index`, when given, must be built from `program`.
+Selection select_rules(const ir::Program& program, ir::Direction direction, const Endpoint& pod, const RuleIndex* index = nullptr);
+
+// why's answer without the suggestions, from selections made beforehand: `egress` is the egress
+// selection of `from` (required when it is a pod), `ingress` the ingress selection of `to`.
+// `settle_sides`: when the answer is "denied" by one side, settle the other side too as the answer
+// settles an undecided one (pods taken to lie outside CIDRs), so that each side says what it
+// admits (`fence graph` tells a connection one side opens from one neither does).
+Verdict verdict(const ir::Program& program, const Endpoint& from, const Endpoint& to, const QueryPort& port, const Selection* egress,
+                const Selection* ingress, bool settle_sides = false);
+
+
 // ---- explain ----
 
 // The other end of one of the workload's lines, judged for a pod with exactly the labels the
@@ -110,19 +149,6 @@ struct Explanation {
   DirectionView egress;
   DirectionView ingress;
   Caveats caveats;
-};
-
-// The rules that can select a pod of a namespace: those whose subject names it, and those whose
-// subject chooses namespaces by label or takes them all; in source order. Built once, it spares
-// each explain a scan of every rule (`fence diff --level connections` explains every workload).
-class RuleIndex {
- public:
-  explicit RuleIndex(const ir::Program& program);
-  std::vector<const ir::Rule*> candidates(const std::string& ns) const;
-
- private:
-  std::map<std::string, std::vector<const ir::Rule*>> by_ns_;
-  std::vector<const ir::Rule*> others_;
 };
 
 // `index`, when given, must be built from `program`.

@@ -501,4 +501,8 @@ std::vector<ConnectionLine> connection_lines(const Explanation& e, const std::st
   return out;
 }
 
+std::string caveat_text(const Caveat& c, const ReportContext& ctx, bool assumed) {
+  return Reporter(ctx).caveat(c, assumed);
+}
+
 }  // namespace fence::analyze

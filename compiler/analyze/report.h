@@ -30,5 +30,8 @@ struct ConnectionLine {
 };
 std::vector<ConnectionLine> connection_lines(const Explanation& e, const std::string& workload, const ReportContext& ctx);
 std::string explain_json(const Explanation& e, const ReportContext& ctx);
+// What an undecided answer depends on, in one sentence citing the rule (`assumed`: a pod's
+// address that the answer took to lie outside the rule's CIDR).
+std::string caveat_text(const Caveat& c, const ReportContext& ctx, bool assumed = false);
 
 }  // namespace fence::analyze

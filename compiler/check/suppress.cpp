@@ -2,34 +2,16 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
 
 #include <fmt/format.h>
+
+#include "ast/comments.h"
 
 namespace fence::check {
 
 namespace {
 
 constexpr std::string_view kDirective = "fence:allow";
-
-// The leaf items (not blocks) of a file, with their first and last line.
-struct Leaf {
-  Span span;
-  std::uint32_t first_line;
-  std::uint32_t last_line;
-};
-
-void collect(const std::vector<ast::Item>& items, const SourceFile& f, std::vector<Leaf>& out) {
-  for (const auto& item : items) {
-    if (const auto* b = std::get_if<ast::Block>(&item.node)) {
-      collect(b->items, f, out);
-      continue;
-    }
-    auto s = item.span();
-    if (!s.valid()) continue;
-    out.push_back({s, f.locate(s.begin).line, f.locate(s.end > s.begin ? s.end - 1 : s.begin).line});
-  }
-}
 
 bool looks_like_code(std::string_view w) {
   return w.size() == 5 && (w[0] == 'E' || w[0] == 'W' || w[0] == 'I') &&
@@ -47,15 +29,9 @@ std::string why_not_silenceable(std::string_view id) {
 
 Suppressions::Suppressions(const std::vector<const ast::File*>& files, const SourceManager& sm, DiagnosticSink& sink, bool parsed) {
   for (const auto* file : files) {
-    std::vector<Leaf> leaves;
-    const auto& src = sm.file(file->id);
-    collect(file->items, src, leaves);
-    std::set<std::uint32_t> comment_lines;
-    for (const auto& c : file->comments) comment_lines.insert(src.locate(c.span.begin).line);
-    auto covered = [&](std::uint32_t line) {
-      return std::any_of(leaves.begin(), leaves.end(), [&](const Leaf& l) { return l.first_line <= line && line <= l.last_line; });
-    };
-    for (const auto& c : file->comments) {
+    ast::CommentTargets on(*file, sm.file(file->id));
+    for (std::size_t ci = 0; ci < file->comments.size(); ++ci) {
+      const auto& c = file->comments[ci];
       std::string_view text = c.text;
       std::size_t at = 1;  // after '#'
       while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
@@ -88,18 +64,7 @@ Suppressions::Suppressions(const std::vector<const ast::File*>& files, const Sou
       }
       // The statement on the comment's line; else the next statement, with only comment lines
       // (such as more `# fence:allow`) in between.
-      auto line = src.locate(c.span.begin).line;
-      std::vector<Span> targets;
-      for (const auto& leaf : leaves) {
-        if (leaf.first_line <= line && line <= leaf.last_line) targets.push_back(leaf.span);
-      }
-      auto next = line + 1;
-      while (targets.empty() && comment_lines.count(next) > 0 && !covered(next)) ++next;
-      if (targets.empty()) {
-        for (const auto& leaf : leaves) {
-          if (leaf.first_line == next) targets.push_back(leaf.span);
-        }
-      }
+      auto targets = on.of(ci);
       if (targets.empty()) {
         if (!parsed) continue;
         sink.error(Code::E0612, c.span, "this `# fence:allow` is on no statement")
@@ -107,7 +72,10 @@ Suppressions::Suppressions(const std::vector<const ast::File*>& files, const Sou
         continue;
       }
       for (auto code : valid) {
-        for (const auto& t : targets) regions_.push_back({t.file, t.begin, t.end, code});
+        for (auto t : targets) {
+          const auto& span = on.leaves()[t].span;
+          regions_.push_back({span.file, span.begin, span.end, code});
+        }
       }
     }
   }

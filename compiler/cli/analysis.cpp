@@ -11,13 +11,14 @@
 
 namespace fence::cli {
 
-void AnalysisFlags::add_to(CLI::App& sub) {
+void AnalysisFlags::add_to(CLI::App& sub, const std::vector<std::string>& formats) {
+  format = formats.at(0);
   compile.add_to(sub, "The environment to analyze (one; required when the program declares environments)");
   sub.get_option("--all-envs")->group("");  // one environment at a time: hidden, and refused if given
   sub.add_option("--color", diagnostics.color, "Colour in diagnostics (auto: only on a terminal, and never when NO_COLOR is set)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  sub.add_option("--format", format, "How to print the answer")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  sub.add_option("--format", format, "How to print the answer")->check(CLI::IsMember(formats))->capture_default_str();
   sub.add_option("--label-key", label_key, "The label key workload names stand for (default: the one the program uses)")->type_name("KEY");
   sub.add_option("--ns-labels", ns_labels, "A namespace's labels, for namespace selectors (repeatable), e.g. production:team=shop")
       ->type_name("NS:KEY=VALUE,...");
@@ -25,8 +26,9 @@ void AnalysisFlags::add_to(CLI::App& sub) {
 
 Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
   Analysis a;
-  if (flags.compile.all_envs) throw UsageError{"--all-envs: why and explain answer for one environment at a time; choose it with --env"};
-  if (flags.compile.envs.size() > 1) throw UsageError{"--env: give one environment; why and explain answer for one at a time"};
+  auto name = sub.get_name();
+  if (flags.compile.all_envs) throw UsageError{fmt::format("--all-envs: {} answers for one environment at a time; choose it with --env", name)};
+  if (flags.compile.envs.size() > 1) throw UsageError{fmt::format("--env: give one environment; {} answers for one at a time", name)};
   for (const auto& text : flags.ns_labels) {
     try {
       auto [ns, labels] = analyze::parse_namespace_labels(text);

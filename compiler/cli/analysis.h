@@ -1,4 +1,4 @@
-// What `fence why` and `fence explain` share: the program's flags, the facts about the cluster a
+// What `fence why`, `fence explain` and `fence graph` share: the program's flags, the facts about the cluster a
 // question may need (--ns-labels, --label-key), the output format, and one analyzed environment.
 #pragma once
 
@@ -23,7 +23,8 @@ struct AnalysisFlags {
   std::string label_key;
   std::vector<std::string> ns_labels;
 
-  void add_to(CLI::App& sub);
+  // `formats`: what --format takes, the first being the default.
+  void add_to(CLI::App& sub, const std::vector<std::string>& formats = {"text", "json"});
 };
 
 struct Analysis {

@@ -28,8 +28,8 @@ class LspCommand : public Command {
     sub_ = app.add_subcommand("lsp", "Run the language server (on stdin and stdout)");
     sub_->description(
         "Serve the Language Server Protocol on stdin and stdout, for editors: diagnostics as you type, hover, go to\n"
-        "definition, completion and document symbols. Editors start it; see docs/editors.md. Settings come from the\n"
-        "client's initializationOptions: target, environment, allowL4Fallback.");
+        "definition, completion, document symbols and formatting. Editors start it; see docs/editors.md. Settings\n"
+        "come from the client's initializationOptions: target, environment, allowL4Fallback.");
     // Clients such as vscode-languageclient pass --stdio; stdio is the only transport.
     sub_->add_flag("--stdio", stdio_, "Use stdin and stdout (the default and only transport)");
   }

@@ -22,20 +22,24 @@ class Command {
 
 std::unique_ptr<Command> make_build_command();
 std::unique_ptr<Command> make_check_command();
+std::unique_ptr<Command> make_fmt_command();
 std::unique_ptr<Command> make_codes_command();
 std::unique_ptr<Command> make_explain_command();
 std::unique_ptr<Command> make_why_command();
 std::unique_ptr<Command> make_diff_command();
+std::unique_ptr<Command> make_graph_command();
 std::unique_ptr<Command> make_lsp_command();
 
 inline std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> v;
   v.push_back(make_build_command());
   v.push_back(make_check_command());
+  v.push_back(make_fmt_command());
   v.push_back(make_codes_command());
   v.push_back(make_explain_command());
   v.push_back(make_why_command());
   v.push_back(make_diff_command());
+  v.push_back(make_graph_command());
   v.push_back(make_lsp_command());
   return v;
 }

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "emit/output.h"
+
 
 namespace fence::cli {
 
@@ -76,16 +78,8 @@ bool use_color(ColorMode mode, int fd) {
 }
 
 bool write_all(int fd, const std::string& s) {
-  std::size_t done = 0;
-  while (done < s.size()) {
-    auto n = ::write(fd, s.data() + done, s.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
+  errno = emit::write_fd(fd, s);
+  return errno == 0;
 }
 
 std::vector<std::optional<std::string>> choose_environments(const std::vector<std::string>& declared, const std::vector<std::string>& requested,

@@ -12,11 +12,15 @@ Span Span::cover(const Span& a, const Span& b) {
   return Span{a.file, std::min(a.begin, b.begin), std::max(a.end, b.end)};
 }
 
+std::uint32_t SourceFile::bom_size() const {
+  return text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+}
+
 LineCol SourceFile::locate(std::uint32_t offset) const {
   offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
   auto it = std::upper_bound(line_starts.begin(), line_starts.end(), offset);
   auto line = static_cast<std::uint32_t>(it - line_starts.begin());  // >= 1: line_starts[0] == 0
-  std::uint32_t start = line_starts[line - 1];
+  std::uint32_t start = line == 1 ? bom_size() : line_starts[line - 1];
   std::uint32_t col = 1;
   for (std::uint32_t i = start; i < offset; ++i) {
     // Count code points: skip UTF-8 continuation bytes.
@@ -27,7 +31,7 @@ LineCol SourceFile::locate(std::uint32_t offset) const {
 
 std::string_view SourceFile::line_text(std::uint32_t line) const {
   if (line == 0 || line > line_starts.size()) return {};
-  std::uint32_t start = line_starts[line - 1];
+  std::uint32_t start = line == 1 ? bom_size() : line_starts[line - 1];
   std::uint32_t end = line < line_starts.size() ? line_starts[line] : static_cast<std::uint32_t>(text.size());
   std::string_view v(text.data() + start, end - start);
   while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.remove_suffix(1);

@@ -33,8 +33,10 @@ struct SourceFile {
   std::string text;
   std::vector<std::uint32_t> line_starts;
 
+  // Columns, and the text of the first line, start after a UTF-8 byte order mark.
   LineCol locate(std::uint32_t offset) const;
   std::string_view line_text(std::uint32_t line) const;  // without the newline
+  std::uint32_t bom_size() const;  // 3 when the text starts with a byte order mark, else 0
 };
 
 // Source text on one line, for messages and comments: runs of whitespace become one space, and

@@ -1,6 +1,7 @@
 #include "emit/output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -22,6 +23,19 @@ namespace fence::emit {
 
 namespace fs = std::filesystem;
 
+int write_fd(int fd, const std::string& content) {
+  std::size_t done = 0;
+  while (done < content.size()) {
+    auto n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
 namespace {
 
 // Writes one file of a fresh tree. Durability comes from one syncfs() over the whole tree before
@@ -34,18 +48,9 @@ std::optional<std::string> write_file(const fs::path& path, const std::string& c
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fmt::format("cannot write {}: {}", path.string(), std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    auto n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      auto msg = fmt::format("cannot write {}: {}", path.string(), std::strerror(errno));
-      ::close(fd);
-      return msg;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) return fmt::format("cannot write {}: {}", path.string(), std::strerror(errno));
+  int err = write_fd(fd, content);
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) return fmt::format("cannot write {}: {}", path.string(), std::strerror(err));
   return std::nullopt;
 }
 
@@ -124,6 +129,40 @@ std::optional<std::string> replace_directory(const std::string& dir_arg, const s
   }
   fs::remove_all(old, ec);
   return std::nullopt;
+}
+
+std::optional<std::string> replace_file(const std::string& path_arg, const std::string& content) {
+  std::error_code ec;
+  fs::path path;
+  mode_t mode = 0644;
+  if (fs::exists(path_arg, ec)) {
+    // An existing file (through any symbolic link) keeps its place and its permissions.
+    path = fs::canonical(path_arg, ec);
+    if (ec) return fmt::format("cannot write {}: {}", path_arg, ec.message());
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return fmt::format("cannot write {}: {}", path_arg, std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) return fmt::format("cannot write {}: it is a directory", path_arg);
+    mode = st.st_mode & 07777;
+  } else {
+    path = fs::path(path_arg).lexically_normal();
+    if (path.filename().empty()) return fmt::format("cannot write {}: it names a directory", path_arg);
+    fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    if (!fs::is_directory(parent, ec)) return fmt::format("cannot write {}: no directory {}", path_arg, parent.string());
+  }
+  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  auto tmp = dir / fmt::format(".{}.fence-tmp-{}", path.filename().string(), ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return fmt::format("cannot write {}: {}", path_arg, std::strerror(errno));
+  int err = write_fd(fd, content);
+  if (err == 0 && ::fchmod(fd, mode) != 0) err = errno;
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    fs::remove(tmp, ec);
+    return fmt::format("cannot write {}: {}", path_arg, std::strerror(err));
+  }
+  return sync_path(dir, false);
 }
 
 namespace {

@@ -53,6 +53,16 @@ inline constexpr const char* kMarkerContent = "This directory is written by fenc
 // problem, or nothing on success.
 std::optional<std::string> replace_directory(const std::string& dir, const std::vector<OutputFile>& files);
 
+// Writes all of `content` to a file descriptor, going on after interrupted writes; 0, or the
+// errno of the failure.
+int write_fd(int fd, const std::string& content);
+
+// Replaces the file at `path` (the file a symbolic link points to, for a link) with `content`, or
+// creates it: written to a temporary file beside it with the old file's permissions (0644 for a
+// new file), flushed to disk, then renamed into place, so that the file is whole at every moment
+// and nothing is left behind on failure. Returns the problem, or nothing on success.
+std::optional<std::string> replace_file(const std::string& path, const std::string& content);
+
 // How a directory differs from what replace_directory(dir, files) would leave there.
 struct Drift {
   enum class Kind { Changed, Missing, Extra } kind = Kind::Changed;

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "format/diff.h"
+#include "format/format.h"
 #include "lsp/locate.h"
 #include "net/cidr.h"
 #include "net/port.h"
@@ -606,6 +608,40 @@ json completion(const DocContext& doc, std::uint32_t offset) {
 }
 json document_symbols(const DocContext& doc) {
   return Features(doc).symbols();
+}
+
+json formatting(const std::string& path, std::string_view text, const LineIndex& index, Encoding encoding,
+               std::optional<std::pair<std::uint32_t, std::uint32_t>> lines, std::string* why) {
+  SourceManager sm;
+  auto id = sm.add(path, std::string(text));
+  DiagnosticSink sink;
+  auto formatted = format::format_file(sm, id, sink);
+  json edits = json::array();
+  if (!formatted) {
+    if (why != nullptr) {
+      auto first = sink.sorted(sm);
+      *why = first.empty() ? "the document cannot be formatted" : fmt::format("{}: {}", sm.where(first.front().span), first.front().message);
+    }
+    return edits;
+  }
+  auto before = format::split_lines(text);
+  auto after = format::split_lines(*formatted);
+  auto offset = [&](std::size_t line) {
+    return line < before.size() ? static_cast<std::uint32_t>(before[line].data() - text.data()) : static_cast<std::uint32_t>(text.size());
+  };
+  // A change touches the lines it replaces, or, inserting only, the lines around its place.
+  auto touches = [&](const format::Hunk& h) {
+    if (!lines) return true;
+    if (h.a_begin == h.a_end) return lines->first <= h.a_begin && h.a_begin <= lines->second + 1;
+    return h.a_begin <= lines->second && h.a_end > lines->first;
+  };
+  for (const auto& h : format::diff_lines(before, after)) {
+    if (!touches(h)) continue;
+    std::string replacement;
+    for (auto j = h.b_begin; j < h.b_end; ++j) replacement += after[j];
+    edits.push_back(json{{"range", range_json(index, encoding, offset(h.a_begin), offset(h.a_end))}, {"newText", replacement}});
+  }
+  return edits;
 }
 
 json document_problem(const std::string& message, int severity) {

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +41,13 @@ nlohmann::json completion(const DocContext& doc, std::uint32_t offset);
 // textDocument/documentSymbol: namespaces (and cluster and when blocks) with their lets, and the
 // top-level lets and imports.
 nlohmann::json document_symbols(const DocContext& doc);
+
+// textDocument/formatting: the edits that give the document the canonical layout of `fence fmt`,
+// one per run of lines that changes. With `lines` (first and last 0-based line), for
+// textDocument/rangeFormatting: only the edits that touch those lines. No edits when the document
+// has syntax errors (its diagnostics show them) or cannot be formatted (`why` says why).
+nlohmann::json formatting(const std::string& path, std::string_view text, const LineIndex& index, Encoding encoding,
+                          std::optional<std::pair<std::uint32_t, std::uint32_t>> lines, std::string* why = nullptr);
 
 // A diagnostic of the server's own, for the whole document (say, one too large to analyze).
 nlohmann::json document_problem(const std::string& message, int severity);

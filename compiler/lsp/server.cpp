@@ -224,6 +224,25 @@ json Server::request(const std::string& method, const json& params) {
     shutdown_ = true;
     return nullptr;
   }
+  if (method == "textDocument/formatting" || method == "textDocument/rangeFormatting") {
+    auto& doc = document(params);
+    std::optional<std::pair<std::uint32_t, std::uint32_t>> lines;
+    if (method == "textDocument/rangeFormatting") {
+      const auto& range = member(params, "range");
+      auto start = position_member(range, "start");
+      auto end = position_member(range, "end");
+      if (end.line < start.line || (end.line == start.line && end.character < start.character)) {
+        throw RpcError{error::kInvalidParams, "the range ends before it starts"};
+      }
+      // A selection that ends at the start of a line does not take that line.
+      lines = {start.line, end.character == 0 && end.line > start.line ? end.line - 1 : end.line};
+    }
+    if (doc.text.size() > options_.max_document_bytes) return json::array();
+    std::string why;
+    auto edits = formatting(doc.path, doc.text, doc.lines, encoding_, lines, &why);
+    if (!why.empty()) log(kLogWarning, "cannot format " + doc.path + ": " + why);
+    return edits;
+  }
   using Feature = json (*)(const DocContext&, std::uint32_t);
   Feature at_position = nullptr;
   if (method == "textDocument/hover") at_position = &hover;
@@ -288,6 +307,8 @@ json Server::initialize(const json& params) {
       {"definitionProvider", true},
       {"completionProvider", json{{"triggerCharacters", json::array({"/"})}}},
       {"documentSymbolProvider", true},
+      {"documentFormattingProvider", true},
+      {"documentRangeFormattingProvider", true},
   };
   return json{{"capabilities", caps}, {"serverInfo", json{{"name", "fence"}, {"version", options_.version}}}};
 }

@@ -23,6 +23,11 @@ namespace {
 class OffsetMap {
  public:
   explicit OffsetMap(std::string_view text, std::uint32_t base = 0) : base_(base) {
+    // ANTLR's input stream drops a UTF-8 byte order mark: its first character is the one after.
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+      text.remove_prefix(3);
+      base_ += 3;
+    }
     bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     if (ascii) {
       size_ = static_cast<std::uint32_t>(text.size());

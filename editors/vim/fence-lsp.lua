@@ -1,5 +1,5 @@
 -- Neovim: start `fence lsp` for Fence files (diagnostics, hover, go to definition, completion,
--- document symbols). Works with Neovim 0.7 (Debian bookworm's) and later.
+-- document symbols, formatting). Works with Neovim 0.7 (Debian bookworm's) and later.
 --
 -- Put editors/vim on 'runtimepath' for file detection, highlighting and settings, then load this
 -- file from init.lua, e.g.:

@@ -39,10 +39,11 @@ class Hooks(unittest.TestCase):
     def test_manifest_shape(self):
         with open(os.path.join(ROOT, ".pre-commit-hooks.yaml"), encoding="utf-8") as f:
             hooks = yaml.safe_load(f)
-        self.assertEqual([h["id"] for h in hooks], ["fence-check", "fence-build-check"])
+        self.assertEqual([h["id"] for h in hooks], ["fence-check", "fence-build-check", "fence-fmt"])
         for h in hooks:
             self.assertEqual(h["language"], "system")
-            self.assertFalse(h["pass_filenames"])
+            # Programs are checked as a whole; only formatting takes the changed files.
+            self.assertEqual(h["pass_filenames"], h["id"] == "fence-fmt")
             self.assertTrue(h["entry"].startswith("fence "))
 
     def test_fence_check_passes_a_good_program_and_fails_a_broken_one(self):
@@ -59,6 +60,35 @@ class Hooks(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertRegex(out, r"fence check\.+Failed")
         self.assertIn(f"policies/_addresses.fence:{line}:17: error[E0209]: unknown environment 'prd'", out)
+
+    def test_fence_fmt_passes_formatted_files_and_rewrites_others(self):
+        code, out = self.try_repo("fence-fmt")
+        self.assertEqual(code, 0, out)
+        self.assertRegex(out, r"fence fmt\.+Passed")
+        path = os.path.join(self.repo, "policies/_monitoring.fence")
+        with open(path, encoding="utf-8") as f:
+            tidy = f.read()
+        messy = tidy.replace("  grafana may reach prometheus:9090, dns", "grafana   may reach prometheus : 9090,dns")
+        self.assertNotEqual(messy, tidy)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(messy)
+        self.git("add", "policies")
+        code, out = self.try_repo("fence-fmt")
+        self.assertEqual(code, 1, out)
+        self.assertRegex(out, r"fence fmt\.+Failed")
+        self.assertIn("files were modified by this hook", out)
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read(), tidy)
+        # A file with a syntax error fails the hook and is left as it is.
+        broken = os.path.join(self.repo, "policies/broken.fence")
+        with open(broken, "w", encoding="utf-8") as f:
+            f.write("namespace shop {\n  api   may rech db\n}\n")
+        self.git("add", "policies")
+        code, out = self.try_repo("fence-fmt")
+        self.assertEqual(code, 1, out)
+        self.assertIn("policies/broken.fence:2:13: error[E0101]", out)
+        with open(broken, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "namespace shop {\n  api   may rech db\n}\n")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 -- Run by tests/editors/nvim_test.py in `nvim --headless --clean`, with editors/vim on the
 -- runtimepath: checks the Vim syntax on the grammar fixture, then starts `fence lsp` through the
--- shipped snippet on the LSP fixture, waits for diagnostics, asks for hover and definition, and
--- writes what arrived to $FENCE_OUT as JSON. Every wait is bounded.
+-- shipped snippet on the LSP fixture, waits for diagnostics, asks for hover and definition, formats
+-- the buffer, and writes what arrived to $FENCE_OUT as JSON. Every wait is bounded.
 local out = assert(os.getenv('FENCE_OUT'))
 local result = { errors = {}, syntax = {}, diagnostics = {}, hover = {}, definition = nil }
 
@@ -83,6 +83,14 @@ local ok, err = pcall(function()
       result.definition = r.result
     end
   end
+
+  -- Formatting, the way a user asks for it.
+  if vim.lsp.buf.format then -- Neovim 0.8 and later
+    vim.lsp.buf.format({ bufnr = buf, timeout_ms = 10000 })
+  else
+    vim.lsp.buf.formatting_sync(nil, 10000)
+  end
+  result.formatted = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
 end)
 
 if not ok then

@@ -91,6 +91,11 @@ def main():
     loc = d[0] if isinstance(d, list) and d else d
     check(isinstance(loc, dict) and loc.get("range", {}).get("start", {}).get("line") == 2,
           f"lsp: definition of partners is line 3 ({d})")
+    with open(os.path.join(ROOT, "tests/editors/lsp_fixture.fence"), encoding="utf-8") as f:
+        fixture = f.read()
+    expected = fixture.replace("web-api   may reach  cache:70000", "web-api may reach cache:70000").rstrip("\n")
+    check(expected != fixture.rstrip("\n"), "the fixture has a line to format")
+    check(result.get("formatted") == expected, f"lsp: formatting the buffer gives fence fmt's layout ({result.get('formatted')!r})")
     print(f"{len(failures)} failed" if failures else "all checks passed")
     return 1 if failures else 0
 

@@ -11,6 +11,8 @@ An error case may start with a line `# args: ...` giving extra command-line argu
   tests/golden/commands/*.cmd -> <name>.out: any command's exit code, stdout and stderr
                                (the .cmd file holds the arguments after `fence` on one line,
                                shell-quoted; lines starting with '#' are comments)
+  tests/golden/fmt/*.fence    -> <name>.out: what `fence fmt` makes of it, which must be
+                               formatted already (the layout decisions, reviewed)
 Run with --update to rewrite the expected files; review the diff before committing it.
 """
 import argparse
@@ -144,6 +146,23 @@ def main():
         if err:
             actual += f"--- stderr\n{err}"
         compare(expected, actual, args.update, failures)
+
+    fmt_dir = os.path.join(ROOT, "tests", "golden", "fmt")
+    for name in sorted(os.listdir(fmt_dir) if os.path.isdir(fmt_dir) else []):
+        if not name.endswith(".fence"):
+            continue
+        path = os.path.relpath(os.path.join(fmt_dir, name), ROOT)
+        code, out, err = run(args.fence, ["fmt", path])
+        count += 1
+        if code != 0 or err:
+            failures.append(f"fence fmt {path}: exit {code}\n{err}")
+            continue
+        expected = os.path.join(fmt_dir, name[:-len(".fence")] + ".out")
+        expected_files.add(os.path.abspath(expected))
+        compare(expected, out, args.update, failures)
+        again = subprocess.run([args.fence, "fmt", "-"], input=out, capture_output=True, text=True, timeout=120)
+        if again.returncode != 0 or again.stdout != out:
+            failures.append(f"{path}: formatting its output again changes it (exit {again.returncode}):\n{again.stdout}{again.stderr}")
 
     # Expected files nobody produces any more are stale.
     for dirpath, _, files in os.walk(os.path.join(ROOT, "tests", "golden")):

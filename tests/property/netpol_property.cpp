@@ -16,10 +16,17 @@
 // the program declares the model's pod CIDRs (`set pod-cidrs`). A program rejected by design is
 // counted and skipped: E04xx (a deny the target cannot express) or E0601 (an allow that a deny
 // cancels entirely); if more than half are rejected, the run fails, since it would test too little.
+//
+// Each program is also run through `fence fmt`'s formatter, after its white space is scrambled
+// and at a random width from 20 to 119 columns (so that lists wrap), and must compile to the
+// same YAML, source line numbers aside.
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -30,35 +37,16 @@
 #include "diag/render.h"
 #include "driver/driver.h"
 #include "emit/yaml.h"
+#include "format/format.h"
+#include "generator.h"
 #include "np_eval.h"
+#include "../unit/scramble.h"
 
 namespace {
 
-// ---- the model ------------------------------------------------------------------------------
-
-struct ModelPod {
-  const char* name;
-  std::vector<std::pair<std::string, std::string>> labels;
-  std::vector<npeval::ContainerPort> ports;
-};
-
-const std::vector<std::pair<std::string, npeval::Labels>>& model_namespaces() {
-  static const std::vector<std::pair<std::string, npeval::Labels>> ns = {
-      {"x", {{"team", "red"}, {"env", "prod"}}},
-      {"y", {{"team", "blue"}, {"env", "prod"}}},
-      {"z", {{"team", "red"}, {"env", "dev"}}},
-  };
-  return ns;
-}
-
-const std::vector<ModelPod>& model_pods() {
-  static const std::vector<ModelPod> pods = {
-      {"a", {{"app", "a"}, {"app.kubernetes.io/name", "a"}, {"tier", "web"}, {"track", "stable"}}, {{"http", 8080, "TCP"}, {"dns", 53, "UDP"}}},
-      {"b", {{"app", "b"}, {"app.kubernetes.io/name", "b"}, {"tier", "db"}}, {{"http", 8081, "TCP"}, {"db", 5432, "TCP"}}},
-      {"c", {{"app", "c"}, {"app.kubernetes.io/name", "c"}, {"tier", "web"}, {"track", "canary"}}, {{"metrics", 9090, "TCP"}}},
-  };
-  return pods;
-}
+using fence_test::Generator;
+using fence_test::model_namespaces;
+using fence_test::model_pods;
 
 const std::vector<std::string> kExternal = {"192.0.2.10", "198.51.100.7", "203.0.113.5", "169.254.169.254", "2001:db8::1"};
 const std::vector<std::pair<int, std::string>> kPorts = {{80, "TCP"}, {8080, "TCP"}, {8081, "TCP"}, {5432, "TCP"}, {53, "UDP"}, {9090, "TCP"}};
@@ -83,150 +71,6 @@ npeval::Cluster make_cluster() {
   }
   return c;
 }
-
-// ---- the generator --------------------------------------------------------------------------
-
-class Generator {
- public:
-  Generator(std::uint64_t seed, bool denies) : rng_(seed), denies_(denies) {}
-
-  std::string program() {
-    std::string out;
-    label_key_ = pick(10) == 0;
-    if (label_key_) out += "set label-key = \"app.kubernetes.io/name\"\n";
-    // Denied addresses can hold pods. NetworkPolicy cannot take pod addresses out of a selector,
-    // so the k8s target needs to know where pods live to reject such a deny (E0406) rather than
-    // leave the pods allowed. The model's pods are in 10.0.1.0/24, 10.0.2.0/24 and 10.1.3.0/24.
-    if (denies_) out += "set pod-cidrs = 10.0.0.0/15\n";
-    for (const auto& [ns, _] : model_namespaces()) {
-      if (pick(5) == 0) continue;
-      out += fmt::format("namespace {} {{\n", ns);
-      switch (pick(6)) {
-        case 0:
-          out += "  default deny egress\n";
-          break;
-        case 1:
-          out += "  default deny ingress\n";
-          break;
-        case 2:
-          out += "  default deny all\n";
-          break;
-        default:
-          break;
-      }
-      for (int i = 0, n = static_cast<int>(pick(5)); i < n; ++i) out += "  " + statement(ns, false) + "\n";
-      out += "}\n";
-    }
-    for (int i = 0, n = static_cast<int>(pick(3)); i < n; ++i) {
-      const auto& ns = model_namespaces()[pick(3)].first;
-      out += statement(ns, true) + "\n";
-    }
-    return out;
-  }
-
- private:
-  std::size_t pick(std::size_t n) { return static_cast<std::size_t>(rng_() % n); }
-  template <typename T>
-  const T& one_of(const std::vector<T>& v) {
-    return v[pick(v.size())];
-  }
-
-  std::string other_ns(const std::string& ns) {
-    std::vector<std::string> others;
-    for (const auto& [n, _] : model_namespaces()) {
-      if (n != ns) others.push_back(n);
-    }
-    return one_of(others);
-  }
-
-  std::string subject() {
-    static const std::vector<std::string> s = {"a",
-                                               "b",
-                                               "c",
-                                               "d",
-                                               "all pods",
-                                               "pods[tier=web]",
-                                               "pods[tier!=db]",
-                                               "pods[track in (stable, canary)]",
-                                               "pods[!track]",
-                                               "pods[tier=web, track=canary]"};
-    return one_of(s);
-  }
-
-  std::string cidr() {
-    static const std::vector<std::string> c = {"10.0.0.0/16",
-                                               "10.0.1.0/24 except 10.0.1.11/32",
-                                               "0.0.0.0/0 except {10.0.0.0/8, 169.254.169.254/32}",
-                                               "192.0.2.0/24",
-                                               "198.51.100.7/32",
-                                               "203.0.113.0/25",
-                                               "2001:db8::/32",
-                                               "10.0.0.0/8 except 10.1.0.0/16",
-                                               "169.254.169.254/32",
-                                               "0.0.0.0/0"};
-    return one_of(c);
-  }
-
-  std::string peer(const std::string& ns) {
-    switch (pick(14)) {
-      case 0:
-        return one_of(std::vector<std::string>{"a", "b", "c"});
-      case 1:
-        return other_ns(ns) + "/" + one_of(std::vector<std::string>{"a", "b", "c"});
-      case 2:
-        return other_ns(ns) + "/all pods";
-      case 3:
-        return other_ns(ns) + "/pods[tier=db]";
-      case 4:
-        return "ns[team=red]/pods[tier=web]";
-      case 5:
-        return "ns[env=prod]";
-      case 6:
-        return "ns[team notin (blue)]/b";
-      case 7:
-        return "all namespaces/a";
-      case 8:
-        return "all namespaces";
-      case 9:
-        return "all pods";
-      case 10:
-        return "{b, 192.0.2.0/24}";
-      default:
-        return cidr();
-    }
-  }
-
-  std::string ports() {
-    static const std::vector<std::string> p = {":80",    ":8080",     ":{80, 53/udp}", ":8080-8081", ":http", ":db",
-                                               ":*/udp", ":5432/tcp", ":{http, 9090}", ":dns/udp",   ":{*}"};
-    if (pick(2) == 0) return {};
-    return one_of(p);
-  }
-
-  std::string statement(const std::string& ns, bool top_level) {
-    auto qualify = [&](std::string s) { return top_level ? ns + "/" + s : s; };
-    std::string subj = qualify(subject());
-    if (!top_level && pick(4) == 0) subj += ", " + subject();
-    bool deny = denies_ && pick(5) == 0;
-    bool egress = pick(2) == 0;
-    std::vector<std::string> targets;
-    for (int i = 0, n = 1 + static_cast<int>(pick(3)); i < n; ++i) {
-      std::string p = deny ? cidr() : peer(ns);
-      // Outside a block, bare workload names need their namespace.
-      if (top_level && (p == "a" || p == "b" || p == "c" || p == "all pods")) p = ns + "/" + p;
-      if (top_level && p == "{b, 192.0.2.0/24}") p = "{" + ns + "/b, 192.0.2.0/24}";
-      auto ps = deny ? std::string() : ports();  // a CIDR deny takes addresses away on every port
-      if (!ps.empty() && p.find(" except ") != std::string::npos) p = "{" + p + "}";
-      targets.push_back(p + ps);
-    }
-    const char* verb = deny ? (egress ? "must not reach" : "must not be reached by") : (egress ? "may reach" : "may be reached by");
-    return fmt::format("{} {} {}", subj, verb, fmt::join(targets, ", "));
-  }
-
-  std::mt19937_64 rng_;
-  bool denies_;
-  bool label_key_ = false;
-};
 
 // ---- the comparison -------------------------------------------------------------------------
 
@@ -260,6 +104,39 @@ fence::analyze::QueryPort analysis_port(int port, const std::string& proto, cons
     }
   }
   return q;
+}
+
+// YAML with the source line numbers out; in comments, which quote the source, white space out too.
+std::string without_lines(const std::string& yaml) {
+  static const std::regex line(R"(\.fence:\d+)");
+  static const std::regex blanks(R"(\s+)");
+  std::string out;
+  std::istringstream in(yaml);
+  for (std::string l; std::getline(in, l);) {
+    l = std::regex_replace(l, line, ".fence:N");
+    if (l.find_first_not_of(' ') != std::string::npos && l[l.find_first_not_of(' ')] == '#') l = std::regex_replace(l, blanks, "");
+    out += l + "\n";
+  }
+  return out;
+}
+
+// The program formatted (white space scrambled first, at a width from 20 to 119) compiles to
+// the same objects. Returns the problem, if any.
+std::optional<std::string> formatted_differs(const std::string& text, const std::string& yaml, std::uint64_t seed) {
+  fence::format::Options fopt;
+  fopt.width = 20 + seed % 100;
+  auto formatted = fence::format::format_text(fence::test::scramble_whitespace(text, seed), fopt);
+  fence::driver::Options dopt;
+  dopt.stdlib_path = {std::string(FENCE_SOURCE_DIR) + "/stdlib"};
+  fence::driver::Compilation c(dopt);
+  if (!c.load({{"generated.fence", formatted}}) || !c.analyze(std::nullopt)) {
+    return fmt::format("formatted at width {}, it does not compile:\n{}\n{}", fopt.width, formatted, fence::render_all(c.sink(), c.sources()));
+  }
+  auto again = fence::emit::to_yaml_stream(c.lower("k8s"));
+  if (without_lines(again) != without_lines(yaml)) {
+    return fmt::format("formatted at width {}, it compiles to other YAML:\n{}\n-- YAML:\n{}", fopt.width, formatted, again);
+  }
+  return std::nullopt;
 }
 
 struct Options {
@@ -308,6 +185,7 @@ int main(int argc, char** argv) try {
   long queries = 0, allowed = 0, disagreements = 0, undecided = 0;
   int failed_programs = 0;
   int rejected = 0;  // with --denies: programs rejected by design (E04xx, E0601)
+  int formatted = 0;  // formatted, and compiled to the same YAML
   for (int i = 0; i < opt.programs; ++i) {
     std::uint64_t seed = opt.seed * 1000003u + static_cast<std::uint64_t>(i);
     Generator gen(seed, opt.denies);
@@ -333,6 +211,11 @@ int main(int argc, char** argv) try {
       return 1;
     }
     auto yaml = fence::emit::to_yaml_stream(objects);
+    if (auto problem = formatted_differs(text, yaml, seed)) {
+      std::cout << fmt::format("program {} (seed {}):\n{}\n-- emitted YAML:\n{}\n-- {}\n", i, seed, text, yaml, *problem);
+      return 1;
+    }
+    ++formatted;
     if (i == opt.dump) std::cout << fmt::format("== program {} (seed {}):\n{}\n-- emitted YAML:\n{}\n", i, seed, text, yaml);
     npeval::Evaluator ev(cluster, npeval::parse_policies(yaml));
     const auto& program = c.program();
@@ -373,8 +256,9 @@ int main(int argc, char** argv) try {
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   double share = queries > 0 ? 100.0 * static_cast<double>(allowed) / static_cast<double>(queries) : 0.0;
   std::cout << fmt::format(
-      "{} programs ({} rejected: E04xx or E0601), {} queries ({:.1f}% allowed), {} undecided, {} disagreements in {} programs, {:.1f} s\n",
-      opt.programs, rejected, queries, share, undecided, disagreements, failed_programs, seconds);
+      "{} programs ({} rejected: E04xx or E0601; {} formatted alike), {} queries ({:.1f}% allowed), {} undecided, {} disagreements in {} "
+      "programs, {:.1f} s\n",
+      opt.programs, rejected, formatted, queries, share, undecided, disagreements, failed_programs, seconds);
   if (2 * rejected > opt.programs) {
     std::cout << "most programs were rejected by the target: too few were tested\n";
     return 1;

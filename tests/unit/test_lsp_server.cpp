@@ -2,11 +2,14 @@
 // the same loop `fence lsp` runs, on string streams.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
+#include "format/format.h"
 #include "helpers.h"
 #include "lsp/jsonrpc.h"
 #include "lsp/server.h"
@@ -369,7 +372,7 @@ TEST_CASE("lsp: malformed and unexpected messages get JSON-RPC errors, and the s
   in += frame(json{{"jsonrpc", "1.0"}, {"id", 3}, {"method", "shutdown"}});              // wrong version
   in += frame(json{{"jsonrpc", "2.0"}, {"id", json::object()}, {"method", "x"}});        // bad id
   in += frame(json{{"jsonrpc", "2.0"}, {"id", 4}, {"method", 42}});                      // bad method
-  in += frame(request(5, "textDocument/formatting"));                                    // unknown method
+  in += frame(request(5, "textDocument/noSuchMethod"));                                  // unknown method
   in += frame(notification("workspace/somethingNew"));                                   // unknown notification
   in += frame(request(6, "textDocument/hover", {{"textDocument", {{"uri", kUri}}}}));    // not open, no position
   in += frame(open(kUri, "namespace a {}\n"));
@@ -581,4 +584,81 @@ TEST_CASE("lsp: the inventory a file names is checked against, and read again wh
   d = s.diagnostics(true);
   INFO(d.dump(1));
   for (const auto& x : d) CHECK(x["severity"] == 4);  // nothing but the hint
+}
+
+namespace {
+
+// Applies a TextEdit[] to a text (UTF-16 positions), as a client does: all ranges refer to the
+// text before any edit.
+std::string apply_edits(const std::string& text, const json& edits) {
+  lsp::LineIndex index(text);
+  std::vector<std::tuple<std::uint32_t, std::uint32_t, std::string>> changes;
+  for (const auto& e : edits) {
+    auto at = [&](const json& p) { return index.offset({p["line"].get<std::uint32_t>(), p["character"].get<std::uint32_t>()}, lsp::Encoding::Utf16); };
+    changes.emplace_back(at(e["range"]["start"]), at(e["range"]["end"]), e["newText"].get<std::string>());
+  }
+  std::sort(changes.begin(), changes.end());
+  std::string out = text;
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) out.replace(std::get<0>(*it), std::get<1>(*it) - std::get<0>(*it), std::get<2>(*it));
+  return out;
+}
+
+json format_request(int id, const std::string& uri) {
+  return request(id, "textDocument/formatting", {{"textDocument", {{"uri", uri}}}, {"options", {{"tabSize", 8}, {"insertSpaces", false}}}});
+}
+
+json range_format_request(int id, const std::string& uri, int from, int to) {
+  return request(id, "textDocument/rangeFormatting",
+                 {{"textDocument", {{"uri", uri}}},
+                  {"range", {{"start", {{"line", from}, {"character", 0}}}, {"end", {{"line", to}, {"character", 0}}}}},
+                  {"options", {{"tabSize", 2}, {"insertSpaces", true}}}});
+}
+
+}  // namespace
+
+TEST_CASE("lsp: formatting gives fence fmt's layout, as edits of the lines that change", "[lsp]") {
+  const std::string text =
+      "namespace shop {\n"              // 0
+      "  default deny egress\n"         // 1
+      "  web-api   may reach db:5432\n"  // 2: spacing
+      "  api may reach db:5432\n"       // 3
+      "\n"                              // 4
+      "\n"                              // 5: one blank line too many
+      "  x may reach  y   # note\n"     // 6: spacing
+      "}";                              // 7: no newline at the end
+  auto s = run(session({open(kUri, text), format_request(1, kUri), range_format_request(2, kUri, 2, 3)}));
+  const auto& init = s.reply(0)["result"]["capabilities"];
+  CHECK(init["documentFormattingProvider"] == true);
+  CHECK(init["documentRangeFormattingProvider"] == true);
+
+  auto edits = s.reply(1)["result"];
+  REQUIRE(edits.is_array());
+  CHECK(apply_edits(text, edits) == format::format_text(text));
+  // Only the lines that change are replaced: lines 0, 1 and 3 are left alone.
+  CHECK(edits.size() >= 2);
+  for (const auto& e : edits) {
+    auto from = e["range"]["start"]["line"].get<int>();
+    auto to = e["range"]["end"]["line"].get<int>();
+    CHECK(from >= 2);
+    CHECK_FALSE((from <= 3 && to > 3));
+  }
+  // A range takes only the changes that touch its lines.
+  auto ranged = s.reply(2)["result"];
+  REQUIRE(ranged.size() == 1);
+  CHECK(apply_edits(text, ranged) == "namespace shop {\n  default deny egress\n  web-api may reach db:5432\n  api may reach db:5432\n\n\n  x may reach  y   # note\n}");
+}
+
+TEST_CASE("lsp: a document with syntax errors is not formatted, and the log says why", "[lsp]") {
+  auto s = run(session({open(kUri, "namespace shop {\n  api may rech db\n}\n"), format_request(1, kUri),
+                        open("file://" + kDir + "/ok.fence", "let   x = 10.0.0.0/8\n"), format_request(2, "file://" + kDir + "/ok.fence"),
+                        format_request(3, "file:///not/open.fence"), range_format_request(4, kUri, 3, 1)}));
+  CHECK(s.reply(1)["result"] == json::array());
+  bool logged = false;
+  for (const auto& m : s.out) {
+    if (m.value("method", "") == "window/logMessage" && m["params"]["message"].get<std::string>().find("unexpected 'rech'") != std::string::npos) logged = true;
+  }
+  CHECK(logged);
+  CHECK(s.reply(2)["result"].size() == 1);
+  CHECK(s.reply(3)["error"]["code"] == lsp::error::kInvalidParams);
+  CHECK(s.reply(4)["error"]["code"] == lsp::error::kInvalidParams);
 }

@@ -111,6 +111,21 @@ TEST_CASE("comments are kept for the formatter", "[syntax]") {
   CHECK(p->file.comments[1].text == "# inline");
 }
 
+TEST_CASE("a byte order mark at the start of a file is skipped, and spans and columns stay right", "[syntax]") {
+  auto p = parse("\xEF\xBB\xBFnamespace shop { api may reach db:80:90 }  # c\n");
+  // The runtime's input stream drops the mark; the spans are byte offsets in the text that has it.
+  REQUIRE(p->file.items.size() == 1);
+  const auto& block = std::get<ast::Block>(p->file.items[0].node);
+  CHECK(p->sm.text(block.name.span) == "shop");
+  CHECK(p->sm.text(p->file.comments[0].span) == "# c");
+  CHECK(p->diags().find("t.fence:1:37: error[E0101]: unexpected ':'") != std::string::npos);
+  CHECK(p->diags().find(" 1 | namespace shop {") != std::string::npos);
+  auto tokens = syntax::tokenize("\xEF\xBB\xBFlet x = 1.2.3.4/32");
+  REQUIRE(tokens.size() == 4);
+  CHECK(tokens[0].begin == 3);
+  CHECK(tokens[3].end == 21);
+}
+
 TEST_CASE("a syntax error is reported once, at its line, with what was expected", "[syntax]") {
   auto p = parse("namespace a {\n  web-api may rech foo\n  x may reach y\n}\n");
   auto d = p->diags();

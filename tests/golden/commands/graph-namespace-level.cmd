@@ -1,0 +1,2 @@
+# One node per namespace.
+graph tests/golden/commands/shop.fence --level namespace
