@@ -4,7 +4,7 @@ services in three namespaces and an ingress controller's, as kustomize, Helm, `k
 hand-kept CRLF file have them): the mistakes of issue 11 are found at their lines with what to
 write, a right program is told nothing, `set inventory` works from any directory, the pipeline
 formats carry the warnings, --werror refuses them, bad inventories are errors at their line, and
-`fence why` / `fence explain` answer with the inventory's labels and ports."""
+`fence why` / `fence explain` / `fence graph` answer with the inventory's labels and ports."""
 import json
 import os
 import re
@@ -233,6 +233,15 @@ class Analysis(unittest.TestCase):
     def test_explain_describes_the_real_pods(self):
         _, out, _ = run(["explain", "--inventory", INVENTORY] + NS + [RIGHT, "--workload", "boutique/frontend"], check=0)
         self.assertIn("app.kubernetes.io/part-of=boutique", out.splitlines()[0])
+
+    def test_graph_draws_the_real_pods(self):
+        # The controller's pods match the program's selector by their labels, which only the
+        # inventory knows; by its name alone it is pods labelled app=ingress-nginx-controller.
+        args = [RIGHT, "--workload", "ingress-nginx/ingress-nginx-controller", "--format", "mermaid"]
+        _, out, _ = run(["graph", "--inventory", INVENTORY] + NS + args, check=0)
+        self.assertIn("frontend", out)
+        _, out, _ = run(["graph"] + args, check=0)
+        self.assertNotIn("frontend", out)
 
 
 if __name__ == "__main__":
