@@ -157,8 +157,7 @@ Labels Endpoint::known_ns_labels() const {
 }
 
 std::string QueryPort::str() const {
-  std::string proto(net::protocol_name(protocol));
-  proto = lower(proto);
+  auto proto = net::protocol_lower(protocol);
   if (name && !name->empty() && number) return fmt::format("{}={}/{}", *name, *number, proto);
   if (number) return fmt::format("{}/{}", *number, proto);
   return fmt::format("{}/{}", name.value_or(""), proto);
@@ -310,6 +309,31 @@ void bind_endpoint(Endpoint& ep, const ir::Program& program, const std::optional
     ep.labels = Labels{{ep.workload_key, *ep.workload}};
   }
   if (auto it = ns_labels.find(ep.ns); it != ns_labels.end()) ep.ns_labels = it->second;
+}
+
+void bind_inventory(EndpointWithPort& ep, const inventory::Inventory& inventory) {
+  auto& e = ep.endpoint;
+  if (e.kind != Endpoint::Kind::Pod || !e.workload) return;
+  const auto* w = inventory.named(e.ns, *e.workload, e.workload_key);
+  if (w == nullptr) return;
+  e.labels = Labels(w->labels.begin(), w->labels.end());
+  if (!ep.port) return;
+  auto& q = *ep.port;
+  if (q.number && !q.name) {
+    const auto* p = w->port_numbered(*q.number, q.protocol);
+    q.name = p != nullptr ? p->name : "";  // a port the pods do not declare has no name
+  } else if (q.name && !q.name->empty() && !q.number) {
+    const auto* p = w->port_named(*q.name);
+    if (p != nullptr && p->protocol == q.protocol) q.number = p->number;
+  }
+}
+
+void add_namespace_labels(std::map<std::string, Labels>& given, const inventory::Inventory& inventory) {
+  for (const auto& ns : inventory.namespace_objects()) {
+    if (given.count(ns.name) != 0) continue;
+    auto labels = inventory.namespace_labels(ns.name);
+    given.emplace(ns.name, Labels(labels->begin(), labels->end()));
+  }
 }
 
 }  // namespace fence::analyze

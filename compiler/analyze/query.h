@@ -16,9 +16,11 @@
 #include <string_view>
 #include <vector>
 
+#include "inventory/inventory.h"
 #include "ir/ir.h"
 #include "net/cidr.h"
 #include "net/port.h"
+#include "net/selector.h"
 
 namespace fence::analyze {
 
@@ -35,8 +37,7 @@ std::string_view tri_name(Tri t);  // "no", "maybe", "yes"
 
 using Labels = std::map<std::string, std::string, std::less<>>;
 
-// Every namespace carries this label with its name (Kubernetes sets it since 1.21).
-inline constexpr const char* kNamespaceNameLabel = "kubernetes.io/metadata.name";
+using net::kNamespaceNameLabel;
 
 struct Endpoint {
   // Entity: one of Cilium's entities (`world`, `host`, ...), asked about by `fence graph` only.
@@ -98,5 +99,15 @@ std::string workload_label_key(const ir::Program& program, const std::string& ns
 // Gives a workload endpoint its labels, and any endpoint its namespace's labels from `ns_labels`.
 void bind_endpoint(Endpoint& ep, const ir::Program& program, const std::optional<std::string>& override_key,
                    const std::map<std::string, Labels>& ns_labels);
+
+// With an inventory: a workload endpoint takes the labels of the inventory's workload of that
+// name (or else of the first whose pods carry <label-key>=NAME), and a port its name or number
+// from the pods' declared ports (a port they do not declare has no name). Runs after
+// bind_endpoint; an endpoint the inventory does not have keeps what bind_endpoint gave it.
+void bind_inventory(EndpointWithPort& ep, const inventory::Inventory& inventory);
+
+// The labels of the inventory's Namespace objects, for namespace selectors; `given` (from
+// --ns-labels) wins.
+void add_namespace_labels(std::map<std::string, Labels>& given, const inventory::Inventory& inventory);
 
 }  // namespace fence::analyze

@@ -122,9 +122,7 @@ std::string reference_outside(const Endpoint& ep) {
 std::string port_suffix(const QueryPort& q) {
   std::string value = q.number ? std::to_string(*q.number) : q.name.value_or("");
   if (q.protocol == net::Protocol::TCP) return ":" + value;
-  std::string proto(net::protocol_name(q.protocol));
-  for (auto& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return fmt::format(":{}/{}", value, proto);
+  return fmt::format(":{}/{}", value, net::protocol_lower(q.protocol));
 }
 
 std::vector<Suggestion> suggest(const ir::Program& program, const Verdict& v, const Options& options) {

@@ -1,5 +1,7 @@
 #include "check/check.h"
 
+#include <fmt/format.h>
+
 namespace fence::check {
 
 const std::vector<Pass>& passes() {
@@ -10,15 +12,52 @@ const std::vector<Pass>& passes() {
       {"metadata", "egress to every address that leaves the cloud metadata endpoint reachable (W0606)", metadata_reachable},
       {"default-deny-undone", "an allow for every pod that undoes a default deny (W0607)", default_deny_undone},
       {"empty-selectors", "selectors that match nothing (W0608)", empty_selectors},
-      {"mentioned-once", "names mentioned once that look like misspellings of others (I0609)", mentioned_once},
+      {"mentioned-once", "names that look like misspellings of others (I0609), of definitions, std names or namespaces (W0613)", mentioned_once},
       {"in-cluster-ipblocks", "ipBlocks aimed at the declared pod or service CIDRs (W0610)", in_cluster_ipblocks},
+      {"unused-lets", "definitions that nothing uses (W0614)", unused_lets},
+      {"std-not-imported", "std names used as workloads without `import std` (W0615)", std_not_imported},
+      {"implied-sides", "the other side of a connection, added in another namespace (I0616)", implied_sides},
+      {"isolating-statements", "statements that isolate their subject where no default deny does (I0617)", isolating_statements},
+      {"inventory-pods", "pods and namespaces the inventory does not have (W0805, W0806)", inventory_pods},
+      {"inventory-ports", "ports, port names and protocols the selected pods do not serve (W0807-W0809)", inventory_ports},
       {"one-side-refused", "one-sided allows whose other side refuses the connection (W0620)", one_side_refused},
   };
   return table;
 }
 
-void run_all(const ir::Program& program, const SourceManager& sm, DiagnosticSink& sink) {
-  Context ctx(program, sm, sink);
+std::string describe_pods(const ir::Endpoint& e, bool one) {
+  std::string pods = e.pods.selects_all() ? (one ? "pod" : "every pod") : fmt::format("{} labelled {}", one ? "pod" : "pods", e.pods.str());
+  switch (e.ns.kind) {
+    case ir::NamespaceSel::Kind::Named:
+      return fmt::format("{} in namespace {}", pods, e.ns.name);
+    case ir::NamespaceSel::Kind::Selector:
+      return fmt::format("{} in the namespaces {}", pods, e.ns.str());
+    case ir::NamespaceSel::Kind::Any:
+      break;
+  }
+  return fmt::format("{} in any namespace", pods);
+}
+
+bool in_stdlib(const SourceManager& sm, const Span& span) {
+  return !span.valid() || sm.file(span.file).path.rfind("<stdlib>", 0) == 0;
+}
+
+std::optional<std::size_t> Context::source_file(const Span& span) const {
+  if (source == nullptr || !span.valid()) return std::nullopt;
+  for (std::size_t f = 0; f < source->files.size(); ++f) {
+    if (source->files[f].id == span.file) return f;
+  }
+  return std::nullopt;
+}
+
+std::vector<sema::Scopes::Found> Context::visible_at(const Span& span) {
+  auto f = source_file(span);
+  if (!f) return {};
+  return scopes().visible(*f, scopes().block_at(*f, span.begin));
+}
+
+void run_all(const ir::Program& program, const SourceManager& sm, DiagnosticSink& sink, Inputs inputs) {
+  Context ctx(program, sm, sink, inputs);
   for (const auto& p : passes()) p.run(ctx);
 }
 

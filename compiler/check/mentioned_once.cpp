@@ -4,12 +4,16 @@
 // workloads only receive traffic), so a name alone is not reported: only one that looks like a
 // misspelling of a name mentioned elsewhere. Names that differ only in their numbers (svc-1,
 // svc-2) are siblings, not misspellings. Names written in the standard library are left out.
+#include <algorithm>
+#include <map>
 #include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "check/check.h"
+#include "check/source_names.h"
+#include "diag/suggest.h"
 
 namespace fence::check {
 
@@ -27,34 +31,6 @@ struct Mentions {
   }
 };
 using Names = std::unordered_map<std::string, Mentions>;
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// Names of four letters or more that differ by at most one letter (two from eight letters on).
-bool looks_like(const std::string& a, const std::string& b) {
-  std::size_t len = std::min(a.size(), b.size());
-  if (len < 4 || a == b) return false;
-  std::size_t allowed = len >= 8 ? 2 : 1;
-  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > allowed) return false;
-  return edit_distance(a, b) <= allowed;
-}
-
-bool in_library(const SourceManager& sm, const Span& s) {
-  return !s.valid() || sm.file(s.file).path.rfind("<stdlib>", 0) == 0;
-}
 
 // Workloads: "namespace\nlabel-key" -> value -> mentions.
 using Workloads = std::unordered_map<std::string, Names>;
@@ -100,7 +76,7 @@ std::string shape(const std::string& name) {
 void report(Context& ctx, const Names& names, const std::set<std::string>& known, const char* what) {
   std::vector<const std::string*> singles;
   for (const auto& [name, m] : names) {
-    if (m.statements == 1 && known.count(name) == 0 && !in_library(ctx.sm, m.first) && name.size() >= 4) singles.push_back(&name);
+    if (m.statements == 1 && known.count(name) == 0 && !in_stdlib(ctx.sm, m.first) && name.size() >= 4) singles.push_back(&name);
   }
   if (singles.empty()) return;
   // The names mentioned in several statements, one per shape (the most mentioned), indexed by
@@ -157,9 +133,107 @@ void report(Context& ctx, const Names& names, const std::set<std::string>& known
   }
 }
 
+// A misspelling rather than a sibling name: a letter more or fewer, or two neighbours swapped.
+// (Two namespaces of one program often differ by a letter on purpose: east and west, team-a and
+// team-b.)
+bool typo_of(const std::string& a, const std::string& b) {
+  if (!looks_like(a, b) || shape(a) == shape(b)) return false;
+  if (a.size() != b.size()) return true;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] && a.substr(i + 2) == b.substr(i + 2);
+}
+
+struct Told {
+  std::set<std::string> workloads;
+  std::set<std::string> namespaces;
+};
+
+// W0613: names that Fence takes as pods or as a namespace, written like a definition visible
+// there, a name of the standard library, or a namespace of the program. Reads the source, where
+// the definitions are; with an inventory, W0805 and W0806 compare with what runs and say more.
+Told lookalikes(Context& ctx) {
+  Told told;
+  if (ctx.source == nullptr || (ctx.inventory != nullptr && !ctx.inventory->workloads().empty())) return told;
+  // How many statements each namespace's rules come from: a block that few use is the likelier typo.
+  std::map<std::string, std::set<std::pair<FileId, std::uint32_t>>> statements;
+  for (const auto& r : ctx.program.rules) {
+    if (!r.scope.cluster && !r.origin.implied) statements[r.scope.ns].insert({r.origin.statement.file, r.origin.statement.begin});
+  }
+  auto count = [&](const std::string& ns) { return statements.count(ns) != 0 ? statements.at(ns).size() : 0; };
+  const auto& blocks = ctx.program.namespaces;
+  const ast::File* in_file = nullptr;
+  const ast::Block* in_block = nullptr;
+  auto pods_of = [&](const ast::Name& n) { return fmt::format("the pods labelled {}={}", label_key_at(*in_file, in_block), n.text); };
+  for (std::size_t f = 0; f < ctx.source->files.size(); ++f) {
+    const auto& file = ctx.source->files[f];
+    if (in_stdlib(ctx.sm, Span{file.id, 0, 0})) continue;
+    for_each_name(file.ast, [&](const NameUse& use) {
+      const auto& name = use.name->text;
+      if (use.kind == NameUse::Kind::Workload || name.size() < 4) return;
+      in_file = &file.ast;
+      in_block = use.block;
+      if (ctx.scopes().lookup(name, f, use.block)) return;  // a definition's name: not a guess
+      bool pods = use.kind == NameUse::Kind::Bare;
+      if (pods && unimported_std_name(ctx, use.name->span)) return;  // W0615's
+      // Definitions first: they are what the user wrote on purpose.
+      for (const auto& def : ctx.scopes().visible(f, use.block)) {
+        bool similar = pods ? looks_like(name, def.name) && shape(name) != shape(def.name) : typo_of(name, def.name);
+        if (!similar) continue;
+        auto which = in_stdlib(ctx.sm, def.variants.front()->name.span) ? fmt::format("'{}' of the standard library", def.name)
+                                                                         : fmt::format("the definition '{}'", def.name);
+        ctx.sink
+            .warning(Code::W0613, use.name->span,
+                     pods ? fmt::format("'{}' is not defined here, so it means {}; it looks like {}", name, pods_of(*use.name), which)
+                          : fmt::format("'{}' is not defined here, so it is a namespace of that name; it looks like {}", name, which))
+            .note(def.variants.front()->name.span, fmt::format("'{}' is defined here", def.name))
+            .hint(fmt::format("if the definition is meant, write {}; if this is right, say so with `# fence:allow W0613`", def.name));
+        (pods ? told.workloads : told.namespaces).insert(name);
+        return;
+      }
+      if (pods) {
+        for (const auto& s : std_names()) {
+          if (!looks_like(name, std::string(s.name))) continue;
+          bool imported = imports_std(*ctx.source, f);
+          ctx.sink
+              .warning(Code::W0613, use.name->span,
+                       fmt::format("'{}' is not defined here, so it means {}; it looks like '{}' of the standard library", name, pods_of(*use.name), s.name))
+              .note(Span{}, fmt::format("{} is {}", s.name, s.meaning))
+              .hint(imported ? fmt::format("if that is meant, write {}", s.name)
+                             : fmt::format("if that is meant, write {} and add `import std` at the top of this file", s.name));
+          told.workloads.insert(name);
+          return;
+        }
+      }
+      // Namespaces: a block or a reference whose name is a misspelling of a busier block's.
+      for (const auto& ns : blocks) {
+        if (ns == name || !typo_of(name, ns)) continue;
+        bool block = use.kind == NameUse::Kind::Block;
+        bool is_block = std::binary_search(blocks.begin(), blocks.end(), name);
+        if (!pods && is_block && count(name) >= count(ns)) continue;
+        auto& d = ctx.sink.warning(
+            Code::W0613, use.name->span,
+            pods ? fmt::format("'{}' is not defined here, so it means {}; it looks like namespace '{}', whose pods are written {}/NAME", name,
+                               pods_of(*use.name), ns, ns)
+                 : fmt::format("namespace '{}' looks like namespace '{}'{}", name, ns,
+                               is_block ? fmt::format(" ({} statements against {})", count(ns), count(name)) : std::string()));
+        if (auto it = ctx.program.namespace_spans.find(ns); it != ctx.program.namespace_spans.end()) {
+          d.note(it->second, fmt::format("namespace {} is here", ns));
+        }
+        d.hint(block ? fmt::format("if {} is meant, rename this block; Kubernetes would take '{}' for a namespace of its own", ns, name)
+                     : fmt::format("if {} is meant, write that; if this is right, say so with `# fence:allow W0613`", ns));
+        (pods ? told.workloads : told.namespaces).insert(name);
+        return;
+      }
+    });
+  }
+  return told;
+}
+
 }  // namespace
 
 void mentioned_once(Context& ctx) {
+  auto told = lookalikes(ctx);
   Workloads workloads;
   Names namespaces;
   for (const auto& r : ctx.program.rules) {
@@ -171,8 +245,9 @@ void mentioned_once(Context& ctx) {
   }
   // A namespace with a block is known, however often it is mentioned.
   std::set<std::string> blocks(ctx.program.namespaces.begin(), ctx.program.namespaces.end());
+  blocks.insert(told.namespaces.begin(), told.namespaces.end());
   report(ctx, namespaces, blocks, "namespace");
-  for (const auto& [where, values] : workloads) report(ctx, values, {}, "workload");
+  for (const auto& [where, values] : workloads) report(ctx, values, told.workloads, "workload");
 }
 
 }  // namespace fence::check

@@ -44,10 +44,9 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
   }
 
   apply_memory_limit(flags.compile);
+  auto opt = flags.compile.driver_options();
+  opt.policy = {};  // the answer is what matters here: --allow and --werror only shape diagnostics
   auto inputs = read_inputs(flags.compile.inputs, flags.compile.max_file_bytes());
-  driver::Options opt;
-  opt.loader.max_file_bytes = flags.compile.max_file_bytes();
-  opt.k8s.allow_l4_fallback = flags.compile.allow_l4_fallback;
   a.compilation = std::make_unique<driver::Compilation>(opt);
   auto& c = *a.compilation;
   if (!c.load(inputs)) {
@@ -67,6 +66,7 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
   }
   report(c, flags.diagnostics);
   a.ok = ok && !c.sink().has_errors();
+  if (const auto* inv = c.inventory()) analyze::add_namespace_labels(a.options.ns_labels, *inv);
   return a;
 }
 
@@ -81,6 +81,7 @@ analyze::EndpointWithPort parse_query(const std::string& flag, const std::string
 void bind_query(const Analysis& a, const std::string& flag, analyze::EndpointWithPort& ep) {
   try {
     analyze::bind_endpoint(ep.endpoint, a.program(), a.options.label_key, a.options.ns_labels);
+    if (const auto* inv = a.compilation->inventory()) analyze::bind_inventory(ep, *inv);
   } catch (const analyze::QueryError& e) {
     throw UsageError{flag + " " + ep.endpoint.str() + ": " + e.message};
   }

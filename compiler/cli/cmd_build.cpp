@@ -107,7 +107,9 @@ class BuildCommand : public Command {
     if (!to_dir && (flags_.all_envs || flags_.envs.size() > 1)) {
       throw UsageError{"several environments are built into a directory each: add -o DIR, or choose one environment with --env"};
     }
-    auto outcome = compile(flags_, CompileMode{to_dir ? EnvDefault::Every : EnvDefault::Insist});
+    CompileMode mode{to_dir ? EnvDefault::Every : EnvDefault::Insist};
+    mode.explain = report_.verbose;
+    auto outcome = compile(flags_, mode);
     auto& c = *outcome.compilation;
     if (!outcome.ok) {
       report(c, report_);

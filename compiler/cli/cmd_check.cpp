@@ -18,7 +18,9 @@ class CheckCommand : public Command {
   }
 
   int run() override {
-    auto outcome = compile(flags_, CompileMode{});
+    CompileMode mode;
+    mode.explain = report_.verbose;
+    auto outcome = compile(flags_, mode);
     bool clean = report(*outcome.compilation, report_);
     return outcome.ok && clean ? kExitOk : kExitErrors;
   }

@@ -30,6 +30,13 @@ std::string read_whole(const std::string& path, std::size_t limit) {
 }
 }  // namespace
 
+std::string read_standard_input() {
+  std::ostringstream ss;
+  ss << std::cin.rdbuf();
+  if (std::cin.bad()) throw UsageError{"cannot read standard input"};
+  return ss.str();
+}
+
 std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, std::size_t limit) {
   return read_inputs(args, {".fence"}, ".fence files", limit);
 }

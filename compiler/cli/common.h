@@ -27,6 +27,9 @@ std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& arg
 std::vector<driver::SourceInput> read_inputs(const std::vector<std::string>& args, const std::vector<std::string>& extensions, const std::string& what,
                                              std::size_t limit = sema::kMaxFileBytes);
 
+// All of standard input. Throws UsageError when it cannot be read.
+std::string read_standard_input();
+
 enum class ColorMode { Auto, Always, Never };
 // Auto: colour only on a terminal, and never when NO_COLOR is set (non-empty) or TERM=dumb.
 bool use_color(ColorMode mode, int fd);

@@ -15,6 +15,8 @@
 #include "cli/commands.h"
 #include "cli/memory.h"
 #include "driver/driver.h"
+#include "inventory/load.h"
+#include "net/names.h"
 
 #ifndef FENCE_VERSION
 #define FENCE_VERSION "0.0.0"
@@ -27,6 +29,7 @@ void ReportFlags::add_to(CLI::App& sub) {
       ->check(CLI::IsMember({"text", "json", "sarif"}))
       ->capture_default_str();
   sub.add_flag("-q,--quiet", quiet, "Report errors only: no warnings, no summary line");
+  sub.add_flag("--verbose", verbose, "Also report the infos that explain what statements do (I0616, I0617)");
   sub.add_option("--color", color, "Colour in text diagnostics (auto: only on a terminal, and never when NO_COLOR is set)")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -67,6 +70,42 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   sub.add_option("--max-file-size", max_file_size, "Refuse source files larger than this (E0105), at most 1G")
       ->type_name("SIZE")
       ->capture_default_str();
+  sub.add_option("--inventory", inventory,
+                 "Manifests of the cluster's workloads, to check names, namespaces and ports against: a file, or a directory of "
+                 "*.yaml, *.yml and *.json, or - for standard input (repeatable; replaces the program's `set inventory`)")
+      ->type_name("PATH")
+      ->allow_extra_args(false);
+  sub.add_option("--inventory-namespace", inventory_namespace, "The namespace of inventory objects that name none")
+      ->type_name("NS")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& ns) {
+            auto why = net::check_dns_label(ns);
+            return why.empty() ? std::string() : fmt::format("'{}' is not a valid namespace name: {}", ns, why);
+          },
+          "NS", "namespace"));
+}
+
+driver::Options CompileFlags::driver_options() const {
+  driver::Options opt;
+  opt.k8s.allow_l4_fallback = allow_l4_fallback;
+  opt.loader.max_file_bytes = max_file_bytes();
+  opt.policy.werror = werror;
+  for (const auto& code : allow) opt.policy.allowed.push_back(find_code(code)->code);
+  for (const auto& path : inventory) {
+    if (path == "-") {
+      if (std::find(inputs.begin(), inputs.end(), "-") != inputs.end()) {
+        throw UsageError{"--inventory -: standard input holds the program already; give the inventory as a file"};
+      }
+      if (!opt.inventory_stdin) opt.inventory_stdin = read_standard_input();
+      continue;
+    }
+    auto found = inventory::expand(path);
+    if (!found.problem.empty()) throw UsageError{"--inventory " + found.problem};
+  }
+  opt.inventory = inventory;
+  opt.inventory_namespace = inventory_namespace;
+  return opt;
 }
 
 std::size_t CompileFlags::max_file_bytes() const {
@@ -171,12 +210,9 @@ void merge_environments(DiagnosticSink& sink, const std::vector<EnvRange>& range
 CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
   CompileOutcome out;
   apply_memory_limit(flags);
+  auto opt = flags.driver_options();
+  opt.explain = mode.explain;
   auto inputs = read_inputs(flags.inputs, flags.max_file_bytes());
-  driver::Options opt;
-  opt.loader.max_file_bytes = flags.max_file_bytes();
-  opt.k8s.allow_l4_fallback = flags.allow_l4_fallback;
-  opt.policy.werror = flags.werror;
-  for (const auto& code : flags.allow) opt.policy.allowed.push_back(find_code(code)->code);
   out.compilation = std::make_unique<driver::Compilation>(opt);
   auto& c = *out.compilation;
   if (!c.load(inputs)) return out;
@@ -218,6 +254,7 @@ bool report(const driver::Compilation& c, const ReportFlags& flags) {
 bool report(const DiagnosticSink& sink, const SourceManager& sm, const ReportFlags& flags) {
   RenderOptions opt;
   opt.errors_only = flags.quiet;
+  opt.verbose = flags.verbose;
   opt.tool_version = FENCE_VERSION;
   auto format = flags.diag_format();
   if (format == DiagFormat::Text) {

@@ -21,6 +21,7 @@ struct ReportFlags {
   std::string color = "auto";
   std::string format = "text";
   bool quiet = false;
+  bool verbose = false;
 
   void add_to(CLI::App& sub);
   ColorMode color_mode() const;
@@ -41,10 +42,15 @@ struct CompileFlags {
 
   // --max-file-size in bytes (throws UsageError for a value it cannot read).
   std::size_t max_file_bytes() const;
+  std::vector<std::string> inventory;  // manifests of the cluster's workloads
+  std::string inventory_namespace = "default";
 
   // `envs_help` says what --env means for this subcommand.
   void add_to(CLI::App& sub, const std::string& envs_help);
   std::vector<std::string> chosen_targets() const;
+  // The driver's options these flags choose. Throws UsageError for an inventory path that does
+  // not exist.
+  driver::Options driver_options() const;
 };
 
 // What a subcommand does when the program declares environments and none is named.
@@ -57,6 +63,7 @@ struct CompileMode {
   EnvDefault env_default = EnvDefault::Every;
   bool keep_ir = false;  // keep each environment's IR (EnvResult::program)
   bool lower = true;     // lower to the chosen targets
+  bool explain = false;  // also the infos that explain what statements do (--verbose)
 };
 
 // One environment's result; `env` is empty when the program declares none.

@@ -30,6 +30,10 @@ const CodeInfo* find_code(std::string_view id) {
   return nullptr;
 }
 
+bool verbose_only(Code c) {
+  return c == Code::I0616 || c == Code::I0617;
+}
+
 std::string_view severity_name(Severity s) {
   switch (s) {
     case Severity::Error:

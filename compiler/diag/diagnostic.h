@@ -33,6 +33,9 @@ const std::vector<CodeInfo>& all_codes();
 // Looks a code up by its id ("E0304"); nullptr when there is none.
 const CodeInfo* find_code(std::string_view id);
 std::string_view severity_name(Severity s);
+// Infos that explain what a statement does rather than point at a likely mistake (I0616, I0617):
+// reports show them only with --verbose, the language server as hints.
+bool verbose_only(Code c);
 
 struct Note {
   Span span;  // may be invalid: a note without a place

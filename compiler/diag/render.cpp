@@ -165,6 +165,7 @@ Location locate(const Span& span, const SourceManager& sm) {
 
 std::vector<Diagnostic> reported(const DiagnosticSink& sink, const SourceManager& sm, const RenderOptions& opt) {
   auto all = sink.sorted(sm);
+  if (!opt.verbose) all.erase(std::remove_if(all.begin(), all.end(), [](const Diagnostic& d) { return verbose_only(d.code); }), all.end());
   if (opt.errors_only) all.erase(std::remove_if(all.begin(), all.end(), [](const Diagnostic& d) { return d.severity != Severity::Error; }), all.end());
   return all;
 }

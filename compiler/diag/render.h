@@ -19,6 +19,7 @@ std::optional<DiagFormat> parse_diag_format(std::string_view name);  // "text", 
 struct RenderOptions {
   bool color = false;        // text only
   bool errors_only = false;  // --quiet: leave out warnings and notes-level diagnostics, and the summary
+  bool verbose = false;      // --verbose: also the infos that only explain (verbose_only codes)
   std::string tool_version;  // json and sarif name the compiler's version
 };
 

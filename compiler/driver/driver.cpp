@@ -1,5 +1,6 @@
 #include "driver/driver.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "check/check.h"
@@ -43,10 +44,42 @@ bool Compilation::analyze(const std::optional<std::string>& environment) {
   sema::ResolveOptions ro;
   ro.environment = environment;
   ir_ = sema::resolve(loaded_, sm_, ro, sink_);
-  if (errors(sink_) == errors_before_analysis_ && options_.run_checks) check::run_all(ir_, sm_, sink_);
+  if (errors(sink_) == errors_before_analysis_) load_inventory();
+  if (errors(sink_) == errors_before_analysis_ && options_.run_checks) check::run_all(ir_, sm_, sink_, {&loaded_, inventory_.get(), options_.explain});
   suppressions_.apply(sink_, first, options_.policy);
   analyzed_ok_ = errors(sink_) == errors_before_analysis_;
   return analyzed_ok_;
+}
+
+void Compilation::load_inventory() {
+  std::vector<inventory::Source> sources;
+  if (!options_.inventory.empty()) {
+    for (const auto& p : options_.inventory) sources.push_back({p, Span{}});
+  } else {
+    for (const auto& s : ir_.inventory) sources.push_back({s.path, s.span});
+  }
+  if (sources.empty()) {
+    inventory_.reset();
+    return;
+  }
+  auto same = [](const std::vector<inventory::Source>& a, const std::vector<inventory::Source>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) { return x.path == y.path; });
+  };
+  if (!inventory_ || !same(sources, inventory_sources_)) {
+    DiagnosticSink found;
+    inventory::LoadOptions lo;
+    lo.default_namespace = options_.inventory_namespace;
+    lo.cache = options_.inventory_cache.get();
+    lo.standard_input = options_.inventory_stdin;
+    inventory_ = std::make_unique<inventory::Inventory>(inventory::load(sources, lo, sm_, found));
+    inventory_sources_ = sources;
+    inventory_diagnostics_ = found.raw();
+  }
+  for (const auto& d : inventory_diagnostics_) {
+    auto& copy = sink_.report(d.code, d.severity, d.span, d.message);
+    copy.notes = d.notes;
+    copy.help = d.help;
+  }
 }
 
 std::vector<emit::Object> Compilation::lower(const std::string& target) {

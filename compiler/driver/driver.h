@@ -10,6 +10,8 @@
 #include "check/suppress.h"
 #include "diag/diagnostic.h"
 #include "emit/document.h"
+#include "inventory/inventory.h"
+#include "inventory/load.h"
 #include "ir/ir.h"
 #include "lower/k8s/lower.h"
 #include "sema/loader.h"
@@ -29,9 +31,18 @@ struct Options {
   // the defaults.
   sema::LoaderOptions loader;
   bool run_checks = true;
+  // Also run the checks that explain what statements do (I0616, I0617): --verbose.
+  bool explain = false;
   // --allow and --werror; `# fence:allow` comments apply whatever this says.
   check::Policy policy;
   lower::k8s::Options k8s;
+  // The inventory of the cluster's workloads. Paths given here (--inventory) replace the
+  // program's `set inventory`; objects without a namespace belong to `inventory_namespace`. The
+  // language server keeps a cache across compilations.
+  std::vector<std::string> inventory;
+  std::string inventory_namespace = "default";
+  std::optional<std::string> inventory_stdin;  // what the inventory path "-" stands for
+  std::shared_ptr<inventory::Cache> inventory_cache;
 };
 
 // The targets Fence can lower to.
@@ -64,8 +75,15 @@ class Compilation {
   DiagnosticSink& sink() { return sink_; }
   const DiagnosticSink& sink() const { return sink_; }
   const Options& options() const { return options_; }
+  // The inventory the last analysis was checked against; null when it had none.
+  const inventory::Inventory* inventory() const { return inventory_.get(); }
 
  private:
+  // Loads the inventory the options or the program name, unless it is the one loaded already;
+  // reports what reading it found (again for each environment, so that a problem in the
+  // inventory is not taken for one of some environments only).
+  void load_inventory();
+
   Options options_;
   SourceManager sm_;
   DiagnosticSink sink_;
@@ -75,6 +93,9 @@ class Compilation {
   check::Suppressions suppressions_;
   std::size_t errors_before_analysis_ = 0;
   bool analyzed_ok_ = false;
+  std::vector<inventory::Source> inventory_sources_;
+  std::unique_ptr<inventory::Inventory> inventory_;
+  std::vector<Diagnostic> inventory_diagnostics_;
 };
 
 }  // namespace fence::driver

@@ -103,6 +103,7 @@ struct Rule {
   Span subject_span;
   std::vector<Peer> peers;
   std::vector<net::Port> ports;  // empty: every port and protocol
+  std::vector<Span> port_spans;  // where each port is written (parallel to `ports`; may be empty)
   std::vector<HttpRule> http;    // L7; empty: none
   Origin origin;
 };
@@ -121,11 +122,18 @@ struct DefaultDeny {
   bool covers(Direction d) const { return d == Direction::Egress ? egress : ingress; }
 };
 
+// An inventory of the cluster's workloads named by the program (`set inventory = "deploy/"`).
+struct InventorySource {
+  std::string path;  // relative to the file that names it, made relative to the working directory
+  Span span;
+};
+
 struct Program {
   std::optional<std::string> environment;   // the environment this IR was built for
   std::vector<DefaultDeny> default_denies;  // in source order
   std::vector<Rule> rules;                  // in source order, implied rules after their statement
   std::vector<std::string> namespaces;      // every namespace with a block, sorted
+  std::map<std::string, Span> namespace_spans;  // where each is first named by a block
   // Declared by `set pod-cidrs` / `set service-cidrs`: addresses that belong to the cluster.
   std::vector<net::Cidr> pod_cidrs;
   std::vector<net::Cidr> service_cidrs;
@@ -133,6 +141,7 @@ struct Program {
   // namespace is not one name, as in a cluster block): what `production/web-api` means to the
   // tools that name workloads the way the source does (fence explain, fence why).
   std::map<std::string, std::set<std::string>> workload_label_keys;
+  std::vector<InventorySource> inventory;  // in path order of the files that name them
 
   // True when a default deny for every pod of the scope covers direction `d` (a default deny
   // `for` some pods does not count).

@@ -11,6 +11,8 @@ Analysis::Analysis(const std::string& path, const std::string& text, const Analy
   driver_options_.stdlib_path = options.stdlib_path;
   driver_options_.k8s.allow_l4_fallback = options.allow_l4_fallback;
   driver_options_.k8s.diagnostics_only = true;
+  driver_options_.inventory_cache = options.inventory_cache;
+  driver_options_.explain = true;  // shown as hints
   driver_options_.loader.read_file = read_file;
   driver_options_.loader.parse = [&cache](const SourceManager& sm, FileId id, DiagnosticSink& sink) { return cache.parse(sm, id, sink); };
   driver_options_.loader.imports_despite_errors = true;

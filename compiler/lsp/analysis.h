@@ -21,6 +21,9 @@ struct AnalysisOptions {
   // The environment hover describes; without one, the first the program declares.
   std::optional<std::string> environment;
   bool allow_l4_fallback = false;
+  // The inventory files a program names (`set inventory`), kept across analyses: an edit to the
+  // program does not read the manifests again, an edit to a manifest does.
+  std::shared_ptr<inventory::Cache> inventory_cache = std::make_shared<inventory::Cache>();
 };
 
 // Reads a file that the root imports: the editor's buffer if it is open, else the disk.

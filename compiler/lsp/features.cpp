@@ -29,7 +29,7 @@ constexpr std::size_t kMaxYamlLines = 150;
 // LSP kinds.
 enum SymbolKind { kModule = 2, kNamespace = 3, kConstant = 14 };
 enum CompletionKind { kCompletionModule = 9, kCompletionValue = 12, kCompletionKeyword = 14, kCompletionConstant = 21, kCompletionEnumMember = 20 };
-enum LspSeverity { kError = 1, kWarning = 2, kInformation = 3 };
+enum LspSeverity { kError = 1, kWarning = 2, kInformation = 3, kHint = 4 };
 
 json position_json(Position p) {
   return json{{"line", p.line}, {"character", p.character}};
@@ -87,7 +87,22 @@ class Features {
     }
     return kNotLoaded;
   }
-  json location(const Span& s) const { return json{{"uri", uri_of_file(file_index(s.file))}, {"range", range(s)}}; }
+  // A place in a file of the program, or in another file the analysis read (an inventory's).
+  json location(const Span& s) const {
+    auto index = file_index(s.file);
+    if (index != kNotLoaded) return json{{"uri", uri_of_file(index)}, {"range", range(s)}};
+    std::error_code ec;
+    const auto& path = sm_.file(s.file).path;
+    auto abs = std::filesystem::absolute(path, ec);
+    return json{{"uri", path_to_uri(ec ? path : abs.lexically_normal().string())}, {"range", range(s)}};
+  }
+  // Where the root file names its inventory, for diagnostics in the inventory's files.
+  Span inventory_setting() const {
+    for (const auto& s : a_.compilation().program().inventory) {
+      if (s.span.file == a_.root_id()) return s.span;
+    }
+    return {};
+  }
   std::string where(const Span& s) const { return sm_.where(s); }
   std::string_view source(const Span& s) const { return s.valid() ? sm_.text(s) : std::string_view(); }
 
@@ -158,7 +173,7 @@ json Features::diagnostics() const {
     Span at = d.span;
     if (d.span.valid() && d.span.file != a_.root_id()) {
       auto idx = file_index(d.span.file);
-      at = idx != kNotLoaded && via[idx].valid() ? via[idx] : Span{};
+      at = idx != kNotLoaded && via[idx].valid() ? via[idx] : idx == kNotLoaded ? inventory_setting() : Span{};
       message = fmt::format("in {}: {}", where(d.span), d.message);
     }
     json related = json::array();
@@ -172,7 +187,10 @@ json Features::diagnostics() const {
     }
     for (const auto& h : d.help) message += "\nhelp: " + h;
     j["range"] = range(at);
-    j["severity"] = d.severity == fence::Severity::Error ? kError : d.severity == fence::Severity::Warning ? kWarning : kInformation;
+    j["severity"] = d.severity == fence::Severity::Error     ? kError
+                    : d.severity == fence::Severity::Warning ? kWarning
+                    : verbose_only(d.code)                   ? kHint
+                                                             : kInformation;
     j["code"] = std::string(code_info(d.code).id);
     j["source"] = "fence";
     j["message"] = message;

@@ -13,6 +13,7 @@ namespace fence::net {
 enum class Protocol : std::uint8_t { TCP, UDP, SCTP, Any };
 
 std::string_view protocol_name(Protocol p);                      // "TCP", "UDP", "SCTP", "ANY"
+std::string_view protocol_lower(Protocol p);                     // "tcp", "udp", "sctp", "any"
 std::optional<Protocol> parse_protocol(std::string_view lower);  // "tcp", "udp", "sctp", "any"
 
 struct Port {

@@ -15,12 +15,6 @@ void add_name(std::vector<std::string>& names, const std::string& n) {
   if (it == names.end() || *it != n) names.insert(it, n);
 }
 
-std::string lower_protocol(Protocol p) {
-  std::string s(protocol_name(p));
-  for (auto& c : s) c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 }  // namespace
 
 PortSet PortSet::all() {
@@ -213,7 +207,7 @@ std::string PortSet::str() const {
   if (empty()) return "no port";
   std::vector<std::string> parts;
   for (std::size_t i = 0; i < 3; ++i) {
-    auto proto = lower_protocol(kProtocols[i]);
+    auto proto = protocol_lower(kProtocols[i]);
     if (full(i)) {
       parts.push_back(fmt::format("every {} port", protocol_name(kProtocols[i])));
       continue;

@@ -11,6 +11,9 @@
 
 namespace fence::net {
 
+// Every namespace carries this label with its name (Kubernetes sets it since 1.21).
+inline constexpr const char* kNamespaceNameLabel = "kubernetes.io/metadata.name";
+
 enum class SelOp : std::uint8_t { Equals, NotEquals, In, NotIn, Exists, DoesNotExist };
 
 struct Requirement {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <tuple>
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "diag/suggest.h"
 #include "ir/deny.h"
 #include "net/http.h"
 #include "net/names.h"
@@ -18,6 +20,8 @@
 namespace fence::sema {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 using Variants = std::vector<const ast::Let*>;  // one definition per environment set
 using LetTable = std::map<std::string, Variants, std::less<>>;
@@ -43,12 +47,13 @@ struct RTarget {
   std::vector<ir::Peer> peers;
   bool has_ports = false;
   std::vector<net::Port> ports;
+  std::vector<Span> port_spans;  // parallel to ports
   std::vector<ir::HttpRule> http;
   Span span;
 };
 using RValue = std::vector<RTarget>;
 
-const std::vector<std::string> kSettings = {"label-key", "pod-cidrs", "service-cidrs"};
+const std::vector<std::string> kSettings = {"inventory", "label-key", "pod-cidrs", "service-cidrs"};
 
 // How deep a value may nest, counting each let a value uses through and each pair of braces.
 // Resolving one level takes a few stack frames (a few KiB unoptimized and under AddressSanitizer).
@@ -63,33 +68,6 @@ std::string quote_list(const std::vector<std::string>& v) {
   std::vector<std::string> q;
   for (const auto& s : v) q.push_back("'" + s + "'");
   return fmt::format("{}", fmt::join(q, ", "));
-}
-
-// Edit distance, for "did you mean".
-std::size_t distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& options) {
-  std::optional<std::string> best;
-  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const auto& o : options) {
-    auto d = distance(word, o);
-    if (d < best_d) {
-      best_d = d;
-      best = o;
-    }
-  }
-  return best;
 }
 
 class Resolver {
@@ -135,7 +113,7 @@ class Resolver {
   std::optional<std::string> namespace_name(const ast::Name& n, const Lexical& lex);
   std::optional<net::LabelSelector> selector(const ast::Selector& s, bool for_namespaces);
   std::optional<net::Cidr> cidr(const ast::Name& text);
-  std::optional<std::vector<net::Port>> ports(const std::vector<ast::PortItem>& items);
+  std::optional<std::vector<net::Port>> ports(const std::vector<ast::PortItem>& items, std::vector<Span>& spans);
   std::optional<std::uint16_t> port_number(const ast::Name& n);
   std::optional<ir::HttpRule> http_rule(const ast::HttpRule& h);
   bool regex_ok(const ast::StringLit& s, std::string_view what);
@@ -398,6 +376,10 @@ std::optional<std::pair<Span, std::string>> Resolver::misplacement(const ast::It
   if (const auto* st = std::get_if<ast::Set>(&item.node); st && when) {
     return Problem{{st->span, fmt::format("a set inside `when` is not allowed; write `set {} in ENV = ...` instead", st->name.text)}};
   }
+  if (const auto* st = std::get_if<ast::Set>(&item.node); st && (where == Place::Block || where == Place::BlockWhen) && st->name.text != "label-key" &&
+      std::find(kSettings.begin(), kSettings.end(), st->name.text) != kSettings.end()) {
+    return Problem{{st->span, fmt::format("{} holds for the whole program: set it at the top level of a file, outside any block", st->name.text)}};
+  }
   if (std::holds_alternative<ast::DefaultDeny>(item.node) && (where == Place::TopLevel || where == Place::TopWhen)) {
     return Problem{{item.span(), "a default deny applies to a namespace: put it inside `namespace NAME { ... }` (or `cluster { ... }`)"}};
   }
@@ -466,8 +448,9 @@ std::optional<std::uint16_t> Resolver::port_number(const ast::Name& n) {
   return static_cast<std::uint16_t>(v);
 }
 
-std::optional<std::vector<net::Port>> Resolver::ports(const std::vector<ast::PortItem>& items) {
+std::optional<std::vector<net::Port>> Resolver::ports(const std::vector<ast::PortItem>& items, std::vector<Span>& spans) {
   std::vector<net::Port> out;
+  spans.clear();
   bool ok = true;
   for (const auto& it : items) {
     net::Port p;
@@ -525,7 +508,10 @@ std::optional<std::vector<net::Port>> Resolver::ports(const std::vector<ast::Por
         p.kind = net::Port::Kind::All;
         break;
     }
-    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+    if (std::find(out.begin(), out.end(), p) == out.end()) {
+      out.push_back(std::move(p));
+      spans.push_back(it.span);
+    }
   }
   if (!ok) return std::nullopt;
   return out;
@@ -972,7 +958,8 @@ std::optional<RValue> Resolver::target(const ast::Target& t, const Lexical& lex,
   auto v = expr(*t.peer, lex, use);
   // Ports are checked even when the peer failed, so that one pass reports both.
   std::optional<std::vector<net::Port>> ps;
-  if (t.has_ports) ps = ports(t.ports);
+  std::vector<Span> port_spans;
+  if (t.has_ports) ps = ports(t.ports, port_spans);
   if (!v || (t.has_ports && !ps)) return std::nullopt;
   if (t.has_ports) {
     for (auto& rt : *v) {
@@ -985,6 +972,7 @@ std::optional<RValue> Resolver::target(const ast::Target& t, const Lexical& lex,
       }
       rt.has_ports = true;
       rt.ports = *ps;
+      rt.port_spans = port_spans;
     }
   }
   if (!t.http.empty()) {
@@ -1048,6 +1036,18 @@ std::string Resolver::label_key_for(const SetTable& sets, const std::string& inh
 
 void Resolver::settings() {
   for (std::size_t f = 0; f < prog_.files.size(); ++f) {
+    if (auto it = file_sets_[f].find("inventory"); it != file_sets_[f].end()) {
+      const auto* s = pick_set(it->second, Span{});
+      if (s != nullptr && (!s->value.string || s->value.string->value.empty())) {
+        sink_.error(Code::E0314, s->value.span, "inventory is a path in quotes, to a file or a directory of manifests, e.g. set inventory = \"deploy/\"");
+      } else if (s != nullptr) {
+        // Relative to the file that names it, as imports are.
+        fs::path written(s->value.string->value);
+        auto base = fs::path(prog_.files[f].disk_path).parent_path();
+        auto path = written.is_absolute() || prog_.files[f].disk_path.empty() || prog_.files[f].disk_path[0] == '<' ? written : base / written;
+        out_.inventory.push_back(ir::InventorySource{path.lexically_normal().string(), s->value.string->span});
+      }
+    }
     for (const char* name : {"pod-cidrs", "service-cidrs"}) {
       auto it = file_sets_[f].find(name);
       if (it == file_sets_[f].end()) continue;
@@ -1181,6 +1181,7 @@ void Resolver::statement(const ast::Statement& s, const Context& ctx) {
           if (!dup) r.peers.push_back(std::move(p));
         }
         r.ports = std::move(t.ports);
+        r.port_spans = std::move(t.port_spans);
         r.http = std::move(t.http);
         r.origin.statement = s.span;
         r.origin.target = written.span;
@@ -1217,6 +1218,7 @@ void Resolver::walk(const std::vector<ast::Item>& items, const Context& ctx, Pla
               inner.use.scope = ir::Scope{false, *name};
               inner.in_namespace = true;
               namespaces_.insert(*name);
+              out_.namespace_spans.emplace(*name, node.name.span);
             } else {
               inner.use.scope = ir::Scope{true, {}};
               inner.in_cluster = true;
@@ -1282,6 +1284,7 @@ void Resolver::add_implied() {
         m.subject_span = p.span;
         m.peers.push_back(back);
         m.ports = r.ports;
+        m.port_spans = r.port_spans;
         m.http = r.http;
         m.origin = r.origin;
         m.origin.implied = true;

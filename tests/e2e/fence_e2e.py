@@ -2,6 +2,7 @@
 directories, with the repository's examples."""
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,3 +72,16 @@ def tempdir(test):
 def main():
     fence_from_argv()
     unittest.main(verbosity=2)
+
+
+# kubectl, for the tests that render with kustomize: $FENCE_KUBECTL, or `kubectl` on PATH.
+KUBECTL = os.environ.get("FENCE_KUBECTL") or shutil.which("kubectl")
+
+
+def main_with_kubectl():
+    """main(), or exit 77 (skipped, never passed) where there is no kubectl."""
+    if not KUBECTL:
+        print("SKIPPED: no kubectl (set FENCE_KUBECTL, or install the kubernetes-client package: scripts/setup does)")
+        sys.exit(SKIP)
+    print(f"using {KUBECTL}")
+    main()

@@ -8,14 +8,11 @@ when no kubectl is there. Without one this test exits 77, which ctest reports as
 as passed."""
 import json
 import os
-import shutil
 import subprocess
-import sys
 import unittest
 
-from fence_e2e import SHOP, SHOP_ENVS, SKIP, documents, fence_from_argv, run, tempdir
+from fence_e2e import KUBECTL, SHOP, SHOP_ENVS, documents, main_with_kubectl, run, tempdir
 
-KUBECTL = os.environ.get("FENCE_KUBECTL") or shutil.which("kubectl")
 
 
 def canonical(docs):
@@ -54,9 +51,4 @@ class Kustomize(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if not KUBECTL:
-        print("SKIPPED: no kubectl (set FENCE_KUBECTL, or install the kubernetes-client package: scripts/setup does)")
-        sys.exit(SKIP)
-    print(f"using {KUBECTL}")
-    fence_from_argv()
-    unittest.main(verbosity=2)
+    main_with_kubectl()

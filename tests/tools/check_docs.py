@@ -5,6 +5,10 @@ compiler. In docs/*.md:
   ```fence-error [TARGET]  must be rejected with exit code 1; when a plain ``` block follows
                            directly, it must equal what fence prints (the file is example.fence)
   ```fence file=PATH       a library file that later examples of the same page may import
+  ```fence-warning         must compile (exit 0) with diagnostics; when a plain ``` block follows
+                           directly, it must equal what fence prints
+  ```yaml file=PATH        a data file (an inventory's manifests) that later examples may name;
+                           not compiled (```json file=PATH likewise)
 """
 import argparse
 import os
@@ -16,7 +20,7 @@ import tempfile
 from yaml_docs import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FENCE_RE = re.compile(r"^```(fence(?:-error)?)(?:[ \t]+(\w+))?(?:[ \t]+file=(\S+))?[ \t]*\n(.*?)^```[ \t]*\n(?:\n?```[ \t]*\n(.*?)^```[ \t]*\n)?", re.M | re.S)
+FENCE_RE = re.compile(r"^```(fence(?:-error|-warning)?|yaml|json)(?:[ \t]+(\w+))?(?:[ \t]+file=(\S+))?[ \t]*\n(.*?)^```[ \t]*\n(?:\n?```[ \t]*\n(.*?)^```[ \t]*\n)?", re.M | re.S)
 
 
 def main():
@@ -37,6 +41,10 @@ def main():
         library = {}
         for m in FENCE_RE.finditer(text):
             kind, target, lib_path, code, expected = m.group(1), m.group(2) or "k8s", m.group(3), m.group(4), m.group(5)
+            if kind in ("yaml", "json"):
+                if lib_path:
+                    library[lib_path] = code
+                continue
             if target not in supported:
                 failures.append(f"docs/{name}: an example asks for target {target!r}, which this build does not have")
                 continue
@@ -57,6 +65,11 @@ def main():
                 failures.append(f"{where}: the example does not compile (exit {p.returncode}):\n{p.stderr}")
             elif kind == "fence" and p.stderr:
                 failures.append(f"{where}: the example compiles with diagnostics:\n{p.stderr}")
+            elif kind == "fence-warning":
+                if p.returncode != 0 or not p.stderr:
+                    failures.append(f"{where}: the warning example exits {p.returncode}, with diagnostics:\n{p.stderr}")
+                elif expected is not None and expected != p.stderr:
+                    failures.append(f"{where}: the shown output differs from fence's:\n--- shown\n{expected}--- actual\n{p.stderr}")
             elif kind == "fence-error":
                 if p.returncode != 1:
                     failures.append(f"{where}: the error example exits {p.returncode}, not 1:\n{p.stderr}")

@@ -1,6 +1,11 @@
 // Shared helpers for the unit tests: compile a snippet through the real pipeline.
 #pragma once
 
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +23,36 @@ inline std::vector<std::string> stdlib_path() {
   return {std::string(FENCE_SOURCE_DIR) + "/stdlib"};
 }
 
+// A directory of the test's own under the system's temporary directory, removed with all it holds
+// when the test ends, however it ends (a failed REQUIRE throws).
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix) {
+    static std::atomic<int> count{0};
+    path_ = std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(count++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& relative) const { return path_ / relative; }
+  // Writes a file below the directory (its folders made as needed), replacing what was there.
+  void write(const std::string& relative, const std::string& text) const {
+    auto p = path_ / relative;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
 struct Compiled {
   std::unique_ptr<driver::Compilation> c;
   std::vector<emit::Object> objects;
@@ -30,6 +65,19 @@ struct Compiled {
       if (code_info(d.code).id == id) return true;
     }
     return false;
+  }
+  // The diagnostics of one code, rendered, in report order; and how many there are.
+  std::string only(std::string_view id) const {
+    std::string out;
+    for (const auto& d : c->sink().sorted(c->sources())) {
+      if (code_info(d.code).id == id) out += render_text(d, c->sources());
+    }
+    return out;
+  }
+  std::size_t count(std::string_view id) const {
+    std::size_t n = 0;
+    for (const auto& d : c->sink().sorted(c->sources())) n += code_info(d.code).id == id;
+    return n;
   }
   std::string yaml() const { return emit::to_yaml_stream(objects); }
   const ir::Program& ir() const { return c->program(); }

@@ -9,25 +9,6 @@
 
 using fence::test::compile;
 
-namespace {
-
-// Only the diagnostics with this code, rendered.
-std::string only(const fence::test::Compiled& c, std::string_view id) {
-  std::string out;
-  for (const auto& d : c.c->sink().sorted(c.c->sources())) {
-    if (fence::code_info(d.code).id == id) out += fence::render_text(d, c.c->sources());
-  }
-  return out;
-}
-
-std::size_t count(const fence::test::Compiled& c, std::string_view id) {
-  std::size_t n = 0;
-  for (const auto& d : c.c->sink().sorted(c.c->sources())) n += fence::code_info(d.code).id == id;
-  return n;
-}
-
-}  // namespace
-
 TEST_CASE("the seed: only the default deny that its own allow undoes", "[check]") {
   auto c = compile(
       "let dns = all namespaces/pods[k8s-app=kube-dns]:{53/udp, 53/tcp}\n"
@@ -39,7 +20,7 @@ TEST_CASE("the seed: only the default deny that its own allow undoes", "[check]"
   INFO(c.diagnostics());
   REQUIRE(c.ok);
   REQUIRE(c.c->sink().raw().size() == 1);
-  auto w = only(c, "W0607");
+  auto w = c.only("W0607");
   CHECK(w.find("test.fence:5:22: warning[W0607]: this lets every pod of production reach almost every IPv4 address on every port") != std::string::npos);
   CHECK(w.find("test.fence:3:3: note: the default deny is here") != std::string::npos);
 }
@@ -48,7 +29,7 @@ TEST_CASE("E0601 / W0602: a deny takes all or part of an allow", "[check]") {
   SECTION("all of it: an error at the allow, with the deny as a note") {
     auto c = compile("namespace p {\n web may reach 10.1.0.0/16:443\n web must not reach 10.0.0.0/8\n}");
     CHECK_FALSE(c.ok);
-    auto e = only(c, "E0601");
+    auto e = c.only("E0601");
     CHECK(e.find("test.fence:2:16: error[E0601]: everything this allows is denied") != std::string::npos);
     CHECK(e.find("test.fence:3:21: note: denied here") != std::string::npos);
   }
@@ -58,20 +39,20 @@ TEST_CASE("E0601 / W0602: a deny takes all or part of an allow", "[check]") {
   }
   SECTION("the other side of a connection") {
     auto c = compile("namespace p {\n default deny ingress\n web may reach db:5432\n db must not be reached by web\n}");
-    CHECK(only(c, "E0601").find("denied on the ingress side, at p/pods[app=db]") != std::string::npos);
+    CHECK(c.only("E0601").find("denied on the ingress side, at p/pods[app=db]") != std::string::npos);
   }
   SECTION("part of it: a warning saying which addresses and ports") {
     auto c = compile("import std\nnamespace p {\n web may reach 0.0.0.0/0:{80, 443}, dns\n web must not reach 10.0.0.0/8:80\n}");
     INFO(c.diagnostics());
     CHECK(c.ok);
-    auto w = only(c, "W0602");
+    auto w = c.only("W0602");
     CHECK(w.find("test.fence:4:21: warning[W0602]: this deny takes part of what `0.0.0.0/0:{80, 443}` allows: 10.0.0.0/8 on 80/tcp") !=
           std::string::npos);
     CHECK(w.find("test.fence:3:16: note: the allow is here") != std::string::npos);
   }
   SECTION("a deny for a broader subject counts; one for other pods does not") {
     auto c = compile("import std\nnamespace p {\n web may reach 10.0.0.0/8:443, dns\n all pods must not reach 10.1.0.0/16\n db must not reach 10.0.0.0/8\n}");
-    CHECK(count(c, "W0602") == 1);
+    CHECK(c.count("W0602") == 1);
     CHECK_FALSE(c.has_code("E0601"));
   }
   SECTION("no overlap, or an uncertain one: nothing") {
@@ -84,19 +65,19 @@ TEST_CASE("E0601 / W0602: a deny takes all or part of an allow", "[check]") {
 TEST_CASE("W0603: an allow contained in another of the same subject", "[check]") {
   SECTION("narrower addresses and ports") {
     auto c = compile("import std\nnamespace p {\n api may reach 10.2.0.0/16, dns\n api may reach 10.2.3.0/24:443\n}");
-    auto w = only(c, "W0603");
+    auto w = c.only("W0603");
     CHECK(w.find("test.fence:4:16: warning[W0603]: this allows nothing that another allow for p/pods[app=api] does not already allow") !=
           std::string::npos);
     CHECK(w.find("test.fence:3:16: note: that allow is here") != std::string::npos);
   }
   SECTION("a selector inside a broader one, within one statement") {
     auto c = compile("import std\nnamespace p {\n api may reach all pods, db:5432, dns\n}");
-    CHECK(only(c, "W0603").find("the same statement") != std::string::npos);
+    CHECK(c.only("W0603").find("the same statement") != std::string::npos);
   }
   SECTION("two equal allows: only the later one") {
     auto c = compile("import std\nnamespace p {\n api may reach db:5432, dns\n api may reach db:5432\n}");
-    CHECK(count(c, "W0603") == 1);
-    CHECK(only(c, "W0603").find("test.fence:4:") != std::string::npos);
+    CHECK(c.count("W0603") == 1);
+    CHECK(c.only("W0603").find("test.fence:4:") != std::string::npos);
   }
   SECTION("not contained: other ports, other subjects, wider addresses") {
     auto c = compile(
@@ -109,17 +90,17 @@ TEST_CASE("W0603: an allow contained in another of the same subject", "[check]")
 TEST_CASE("W0604 / W0605: DNS for egress-isolated pods", "[check]") {
   SECTION("isolated by its own statement") {
     auto c = compile("namespace p {\n web may reach db:5432\n}");
-    auto w = only(c, "W0604");
+    auto w = c.only("W0604");
     CHECK(w.find("test.fence:2:2: warning[W0604]: web may not reach DNS: this makes it egress-isolated") != std::string::npos);
     CHECK(w.find("web may reach dns") != std::string::npos);  // the hint
   }
   SECTION("isolated by a deny alone") {
     auto c = compile("import std\nnamespace p {\n web must not reach metadata\n}");
-    CHECK(only(c, "W0604").find("this deny makes it egress-isolated") != std::string::npos);
+    CHECK(c.only("W0604").find("this deny makes it egress-isolated") != std::string::npos);
   }
   SECTION("a default deny with nothing allowing DNS in the namespace") {
     auto c = compile("namespace p {\n default deny egress\n}");
-    CHECK(only(c, "W0604").find("test.fence:2:2: warning[W0604]: no pod of p may reach DNS") != std::string::npos);
+    CHECK(c.only("W0604").find("test.fence:2:2: warning[W0604]: no pod of p may reach DNS") != std::string::npos);
   }
   SECTION("DNS from an allow for every pod, from kube-dns in any namespace, or from any address") {
     CHECK_FALSE(compile("import std\nnamespace p {\n default deny egress\n all pods may reach dns\n web may reach db:5432\n}").has_code("W0604"));
@@ -132,10 +113,10 @@ TEST_CASE("W0604 / W0605: DNS for egress-isolated pods", "[check]") {
   }
   SECTION("UDP only, and TCP only") {
     auto udp = compile("namespace p {\n web may reach kube-system/pods[k8s-app=kube-dns]:53/udp\n}");
-    CHECK(only(udp, "W0605").find("web may reach DNS over UDP only") != std::string::npos);
+    CHECK(udp.only("W0605").find("web may reach DNS over UDP only") != std::string::npos);
     CHECK_FALSE(udp.has_code("W0604"));
     auto tcp = compile("namespace p {\n web may reach kube-system/pods[k8s-app=kube-dns]:53\n}");
-    CHECK(only(tcp, "W0604").find("over TCP only") != std::string::npos);
+    CHECK(tcp.only("W0604").find("over TCP only") != std::string::npos);
   }
   SECTION("ingress statements do not isolate egress") {
     CHECK_FALSE(compile("namespace p {\n db may be reached by web:5432\n}").has_code("W0604"));
@@ -144,9 +125,9 @@ TEST_CASE("W0604 / W0605: DNS for egress-isolated pods", "[check]") {
 
 TEST_CASE("W0606: egress to every address leaves the metadata endpoint open", "[check]") {
   auto c = compile("namespace p {\n batch may reach 0.0.0.0/0, ::/0\n}");
-  CHECK(count(c, "W0606") == 2);
-  CHECK(only(c, "W0606").find("169.254.169.254 reachable") != std::string::npos);
-  CHECK(only(c, "W0606").find("fd00:ec2::254 reachable") != std::string::npos);
+  CHECK(c.count("W0606") == 2);
+  CHECK(c.only("W0606").find("169.254.169.254 reachable") != std::string::npos);
+  CHECK(c.only("W0606").find("fd00:ec2::254 reachable") != std::string::npos);
   CHECK_FALSE(compile("import std\nnamespace p {\n batch may reach {0.0.0.0/0, ::/0} except metadata\n}").has_code("W0606"));
   CHECK_FALSE(compile("import std\nnamespace p {\n batch may reach 0.0.0.0/0, ::/0\n all pods must not reach metadata\n}").has_code("W0606"));
   CHECK_FALSE(compile("import std\nnamespace p {\n batch may reach 0.0.0.0/0:443, dns\n}").has_code("W0606"));  // it answers on port 80
@@ -155,9 +136,9 @@ TEST_CASE("W0606: egress to every address leaves the metadata endpoint open", "[
 
 TEST_CASE("W0607: an allow for every pod that undoes a default deny", "[check]") {
   auto in = compile("namespace p {\n default deny all\n all pods may be reached by 0.0.0.0/0\n all pods may reach 0.0.0.0/1\n}");
-  CHECK(only(in, "W0607").find("this lets every IPv4 address reach every pod of p on every port, which undoes `default deny ingress`") !=
+  CHECK(in.only("W0607").find("this lets every IPv4 address reach every pod of p on every port, which undoes `default deny ingress`") !=
         std::string::npos);
-  CHECK(only(in, "W0607").find("50% of all IPv4 addresses") != std::string::npos);
+  CHECK(in.only("W0607").find("50% of all IPv4 addresses") != std::string::npos);
   // Ports, a narrower subject, a small share, or no default deny: each keeps the deny meaningful.
   CHECK_FALSE(compile("import std\nnamespace p {\n default deny egress\n all pods may reach 0.0.0.0/0:443, dns\n}").has_code("W0607"));
   CHECK_FALSE(compile("namespace p {\n default deny egress\n web may reach 0.0.0.0/0\n}").has_code("W0607"));
@@ -167,9 +148,9 @@ TEST_CASE("W0607: an allow for every pod that undoes a default deny", "[check]")
 
 TEST_CASE("W0608: selectors that match nothing", "[check]") {
   auto c = compile("import std\nnamespace p {\n web may reach pods[app in (a), app notin (a)]:80, ns[team=a, team=b]/all pods, dns\n}");
-  CHECK(count(c, "W0608") == 2);
-  CHECK(only(c, "W0608").find("no pod can match pods[app in (a),app notin (a)]: its requirements on 'app' contradict each other") != std::string::npos);
-  CHECK(only(c, "W0608").find("no namespace can match ns[team=a,team=b]") != std::string::npos);
+  CHECK(c.count("W0608") == 2);
+  CHECK(c.only("W0608").find("no pod can match pods[app in (a),app notin (a)]: its requirements on 'app' contradict each other") != std::string::npos);
+  CHECK(c.only("W0608").find("no namespace can match ns[team=a,team=b]") != std::string::npos);
   CHECK(compile("namespace p {\n pods[tier, !tier] may be reached by web\n}").has_code("W0608"));
   CHECK_FALSE(compile("import std\nnamespace p {\n web may reach pods[app notin (a), !app]:80, dns\n}").has_code("W0608"));
 }
@@ -178,7 +159,7 @@ TEST_CASE("I0609: a name mentioned once that looks like a misspelling", "[check]
   auto c = compile(
       "import std\nnamespace shop {\n fe may reach postgress:5432, dns\n  bk may reach postgres:5432, dns\n api may reach postgres:5432, dns\n"
       " api may reach monitorng/prometheus:9090\n  bk may reach monitoring/prometheus:9090\n fe may reach monitoring/grafana:3000\n}");
-  auto i = only(c, "I0609");
+  auto i = c.only("I0609");
   CHECK(i.find("info[I0609]: workload 'postgress' is mentioned only here, and looks like 'postgres', which is mentioned 2 times") != std::string::npos);
   CHECK(i.find("namespace 'monitorng' is mentioned only here, and looks like 'monitoring'") != std::string::npos);
   CHECK(c.ok);  // information only
@@ -194,9 +175,9 @@ TEST_CASE("W0610: ipBlocks aimed at the cluster's own addresses", "[check]") {
   auto c = compile(
       "import std\nset pod-cidrs = 10.244.0.0/16\nset service-cidrs = 10.96.0.0/12\n"
       "namespace p {\n web may reach 10.96.0.10/32:53, 10.244.3.0/24, 10.0.0.0/8:443, dns\n}");
-  CHECK(count(c, "W0610") == 2);
-  CHECK(only(c, "W0610").find("10.96.0.10/32 is inside the cluster's service CIDRs (10.96.0.0/12)") != std::string::npos);
-  CHECK(only(c, "W0610").find("10.244.3.0/24 is inside the cluster's pod CIDRs (10.244.0.0/16)") != std::string::npos);
+  CHECK(c.count("W0610") == 2);
+  CHECK(c.only("W0610").find("10.96.0.10/32 is inside the cluster's service CIDRs (10.96.0.0/12)") != std::string::npos);
+  CHECK(c.only("W0610").find("10.244.3.0/24 is inside the cluster's pod CIDRs (10.244.0.0/16)") != std::string::npos);
   // Without declared ranges Fence cannot tell.
   CHECK_FALSE(compile("import std\nnamespace p {\n web may reach 10.96.0.10/32:53, dns\n}").has_code("W0610"));
 }
@@ -231,5 +212,5 @@ TEST_CASE("the pass table: every pass has a name, a summary and a function", "[c
     CHECK(p.run != nullptr);
     CHECK(names.insert(p.name).second);
   }
-  CHECK(names.size() == 9);
+  CHECK(names.size() == 15);
 }

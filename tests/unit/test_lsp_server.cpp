@@ -2,11 +2,7 @@
 // the same loop `fence lsp` runs, on string streams.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <sstream>
 #include <tuple>
@@ -65,12 +61,23 @@ struct Session {
     static json none;
     return none;
   }
-  std::vector<json> published(const std::string& uri) const {
+  // What was published for a document; hints (I0616, I0617: what statements do) are left out
+  // unless asked for.
+  std::vector<json> published(const std::string& uri, bool hints = false) const {
     std::vector<json> v;
     for (const auto& m : out) {
-      if (m.value("method", "") == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri) v.push_back(m["params"]);
+      if (m.value("method", "") == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri) v.push_back(without_hints(m["params"], hints));
     }
     return v;
+  }
+  static json without_hints(json params, bool keep) {
+    if (keep || !params.contains("diagnostics")) return params;
+    json kept = json::array();
+    for (const auto& d : params["diagnostics"]) {
+      if (d.value("severity", 0) != 4) kept.push_back(d);
+    }
+    params["diagnostics"] = kept;
+    return params;
   }
   std::vector<json> errors_without_id() const {
     std::vector<json> v;
@@ -117,6 +124,32 @@ const std::string kProgram =
     "}\n";                                                  // 7
 
 }  // namespace
+
+// A server, initialized, on files of a temporary directory of its own, driven one message at a
+// time: for what happens on the disk between two messages.
+struct DiskServer {
+  test::TempDir dir;
+  lsp::Server server;
+
+  explicit DiskServer(const std::string& prefix) : dir(prefix), server(options()) { handle(request(0, "initialize")); }
+  static lsp::ServerOptions options() {
+    lsp::ServerOptions o;
+    o.analysis.stdlib_path = test::stdlib_path();
+    return o;
+  }
+  std::string uri(const std::string& relative) const { return lsp::path_to_uri((dir / relative).string()); }
+  void handle(const json& message) { server.handle(message.dump()); }
+  // Lets the server analyze what it was given, and returns the last diagnostics it published
+  // (null: none), hints (I0616, I0617) left out unless asked for.
+  json diagnostics(bool hints = false) {
+    server.idle();
+    json last;
+    for (const auto& m : server.take_output()) {
+      if (m.value("method", "") == "textDocument/publishDiagnostics") last = Session::without_hints(m["params"], hints)["diagnostics"];
+    }
+    return last;
+  }
+};
 
 TEST_CASE("lsp: initialize, shutdown and exit follow the protocol", "[lsp]") {
   auto s = run(session({request(1, "shutdown"), notification("exit")}));
@@ -501,32 +534,56 @@ TEST_CASE("lsp: random message sequences never crash and every request gets one 
 }
 
 TEST_CASE("lsp: imports that are not open are read from disk, and a save re-reads them", "[lsp]") {
-  auto dir = std::filesystem::temp_directory_path() / ("fence-lsp-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  auto write = [&](const std::string& text) {
-    std::ofstream(dir / "lib.fence") << text;
-  };
-  write("let x = 10.0.0.0/33\n");
-  auto uri = lsp::path_to_uri((dir / "main.fence").string());
-  lsp::ServerOptions options;
-  options.analysis.stdlib_path = test::stdlib_path();
-  lsp::Server server(options);
-  auto diagnostics = [&] {
-    server.idle();
-    json last;
-    for (const auto& m : server.take_output()) {
-      if (m.value("method", "") == "textDocument/publishDiagnostics") last = m["params"]["diagnostics"];
-    }
-    return last;
-  };
-  server.handle(request(0, "initialize").dump());
-  server.handle(open(uri, "import \"lib.fence\"\nnamespace a {\n  w may reach x\n}\n").dump());
-  CHECK(diagnostics().size() == 1);
-  write("let x = 10.0.0.0/8\n");
-  CHECK(diagnostics().is_null());  // nothing says the disk changed: no new analysis
-  server.handle(notification("textDocument/didSave", {{"textDocument", {{"uri", uri}}}}).dump());
-  CHECK(diagnostics().empty());
-  std::filesystem::remove_all(dir);
+  DiskServer s("fence-lsp-imports");
+  s.dir.write("lib.fence", "let x = 10.0.0.0/33\n");
+  auto uri = s.uri("main.fence");
+  s.handle(open(uri, "import \"lib.fence\"\nnamespace a {\n  w may reach x\n}\n"));
+  CHECK(s.diagnostics().size() == 1);
+  s.dir.write("lib.fence", "let x = 10.0.0.0/8\n");
+  CHECK(s.diagnostics().is_null());  // nothing says the disk changed: no new analysis
+  s.handle(notification("textDocument/didSave", {{"textDocument", {{"uri", uri}}}}));
+  CHECK(s.diagnostics().empty());
+}
+
+TEST_CASE("lsp: the inventory a file names is checked against, and read again when it changes", "[lsp]") {
+  DiskServer s("fence-lsp-inventory");
+  const std::string manifests =
+      "kind: Deployment\nmetadata: {name: api, namespace: shop}\n"
+      "spec:\n  template:\n    metadata: {labels: {app: api}}\n"
+      "    spec: {containers: [{name: api, ports: [{containerPort: 9000}]}]}\n"
+      "---\nkind: Service\nmetadata: {name: api, namespace: shop}\n"
+      "spec: {selector: {app: api}, ports: [{port: 80, targetPort: 9000}]}\n"
+      "---\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\n";
+  s.dir.write("deploy/api.yaml", manifests);
+  auto uri = s.uri("main.fence");
+  s.handle(open(uri, "import std\nset inventory = \"deploy/\"\nnamespace shop {\n  web may reach api:80, dns\n}\n"));
+  auto d = s.diagnostics(true);
+  json problems = json::array(), hints = json::array();
+  for (const auto& x : d) (x["severity"] == 4 ? hints : problems).push_back(x);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0]["code"] == "W0807");
+  CHECK(problems[0]["range"]["start"] == json{{"line", 3}, {"character", 20}});
+  REQUIRE(problems[0]["relatedInformation"].size() == 1);
+  CHECK(problems[0]["relatedInformation"][0]["location"]["uri"] == s.uri("deploy/api.yaml"));
+  CHECK(problems[0]["relatedInformation"][0]["message"] == "the Service api maps 80 to 9000; policy sees the pods' port 9000");
+  // What statements do shows as hints: web is isolated for egress by its statement.
+  REQUIRE(hints.size() == 1);
+  CHECK(hints[0]["code"] == "I0617");
+
+  // A manifest that is not YAML any more: read anew, its error shows at the setting, with its own
+  // place related.
+  s.dir.write("deploy/api.yaml", "kind: Deployment\nmetadata: {name: [api\n");
+  s.handle(change(uri, 2, json::array({edit(3, 2, 5, "web")})));
+  d = s.diagnostics(true);
+  REQUIRE(d.size() == 1);
+  CHECK(d[0]["code"] == "E0801");
+  CHECK(d[0]["range"]["start"] == json{{"line", 1}, {"character", 16}});
+  CHECK_THAT(d[0]["message"].get<std::string>(), Catch::StartsWith("in " + (s.dir / "deploy/api.yaml").string() + ":"));
+  s.dir.write("deploy/api.yaml", manifests);
+  s.handle(change(uri, 3, json::array({edit(3, 20, 22, "9000")})));
+  d = s.diagnostics(true);
+  INFO(d.dump(1));
+  for (const auto& x : d) CHECK(x["severity"] == 4);  // nothing but the hint
 }
 
 TEST_CASE("lsp: a chain of thousands of definitions is a diagnostic, not a crash", "[lsp][limits]") {
