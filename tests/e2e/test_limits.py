@@ -69,17 +69,17 @@ class InvalidUtf8(unittest.TestCase):
 
 class MemoryGuard(unittest.TestCase):
     def test_too_little_memory_is_e0106_in_every_format(self):
-        code, out, err = run(["check", "--max-memory", "1M", SHOP])
+        code, out, err = run(["check", "--max-memory", "256K", SHOP])
         self.assertEqual(code, 2, err)
         self.assertEqual(out, "")
-        self.assertIn("fence: error[E0106]: fence ran out of memory: compiling this needs more than the 1 MiB --max-memory allows", err)
+        self.assertIn("fence: error[E0106]: fence ran out of memory: compiling this needs more than the 256 KiB --max-memory allows", err)
         self.assertIn("help: allow more with --max-memory SIZE", err)
-        code, out, err = run(["check", "--max-memory", "1M", "--format", "json", SHOP])
+        code, out, err = run(["check", "--max-memory", "256K", "--format", "json", SHOP])
         self.assertEqual(code, 2)
         doc = json.loads(out)
         self.assertEqual([d["code"] for d in doc["diagnostics"]], ["E0106"])
         self.assertEqual(doc["errors"], 1)
-        code, out, err = run(["check", "--max-memory", "1M", "--format", "sarif", SHOP])
+        code, out, err = run(["check", "--max-memory", "256K", "--format", "sarif", SHOP])
         self.assertEqual(code, 2)
         self.assertEqual(json.loads(out)["runs"][0]["results"][0]["ruleId"], "E0106")
 
@@ -105,7 +105,7 @@ class MemoryGuard(unittest.TestCase):
         out_dir = os.path.join(work, "out")
         run(["build", "-o", out_dir, SHOP, "--env", "prod"], check=0)
         before = snapshot(out_dir)
-        for limit in ("1M", "3M", "6M"):
+        for limit in ("256K", "1M", "3M"):
             code, _, err = run(["build", "--max-memory", limit, "-o", out_dir, SHOP, "--env", "dev"])
             self.assertIn(code, (0, 2), err)
             if code == 2:

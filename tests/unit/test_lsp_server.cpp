@@ -647,10 +647,18 @@ TEST_CASE("lsp: invalid bytes come only from disk: an import that turns invalid,
       }
       return last;
     };
+    // Errors and warnings: the hints (I0616, I0617) explain statements and are always there.
+    auto problems = [&] {
+      json out_list = json::array();
+      for (const auto& d : last_diagnostics()) {
+        if (d.value("severity", 1) < 4) out_list.push_back(d);
+      }
+      return out_list;
+    };
     server.handle(request(0, "initialize").dump());
     server.handle(open(uri, main_text).dump());
     pump();
-    CHECK(last_diagnostics().empty());
+    CHECK(problems().empty());
     server.handle(at(1, "textDocument/definition", uri, 2, 15).dump());
     pump();
     REQUIRE(out.size() == 1);
@@ -673,7 +681,7 @@ TEST_CASE("lsp: invalid bytes come only from disk: an import that turns invalid,
     write("let x = 10.0.0.0/8\n");
     server.handle(notification("textDocument/didSave", {{"textDocument", {{"uri", uri}}}}).dump());
     pump();
-    CHECK(last_diagnostics().empty());
+    CHECK(problems().empty());
   }
 
   SECTION("through the framed stream: the replies are JSON, and a lone surrogate escape in a message is a parse error") {
