@@ -118,7 +118,6 @@ class Reader {
   std::vector<FqdnUse> fqdn_uses_;
   // Objects seen, for documents that define one object twice: (kind, namespace, name) -> where.
   std::map<std::tuple<std::string, std::string, std::string>, std::size_t> seen_;
-  bool warned_namespace_ = false;
 };
 
 void Reader::refuse(Code code, const YNode& at, const std::string& path, const std::string& message, const std::string& hint) {

@@ -125,7 +125,7 @@ class Builder : public YAML::EventHandler {
         }
       }
     }
-    top.node.entries.emplace_back(std::move(top.key), std::move(n));
+    top.node.entries.push_back(YEntry{std::move(top.key), std::move(n)});
   }
 
   FileId file_;

@@ -13,12 +13,14 @@
 
 namespace fence::import {
 
+struct YEntry;
+
 struct YNode {
   enum class Kind { Null, Scalar, Seq, Map } kind = Kind::Null;
   std::string scalar;  // Scalar
   bool quoted = false;  // a quoted scalar: a string, never a number
   std::vector<YNode> items;                          // Seq
-  std::vector<std::pair<YNode, YNode>> entries;  // Map: key, value; in document order
+  std::vector<YEntry> entries;  // Map: key, value; in document order
   Span span;
 
   bool is_null() const { return kind == Kind::Null; }
@@ -27,6 +29,13 @@ struct YNode {
   bool is_scalar() const { return kind == Kind::Scalar; }
   // The value of a key, or nullptr.
   const YNode* get(std::string_view key) const;
+};
+
+// A map's entry. Not a std::pair: a pair of YNode inside YNode is an incomplete type, which
+// clang's checks (the fuzz build) refuse.
+struct YEntry {
+  YNode first;   // the key
+  YNode second;  // the value
 };
 
 // The documents of a YAML stream (a JSON text is YAML too). A syntax error is reported (E0902)
