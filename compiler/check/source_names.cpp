@@ -11,12 +11,12 @@ class Walker {
   void items(const std::vector<ast::Item>& items, const ast::Block* block) {
     for (const auto& item : items) {
       if (const auto* l = std::get_if<ast::Let>(&item.node)) {
-        NameUse ctx{NameUse::Kind::Bare, nullptr, block, nullptr, l};
+        NameUse ctx{NameUse::Kind::Bare, nullptr, block, nullptr, l, nullptr};
         targets(l->value.targets, ctx);
       } else if (const auto* s = std::get_if<ast::Set>(&item.node)) {
-        targets(s->value.targets, NameUse{NameUse::Kind::Bare, nullptr, block, nullptr, nullptr});
+        targets(s->value.targets, NameUse{NameUse::Kind::Bare, nullptr, block, nullptr, nullptr, nullptr});
       } else if (const auto* st = std::get_if<ast::Statement>(&item.node)) {
-        NameUse ctx{NameUse::Kind::Bare, nullptr, block, st, nullptr};
+        NameUse ctx{NameUse::Kind::Bare, nullptr, block, st, nullptr, nullptr};
         for (const auto& r : st->subjects) ref(r, ctx);
         targets(st->targets, ctx);
       } else if (const auto* b = std::get_if<ast::Block>(&item.node)) {
@@ -24,7 +24,7 @@ class Walker {
           this->items(b->items, block);
           continue;
         }
-        if (b->kind == ast::Block::Kind::Namespace) f_(NameUse{NameUse::Kind::Block, &b->name, block, nullptr, nullptr});
+        if (b->kind == ast::Block::Kind::Namespace) f_(NameUse{NameUse::Kind::Block, &b->name, block, nullptr, nullptr, nullptr});
         this->items(b->items, b);
       }
     }
@@ -54,6 +54,7 @@ class Walker {
   }
   void ref(const ast::Ref& r, const NameUse& ctx) {
     NameUse use = ctx;
+    use.ref = &r;
     if (r.ns && r.ns->kind == ast::NsRef::Kind::Name) {
       use.kind = NameUse::Kind::Namespace;
       use.name = &r.ns->name;

@@ -20,6 +20,7 @@ struct NameUse {
   const ast::Block* block = nullptr;          // the enclosing namespace or cluster block, if any
   const ast::Statement* statement = nullptr;  // the statement it is written in, if any
   const ast::Let* let = nullptr;              // the definition it is written in, if any
+  const ast::Ref* ref = nullptr;              // the reference it is part of (not for Block)
 };
 
 // Calls `f` for every such name of `file`, in source order.

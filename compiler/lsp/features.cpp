@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,8 @@
 
 #include "format/diff.h"
 #include "format/format.h"
+#include "check/source_names.h"
+#include "inventory/load.h"
 #include "lsp/locate.h"
 #include "net/cidr.h"
 #include "net/port.h"
@@ -28,7 +31,7 @@ constexpr std::size_t kMaxYamlLines = 150;
 
 // LSP kinds.
 enum SymbolKind { kModule = 2, kNamespace = 3, kConstant = 14 };
-enum CompletionKind { kCompletionModule = 9, kCompletionValue = 12, kCompletionKeyword = 14, kCompletionConstant = 21, kCompletionEnumMember = 20 };
+enum CompletionKind { kCompletionClass = 7, kCompletionModule = 9, kCompletionValue = 12, kCompletionKeyword = 14, kCompletionConstant = 21, kCompletionEnumMember = 20 };
 enum LspSeverity { kError = 1, kWarning = 2, kInformation = 3, kHint = 4 };
 
 json position_json(Position p) {
@@ -121,6 +124,16 @@ class Features {
   json definition(std::uint32_t offset) const;
   json completion(std::uint32_t offset) const;
   json symbols() const;
+  json code_actions(std::uint32_t begin, std::uint32_t end) const;
+
+  struct WorkloadName {
+    std::string ns, name;
+    Span first;  // the first statement that names it
+  };
+  std::vector<WorkloadName> program_workloads() const;
+  const inventory::Inventory* inventory() const;
+  json inventory_location(const Span& s) const;
+  std::vector<std::string> inventory_workloads(const std::string& ns, const std::string& key) const;
 
  private:
   std::string describe(const Cursor& c) const;
@@ -137,6 +150,10 @@ class Features {
   const Analysis& a_;
   const SourceManager& sm_;
   mutable std::map<FileId, LineIndex> other_lines_;
+  // The inventory read for a program that does not analyze (see inventory()), and its files.
+  mutable bool inventory_read_ = false;
+  mutable std::optional<inventory::Inventory> own_inventory_;
+  mutable SourceManager own_sources_;
 };
 
 // =============================================================================================
@@ -449,7 +466,25 @@ json Features::definition(std::uint32_t offset) const {
   auto c = locate(a_.root(), offset);
   using W = Cursor::What;
   json out = json::array();
-  if (c.what == W::Name || c.what == W::NamespaceName || c.what == W::LetName) {
+  // A workload: the first statement that names it, and its object in the inventory.
+  auto workload = [&](const std::string& ns, const std::string& name) {
+    for (const auto& wl : program_workloads()) {
+      if (wl.ns == ns && wl.name == name) {
+        out.push_back(location(wl.first));
+        break;
+      }
+    }
+    if (const auto* inv = inventory()) {
+      if (const auto* w = inv->named(ns, name, label_key(c.block)); w != nullptr && w->span.valid()) out.push_back(inventory_location(w->span));
+    }
+  };
+  if (c.what == W::WorkloadName) {
+    if (c.ref != nullptr && c.ref->ns && c.ref->ns->kind == ast::NsRef::Kind::Name && !lookup(c.ref->ns->name.text, c.block)) {
+      workload(c.ref->ns->name.text, c.text);
+    }
+  } else if (c.what == W::Name && !lookup(c.text, c.block)) {
+    if (c.block != nullptr && c.block->kind == ast::Block::Kind::Namespace) workload(c.block->name.text, c.text);
+  } else if (c.what == W::Name || c.what == W::NamespaceName || c.what == W::LetName) {
     if (auto f = lookup(c.text, c.block)) {
       for (const auto* let : f->variants) out.push_back(location(let->name.span));
       for (auto o : f->others) {
@@ -471,7 +506,222 @@ json Features::definition(std::uint32_t offset) const {
 }
 
 // =============================================================================================
+// Code actions
+
+// Quick fixes: a diagnostic in the range whose help says "did you mean 'X'?" about the one word
+// it points at offers to write X there.
+json Features::code_actions(std::uint32_t begin, std::uint32_t end) const {
+  json out = json::array();
+  static const std::string kMean = "did you mean '";
+  for (const auto& d : a_.diagnostics()) {
+    if (!d.span.valid() || d.span.file != a_.root_id()) continue;
+    if (d.span.end < begin || d.span.begin > end) continue;
+    std::string_view written = source(d.span);
+    bool one_word = !written.empty() && std::all_of(written.begin(), written.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+    });
+    if (!one_word) continue;
+    for (const auto& h : d.help) {
+      auto at = h.find(kMean);
+      if (at == std::string::npos) continue;
+      auto close = h.find('\'', at + kMean.size());
+      if (close == std::string::npos) continue;
+      std::string suggestion = h.substr(at + kMean.size(), close - at - kMean.size());
+      if (suggestion.empty() || suggestion == written) continue;
+      json diagnostic{{"range", range(d.span)}, {"code", std::string(code_info(d.code).id)}, {"source", "fence"}, {"message", d.message}};
+      out.push_back(json{{"title", fmt::format("Change '{}' to '{}'", written, suggestion)},
+                         {"kind", "quickfix"},
+                         {"isPreferred", true},
+                         {"diagnostics", json::array({diagnostic})},
+                         {"edit", json{{"changes", json{{d_.uri, json::array({json{{"range", range(d.span)}, {"newText", suggestion}}})}}}}}});
+      break;
+    }
+  }
+  return out;
+}
+
+// =============================================================================================
 // Completion
+
+namespace {
+
+// The words and marks of a statement's text before the cursor, for telling what may come next.
+// Selectors' contents and strings are left out, as are comments.
+std::vector<std::string> tokens_of(std::string_view text) {
+  std::vector<std::string> out;
+  auto word_char = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.' || ch == '*'; };
+  for (std::size_t i = 0; i < text.size();) {
+    char ch = text[i];
+    if (ch == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (ch == '"') {
+      auto close = text.find('"', i + 1);
+      out.emplace_back("\"\"");
+      i = close == std::string_view::npos ? text.size() : close + 1;
+    } else if (ch == '[') {
+      auto close = text.find(']', i + 1);
+      if (!out.empty() && (out.back() == "pods" || out.back() == "ns")) out.back() += "[]";
+      i = close == std::string_view::npos ? text.size() : close + 1;
+    } else if (word_char(ch)) {
+      std::size_t j = i;
+      while (j < text.size() && word_char(text[j])) ++j;
+      out.emplace_back(text.substr(i, j - i));
+      i = j;
+    } else if (std::isspace(static_cast<unsigned char>(ch))) {
+      ++i;
+    } else {
+      out.emplace_back(1, ch);
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool one_of(const std::string& t, std::initializer_list<const char*> words) {
+  return std::any_of(words.begin(), words.end(), [&](const char* w) { return t == w; });
+}
+
+// What the grammar allows at the cursor, from the tokens before it.
+struct Context {
+  enum class Kind {
+    Nothing,     // a new name, a string, a port: nothing to offer
+    ItemStart,   // an item: keywords that start one, and subjects
+    Subject,     // another subject after a comma, or the pods of `default deny ... for`
+    Peer,        // what a statement reaches, or a definition's value
+    Keywords,    // only the listed keywords
+    Environment, // an environment's name
+    Namespace,   // a namespace block's name
+  } kind = Kind::Nothing;
+  std::vector<std::string> keywords;
+};
+
+Context context_of(const std::vector<std::string>& t) {
+  using K = Context::Kind;
+  if (t.empty() || t.back() == "{" || t.back() == "}") return {K::ItemStart, {}};
+  const std::string& last = t.back();
+  const std::string& first = t.front();
+  auto has = [&](std::initializer_list<const char*> words) {
+    return std::any_of(t.begin(), t.end(), [&](const std::string& x) { return one_of(x, words); });
+  };
+  bool has_verb = has({"reach", "by"}) || (t.size() >= 2 && std::any_of(t.begin() + 1, t.end(), [](const std::string& x) { return x == "to" || x == "from"; }) && has({"send", "receive"}));
+  if (first == "import") return t.size() == 1 ? Context{K::Keywords, {"std"}} : Context{};
+  if (first == "environments") return {};
+  if (first == "let" || first == "set") {
+    if (t.size() == 2) return first == "let" ? Context{K::Keywords, {"in"}} : Context{};
+    if (last == "in" || (last == "," && !has({"="}))) return {K::Environment, {}};
+    if (last == "=" || (last == "," && has({"="})) || last == "except") return first == "let" ? Context{K::Peer, {}} : Context{};
+    return {};
+  }
+  if (first == "when") return last == "when" || last == "," ? Context{K::Environment, {}} : Context{};
+  if (first == "namespace") return t.size() == 1 ? Context{K::Namespace, {}} : Context{};
+  if (first == "default") {
+    if (last == "default") return {K::Keywords, {"deny"}};
+    if (last == "deny") return {K::Keywords, {"ingress", "egress", "all"}};
+    if (t.size() == 3) return {K::Keywords, {"for"}};
+    if (last == "for" || last == ",") return {K::Subject, {}};
+    return {};
+  }
+  if (last == "may") return {K::Keywords, {"reach", "be", "send", "receive"}};
+  if (last == "must") return {K::Keywords, {"not"}};
+  if (last == "not") return {K::Keywords, {"reach", "be", "send", "receive"}};
+  if (last == "be") return {K::Keywords, {"reached"}};
+  if (last == "reached") return {K::Keywords, {"by"}};
+  if (last == "send") return {K::Keywords, {"to"}};
+  if (last == "receive") return {K::Keywords, {"from"}};
+  if (last == "all") return {K::Keywords, {"pods", "namespaces"}};
+  if (has_verb) {
+    if (one_of(last, {"reach", "by", "to", "from", ",", "except", "{"})) return {K::Peer, {}};
+    if (last == ":" || last == "/") return {};
+    return {K::Keywords, {"except"}};
+  }
+  if (last == ",") return {K::Subject, {}};
+  // A subject has been written: the verb comes next.
+  return {K::Keywords, {"may", "must"}};
+}
+
+}  // namespace
+
+// The workloads a program names, by namespace: `web` in `namespace shop { web may reach db }`,
+// `shop/web` anywhere; with the first statement that names each.
+std::vector<Features::WorkloadName> Features::program_workloads() const {
+  std::vector<WorkloadName> out;
+  std::set<std::pair<std::string, std::string>> seen;
+  const auto& files = a_.program().files;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    check::for_each_name(files[i].ast, [&](const check::NameUse& use) {
+      if (use.statement == nullptr || use.name == nullptr) return;
+      std::string ns;
+      if (use.kind == check::NameUse::Kind::Bare) {
+        if (use.block == nullptr || use.block->kind != ast::Block::Kind::Namespace) return;
+        if (a_.scopes().lookup(use.name->text, i, use.block)) return;  // a definition
+        ns = use.block->name.text;
+      } else if (use.kind == check::NameUse::Kind::Workload) {
+        if (use.ref == nullptr || !use.ref->ns || use.ref->ns->kind != ast::NsRef::Kind::Name) return;
+        if (a_.scopes().lookup(use.ref->ns->name.text, i, use.block)) return;  // the namespace is a definition
+        ns = use.ref->ns->name.text;
+      } else {
+        return;
+      }
+      if (seen.emplace(ns, use.name->text).second) out.push_back(WorkloadName{ns, use.name->text, use.statement->span});
+    });
+  }
+  return out;
+}
+
+// The inventory the analysis was checked against; or, when the program does not analyze (as
+// while a statement is being typed, when completion is asked for), the one its `set inventory`
+// names, read through the server's cache. Null when there is none.
+const inventory::Inventory* Features::inventory() const {
+  if (const auto* inv = a_.compilation().inventory()) return inv;
+  if (inventory_read_) return own_inventory_ ? &*own_inventory_ : nullptr;
+  inventory_read_ = true;
+  const auto& options = a_.compilation().options();
+  std::vector<inventory::Source> sources;
+  for (const auto& p : options.inventory) sources.push_back({p, Span{}});
+  if (sources.empty()) {
+    const auto& root = a_.program().files.at(0);
+    for (const auto& item : a_.root().items) {
+      const auto* set = std::get_if<ast::Set>(&item.node);
+      if (set == nullptr || set->name.text != "inventory" || !set->value.string || set->value.string->value.empty()) continue;
+      std::filesystem::path written(set->value.string->value);
+      auto base = std::filesystem::path(root.disk_path).parent_path();
+      auto path = written.is_absolute() || root.disk_path.empty() || root.disk_path[0] == '<' ? written : base / written;
+      sources.push_back({path.lexically_normal().string(), Span{}});
+      break;
+    }
+  }
+  if (sources.empty()) return nullptr;
+  inventory::LoadOptions lo;
+  lo.default_namespace = options.inventory_namespace;
+  lo.cache = options.inventory_cache.get();
+  DiagnosticSink ignored;  // its problems are reported once the program analyzes
+  own_inventory_ = inventory::load(sources, lo, own_sources_, ignored);
+  return &*own_inventory_;
+}
+
+// A place in one of the inventory's files.
+json Features::inventory_location(const Span& s) const {
+  if (!own_inventory_) return location(s);
+  const auto& file = own_sources_.file(s.file);
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(file.path, ec);
+  return json{{"uri", path_to_uri(ec ? file.path : abs.lexically_normal().string())}, {"range", range_json(LineIndex(file.text), d_.encoding, s.begin, s.end)}};
+}
+
+// Names of workloads of a namespace the inventory has, as sources name them: by the label key
+// bare names stand for there, else by the object's name.
+std::vector<std::string> Features::inventory_workloads(const std::string& ns, const std::string& key) const {
+  std::vector<std::string> out;
+  const auto* inv = inventory();
+  if (inv == nullptr) return out;
+  for (auto w : inv->workloads_in(ns)) {
+    const auto& wl = inv->workloads().at(w);
+    auto it = wl.labels.find(key);
+    std::string name = it != wl.labels.end() ? it->second : wl.name;
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  return out;
+}
 
 json Features::completion(std::uint32_t offset) const {
   json items = json::array();
@@ -509,9 +759,92 @@ json Features::completion(std::uint32_t offset) const {
     return items;
   }
 
-  for (const auto& k : syntax::keywords()) items.push_back(json{{"label", k}, {"kind", kCompletionKeyword}});
-
   const ast::Block* block = a_.scopes().block_at(0, offset);
+  const std::string here_ns = block != nullptr && block->kind == ast::Block::Kind::Namespace ? block->name.text : std::string();
+  auto workload_item = [](const std::string& name, const std::string& ns, bool from_inventory) {
+    return json{{"label", name}, {"kind", kCompletionClass}, {"detail", fmt::format("workload in {}{}", ns, from_inventory ? " (inventory)" : "")}};
+  };
+
+  // After `NS/`: the workloads of that namespace, the program's and the inventory's.
+  if (!lead.empty() && lead.back() == '/') {
+    std::size_t n = lead.size() - 1;
+    while (n > 0 && word_char(lead[n - 1])) --n;
+    std::string ns(lead.substr(n, lead.size() - 1 - n));
+    if (ns.empty()) return items;
+    std::vector<std::string> seen;
+    for (const auto& wl : program_workloads()) {
+      if (wl.ns != ns) continue;
+      seen.push_back(wl.name);
+      items.push_back(workload_item(wl.name, ns, false));
+    }
+    for (const auto& name : inventory_workloads(ns, label_key(block))) {
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+      seen.push_back(name);
+      items.push_back(workload_item(name, ns, true));
+    }
+    return items;
+  }
+
+  // What the grammar allows here, from the statement's text before the cursor: the line, and the
+  // lines before it while they end with a comma (a list that goes on).
+  std::string statement(lead);
+  {
+    std::size_t end = line_start;
+    for (int guard = 0; guard < 200 && end > 0; ++guard) {
+      // text[end - 1] is the newline that ends the previous line.
+      std::size_t prev_start = 0;
+      if (end >= 2) {
+        auto nl = text.rfind('\n', end - 2);
+        prev_start = nl == std::string_view::npos ? 0 : nl + 1;
+      }
+      std::string_view prev = text.substr(prev_start, end - 1 - prev_start);
+      auto hash = prev.find('#');
+      if (hash != std::string_view::npos) prev = prev.substr(0, hash);
+      while (!prev.empty() && std::isspace(static_cast<unsigned char>(prev.back()))) prev.remove_suffix(1);
+      if (prev.empty() || prev.back() != ',') break;
+      statement.insert(0, std::string(prev) + " ");
+      end = prev_start;
+    }
+  }
+  auto ctx = context_of(tokens_of(statement));
+  using K = Context::Kind;
+  auto keyword = [&](const std::string& k) { items.push_back(json{{"label", k}, {"kind", kCompletionKeyword}}); };
+  switch (ctx.kind) {
+    case K::Nothing:
+      return items;
+    case K::Keywords:
+      for (const auto& k : ctx.keywords) keyword(k);
+      return items;
+    case K::Environment:
+      for (const auto& item : a_.root().items) {
+        if (const auto* envs = std::get_if<ast::Environments>(&item.node)) {
+          for (const auto& e : envs->names) items.push_back(json{{"label", e.text}, {"kind", kCompletionEnumMember}, {"detail", "environment"}});
+        }
+      }
+      return items;
+    case K::Namespace: {
+      std::vector<std::string> names;
+      for (const auto& wl : program_workloads()) names.push_back(wl.ns);
+      if (const auto* inv = inventory()) {
+        for (const auto& ns : inv->namespace_names()) names.push_back(ns);
+      }
+      std::sort(names.begin(), names.end());
+      names.erase(std::unique(names.begin(), names.end()), names.end());
+      for (const auto& ns : names) items.push_back(json{{"label", ns}, {"kind", kCompletionModule}, {"detail", "namespace"}});
+      return items;
+    }
+    case K::ItemStart:
+      for (const char* k : {"import", "environments", "let", "set", "namespace", "cluster", "when", "default", "all"}) keyword(k);
+      break;
+    case K::Subject:
+      keyword("all");
+      break;
+    case K::Peer:
+      for (const char* k : {"all", "entity", "anything"}) keyword(k);
+      break;
+  }
+
+  // Subjects and peers: definitions, workloads, namespaces and the standard library's names.
   std::vector<std::string> seen;
   for (const auto& f : a_.scopes().visible(0, block)) {
     seen.push_back(f.name);
@@ -522,6 +855,35 @@ json Features::completion(std::uint32_t offset) const {
     }
     items.push_back(std::move(item));
   }
+  std::vector<std::string> namespaces;
+  for (const auto& wl : program_workloads()) {
+    namespaces.push_back(wl.ns);
+    if (wl.ns != here_ns) continue;
+    if (std::find(seen.begin(), seen.end(), wl.name) != seen.end()) continue;
+    seen.push_back(wl.name);
+    items.push_back(workload_item(wl.name, wl.ns, false));
+  }
+  if (!here_ns.empty()) {
+    for (const auto& name : inventory_workloads(here_ns, label_key(block))) {
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+      seen.push_back(name);
+      items.push_back(workload_item(name, here_ns, true));
+    }
+  }
+  if (const auto* inv = inventory()) {
+    for (const auto& ns : inv->namespace_names()) namespaces.push_back(ns);
+  }
+  std::sort(namespaces.begin(), namespaces.end());
+  namespaces.erase(std::unique(namespaces.begin(), namespaces.end()), namespaces.end());
+  for (const auto& ns : namespaces) {
+    if (ns == here_ns) continue;
+    // `shop/`: completing a namespace opens its workloads.
+    items.push_back(json{{"label", ns + "/"},
+                         {"kind", kCompletionModule},
+                         {"detail", "namespace"},
+                         {"command", json{{"title", "workloads"}, {"command", "editor.action.triggerSuggest"}}}});
+  }
+  if (ctx.kind != K::Peer) return items;  // the standard library's names are peers
 
   // The standard library's names, with `import std` added when the file lacks it.
   bool imports_std = false;
@@ -611,6 +973,9 @@ json completion(const DocContext& doc, std::uint32_t offset) {
 }
 json document_symbols(const DocContext& doc) {
   return Features(doc).symbols();
+}
+json code_actions(const DocContext& doc, std::uint32_t begin, std::uint32_t end) {
+  return Features(doc).code_actions(begin, end);
 }
 
 json formatting(const std::string& path, std::string_view text, const LineIndex& index, Encoding encoding,

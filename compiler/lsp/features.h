@@ -31,12 +31,20 @@ nlohmann::json diagnostics(const DocContext& doc);
 // YAML that the statement around it generates. Null when there is nothing to say.
 nlohmann::json hover(const DocContext& doc, std::uint32_t offset);
 
-// textDocument/definition: the `let`s a name refers to, or the file an import loads.
+// textDocument/definition: the `let`s a name refers to, the file an import loads, or for a
+// workload the first statement that names it and its object in the inventory.
 nlohmann::json definition(const DocContext& doc, std::uint32_t offset);
 
-// textDocument/completion: keywords, the names visible at the cursor, the standard library's
-// names (with the import they need), protocols after `PORT/` and entities after `entity`.
+// textDocument/completion, by what the grammar allows at the cursor: the keywords that may come
+// next; where a subject or peer goes, the names visible there, the program's and the
+// inventory's workloads of the namespace, namespaces (`shop/`) and the standard library's names
+// (with the import they need); after `shop/` the workloads of shop; environments after `when`
+// and `in`; protocols after `PORT/` and entities after `entity`.
 nlohmann::json completion(const DocContext& doc, std::uint32_t offset);
+
+// textDocument/codeAction: quick fixes that write what a diagnostic in [begin, end] suggests
+// ("did you mean 'X'?").
+nlohmann::json code_actions(const DocContext& doc, std::uint32_t begin, std::uint32_t end);
 
 // textDocument/documentSymbol: namespaces (and cluster and when blocks) with their lets, and the
 // top-level lets and imports.

@@ -243,6 +243,17 @@ json Server::request(const std::string& method, const json& params) {
     if (!why.empty()) log(kLogWarning, "cannot format " + doc.path + ": " + why);
     return edits;
   }
+  if (method == "textDocument/codeAction") {
+    auto& doc = document(params);
+    const auto& range = member(params, "range");
+    auto begin = doc.lines.offset(position_member(range, "start"), encoding_);
+    auto end = doc.lines.offset(position_member(range, "end"), encoding_);
+    if (end < begin) throw RpcError{error::kInvalidParams, "the range ends before it starts"};
+    refresh(doc);
+    if (!doc.analysis) return json::array();
+    DocContext ctx{*doc.analysis, doc.text, doc.lines, encoding_, doc.uri};
+    return code_actions(ctx, begin, end);
+  }
   using Feature = json (*)(const DocContext&, std::uint32_t);
   Feature at_position = nullptr;
   if (method == "textDocument/hover") at_position = &hover;
@@ -307,6 +318,7 @@ json Server::initialize(const json& params) {
       {"definitionProvider", true},
       {"completionProvider", json{{"triggerCharacters", json::array({"/"})}}},
       {"documentSymbolProvider", true},
+      {"codeActionProvider", json{{"codeActionKinds", json::array({"quickfix"})}}},
       {"documentFormattingProvider", true},
       {"documentRangeFormattingProvider", true},
   };

@@ -285,7 +285,7 @@ TEST_CASE("lsp: go to definition for lets and imports, across open buffers", "[l
       at(1, "textDocument/definition", kUri, 3, 17),  // db: the file's own, which wins over the import's
       at(2, "textDocument/definition", kUri, 3, 23),  // monitoring-ns, used as a namespace
       at(3, "textDocument/definition", kUri, 0, 12),  // the import
-      at(4, "textDocument/definition", kUri, 3, 4),   // web: a workload, no definition
+      at(4, "textDocument/definition", kUri, 3, 4),   // web: a workload, named first here
   }));
   auto loc = s.reply(1)["result"];
   REQUIRE(loc.size() == 1);
@@ -298,7 +298,9 @@ TEST_CASE("lsp: go to definition for lets and imports, across open buffers", "[l
   auto imp = s.reply(3)["result"];
   REQUIRE(imp.size() == 1);
   CHECK(imp[0]["uri"] == lib);
-  CHECK(s.reply(4)["result"].is_null());
+  auto web = s.reply(4)["result"];
+  REQUIRE(web.size() == 1);
+  CHECK(web[0]["range"]["start"] == json{{"line", 3}, {"character", 2}});  // the statement
   // The import was served from the open buffer (it is not on disk), so the program is clean.
   CHECK(s.published(kUri).back()["diagnostics"].empty());
 }
@@ -331,8 +333,13 @@ TEST_CASE("lsp: completion offers keywords, names in scope, std names and protoc
     }
     return nullptr;
   };
-  CHECK(find("namespace")["kind"] == 14);
-  CHECK(find("may")["kind"] == 14);
+  // After `may reach` come peers: no keyword that starts an item or a verb.
+  CHECK(find("namespace").is_null());
+  CHECK(find("may").is_null());
+  CHECK(find("entity")["kind"] == 14);
+  CHECK(find("all")["kind"] == 14);
+  CHECK(find("db")["kind"] == 7);  // a workload of shop, named in another statement
+  CHECK(find("db")["detail"] == "workload in shop");
   CHECK(find("partners")["detail"] == "203.0.113.0/24");
   CHECK(find("local")["detail"] == "pods[tier=db]");
   auto internet = find("internet");
@@ -341,6 +348,136 @@ TEST_CASE("lsp: completion offers keywords, names in scope, std names and protoc
   std::vector<std::string> protocols;
   for (const auto& i : s.reply(2)["result"]) protocols.push_back(i["label"]);
   CHECK(protocols == std::vector<std::string>{"tcp", "udp", "sctp", "any"});
+}
+
+namespace {
+// The labels a completion request offers.
+std::vector<std::string> labels(const json& items) {
+  std::vector<std::string> v;
+  for (const auto& i : items) v.push_back(i["label"]);
+  return v;
+}
+bool offers(const json& items, const std::string& label) {
+  auto v = labels(items);
+  return std::find(v.begin(), v.end(), label) != v.end();
+}
+}  // namespace
+
+// What completion offers where `|` stands in a document (the `|` is not part of it).
+json complete_at(const std::string& marked) {
+  auto bar = marked.find('|');
+  std::string text = marked.substr(0, bar) + marked.substr(bar + 1);
+  int line = static_cast<int>(std::count(marked.begin(), marked.begin() + static_cast<std::ptrdiff_t>(bar), '\n'));
+  auto line_start = marked.rfind('\n', bar == 0 ? 0 : bar - 1);
+  int col = static_cast<int>(line_start == std::string::npos ? bar : bar - line_start - 1);
+  auto s = run(session({open(kUri, text), at(1, "textDocument/completion", kUri, line, col)}));
+  return s.reply(1)["result"];
+}
+
+TEST_CASE("lsp: completion offers only what the grammar allows next", "[lsp]") {
+  using V = std::vector<std::string>;
+  const std::string shop = "environments dev, prod\nnamespace shop {\n  web may reach db:5432\n";
+  CHECK(labels(complete_at(shop + "  web may |\n}\n")) == V{"reach", "be", "send", "receive"});
+  CHECK(labels(complete_at(shop + "  web must not |\n}\n")) == V{"reach", "be", "send", "receive"});
+  CHECK(labels(complete_at(shop + "  web must |\n}\n")) == V{"not"});
+  CHECK(labels(complete_at(shop + "  web |\n}\n")) == V{"may", "must"});
+  CHECK(labels(complete_at(shop + "  web, db |\n}\n")) == V{"may", "must"});
+  CHECK(labels(complete_at(shop + "  default deny |\n}\n")) == V{"ingress", "egress", "all"});
+  CHECK(labels(complete_at(shop + "  default |\n}\n")) == V{"deny"});
+  CHECK(labels(complete_at(shop + "  api may be |\n}\n")) == V{"reached"});
+  CHECK(labels(complete_at(shop + "  api may be reached |\n}\n")) == V{"by"});
+  CHECK(labels(complete_at(shop + "  api may send |\n}\n")) == V{"to"});
+  CHECK(labels(complete_at(shop + "  api may reach all |\n}\n")) == V{"pods", "namespaces"});
+  CHECK(labels(complete_at(shop + "}\nwhen |\n")) == V{"dev", "prod"});
+  CHECK(labels(complete_at(shop + "  let x in |\n}\n")) == V{"dev", "prod"});
+  CHECK(labels(complete_at(shop + "  let |\n}\n")).empty());  // a new name
+  CHECK(labels(complete_at(shop + "  web may reach db:|\n}\n")).empty());
+  // An item starts: its keywords and subjects, not a verb.
+  auto start = complete_at(shop + "  |\n}\nnamespace ops {\n  mon may reach shop/web\n}\n");
+  CHECK(offers(start, "let"));
+  CHECK(offers(start, "default"));
+  CHECK(offers(start, "web"));
+  CHECK(offers(start, "ops/"));
+  CHECK_FALSE(offers(start, "reach"));
+  CHECK_FALSE(offers(start, "shop/"));  // the namespace the cursor is in
+  CHECK_FALSE(offers(start, "internet"));  // std names are peers, not subjects
+  // A list that goes on after a comma on the next line: peers.
+  auto peers = complete_at(shop + "  web may reach db,\n    |\n}\n");
+  CHECK(offers(peers, "db"));
+  CHECK(offers(peers, "entity"));
+  CHECK(offers(peers, "internet"));  // the standard library's
+  CHECK_FALSE(offers(peers, "may"));
+  // After `shop/`: the workloads of shop the program names, and nothing else.
+  CHECK(labels(complete_at(shop + "  api may reach web\n}\nnamespace ops {\n  mon may reach shop/|\n}\n")) == V{"web", "db", "api"});
+}
+
+TEST_CASE("lsp: completion and definition know the inventory's workloads", "[lsp]") {
+  DiskServer s("fence-lsp-inventory-completion");
+  s.dir.write("deploy/all.yaml",
+              "kind: Deployment\nmetadata: {name: checkout-v2, namespace: shop}\n"
+              "spec:\n  template:\n    metadata: {labels: {app: checkout}}\n"
+              "    spec: {containers: [{name: c, ports: [{containerPort: 9000}]}]}\n"
+              "---\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\n"
+              "---\nkind: Pod\nmetadata: {name: prom, namespace: monitoring, labels: {app: prom}}\n");
+  auto uri = s.uri("main.fence");
+  s.handle(open(uri, "set inventory = \"deploy/\"\nnamespace shop {\n  web may reach \n}\nnamespace ops {\n  x may reach monitoring/\n}\n"));
+  s.diagnostics();
+  s.handle(at(1, "textDocument/completion", uri, 2, 16));
+  s.handle(at(2, "textDocument/completion", uri, 5, 25));
+  s.handle(at(3, "textDocument/definition", uri, 2, 3));
+  s.server.idle();
+  json replies[4];
+  for (const auto& m : s.server.take_output()) {
+    if (m.contains("id") && m["id"].is_number_integer() && m["id"].get<int>() >= 1 && m["id"].get<int>() <= 3) replies[m["id"].get<int>()] = m["result"];
+  }
+  auto inside = replies[1];
+  // A workload is named by its pods' label, as sources name them: checkout, not checkout-v2.
+  CHECK(offers(inside, "checkout"));
+  CHECK_FALSE(offers(inside, "checkout-v2"));
+  CHECK(offers(inside, "monitoring/"));
+  CHECK(labels(replies[2]) == std::vector<std::string>{"prom"});
+  // Definition of web: its first statement, and its object in the inventory.
+  auto def = replies[3];
+  REQUIRE(def.size() == 2);
+  CHECK(def[0]["uri"] == uri);
+  CHECK(def[0]["range"]["start"] == json{{"line", 2}, {"character", 2}});
+  CHECK(def[1]["uri"] == s.uri("deploy/all.yaml"));
+  CHECK(def[1]["range"]["start"]["line"] == 8);  // the Pod's metadata.name
+}
+
+TEST_CASE("lsp: go to definition of a workload goes to the first statement that names it", "[lsp]") {
+  const std::string text = "namespace shop {\n  web may reach db:5432\n  db may reach dns\n}\nnamespace ops {\n  mon may reach shop/db\n}\n";
+  auto s = run(session({open(kUri, text), at(1, "textDocument/definition", kUri, 2, 3), at(2, "textDocument/definition", kUri, 5, 22)}));
+  for (int id : {1, 2}) {
+    auto r = s.reply(id)["result"];
+    REQUIRE(r.size() == 1);
+    CHECK(r[0]["range"]["start"] == json{{"line", 1}, {"character", 2}});
+  }
+}
+
+TEST_CASE("lsp: code actions write what a diagnostic suggests", "[lsp]") {
+  const std::string text = "environments dev, prod\nlet net in prd = 10.0.0.0/8\nnamespace shop {\n  web may reach net:443/tpc\n}\n";
+  auto range = [](int l0, int c0, int l1, int c1) {
+    return json{{"start", {{"line", l0}, {"character", c0}}}, {"end", {{"line", l1}, {"character", c1}}}};
+  };
+  auto s = run(session({open(kUri, text),
+                        request(1, "textDocument/codeAction", {{"textDocument", {{"uri", kUri}}}, {"range", range(0, 0, 5, 0)}, {"context", {{"diagnostics", json::array()}}}}),
+                        request(2, "textDocument/codeAction", {{"textDocument", {{"uri", kUri}}}, {"range", range(2, 0, 2, 3)}, {"context", {{"diagnostics", json::array()}}}}),
+                        request(3, "textDocument/codeAction", {{"textDocument", {{"uri", kUri}}}, {"range", range(3, 0, 0, 0)}})}));
+  auto actions = s.reply(1)["result"];
+  INFO(actions.dump(1));
+  std::vector<std::string> titles, texts;
+  for (const auto& a : actions) {
+    titles.push_back(a["title"]);
+    CHECK(a["kind"] == "quickfix");
+    auto edits = a["edit"]["changes"][kUri];
+    REQUIRE(edits.size() == 1);
+    texts.push_back(edits[0]["newText"]);
+  }
+  CHECK(titles == std::vector<std::string>{"Change 'prd' to 'prod'", "Change 'tpc' to 'tcp'"});
+  CHECK(actions[0]["edit"]["changes"][kUri][0]["range"] == range(1, 11, 1, 14));
+  CHECK(s.reply(2)["result"].empty());           // nothing suggested on that line
+  CHECK(s.reply(3)["error"]["code"] == -32602);  // a range that ends before it starts
 }
 
 TEST_CASE("lsp: document symbols list namespaces with their lets", "[lsp]") {
@@ -501,7 +638,8 @@ TEST_CASE("lsp: random message sequences never crash and every request gets one 
   std::mt19937 rng(4242);
   const std::vector<std::string> methods = {"textDocument/hover",      "textDocument/definition", "textDocument/completion",
                                             "textDocument/documentSymbol", "textDocument/didChange", "textDocument/didOpen",
-                                            "textDocument/didClose", "shutdown",                "bogus"};
+                                            "textDocument/didClose", "shutdown",                "bogus",
+                                            "textDocument/codeAction"};
   const std::vector<std::string> texts = {kProgram, "namespace {", "let x = pods[", "", "\"", "web may reach\n}", std::string(300, '{')};
   for (int round = 0; round < 30; ++round) {
     std::string in = frame(request(0, "initialize"));
