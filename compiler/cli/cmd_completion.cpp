@@ -310,7 +310,9 @@ std::string man_page(const CLI::App& app) {
   for (const auto& c : commands) {
     std::string usage = "fence " + c.name + " [OPTIONS]";
     for (const auto& p : c.positionals) usage += " " + (p.value_name.empty() ? p.name : p.value_name) + (p.repeatable ? "..." : "");
-    s += ".SS \"" + roff(usage) + "\"\n" + roff(c.description) + ".\n";
+    std::string description = c.description;
+    if (!description.empty() && description.back() != '.') description += '.';
+    s += ".SS \"" + roff(usage) + "\"\n" + roff(description) + "\n";
     for (const auto& o : c.options) {
       auto d = dashed(o);
       std::string head;
@@ -320,7 +322,7 @@ std::string man_page(const CLI::App& app) {
       if (!o.default_value.empty()) body += " (default: " + o.default_value + ")";
       s += ".TP\n" + head + "\n" + roff(body) + "\n";
     }
-    if (!c.footer.empty()) {
+    if (!c.footer.empty() && c.footer != app.get_footer()) {  // the general footer is EXIT STATUS below
       s += ".PP\n";
       std::stringstream lines(c.footer);
       std::string line;

@@ -189,7 +189,7 @@ class Manual(unittest.TestCase):
         p = subprocess.run([groff, "-man", "-Tascii", "-P", "-cbou"], input=fence("man").stdout, capture_output=True, text=True)
         self.assertEqual(p.returncode, 0)
         text = p.stdout
-        self.assertIn("fence - compile network intent", text)
+        self.assertRegex(text, r"fence\s+-\s+compile network intent")
         self.assertIn("--target", text)
         self.assertIn("EXIT STATUS", text)
 

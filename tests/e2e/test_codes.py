@@ -134,9 +134,9 @@ class Command(unittest.TestCase):
         self.assertEqual(fence("codes", "ISOLATED-WITHOUT-DNS").stdout, want)
 
     def test_unknown_code_suggests(self):
-        p = fence("codes", "W0640")
+        p = fence("codes", "W06004")
         self.assertEqual(p.returncode, 2)
-        self.assertIn("fence: error: there is no diagnostic code 'W0640'", p.stderr)
+        self.assertIn("fence: error: there is no diagnostic code 'W06004'", p.stderr)
         self.assertIn("did you mean 'W0604'?", p.stderr)
         p = fence("codes", "isolated-without-dsn")
         self.assertEqual(p.returncode, 2)
