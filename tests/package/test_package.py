@@ -57,7 +57,10 @@ class Package(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
             files = [os.path.join(r, n) for r, _, ns in os.walk(os.path.join(work, "out")) for n in ns]
             self.assertTrue(files)
-            text = "".join(open(f).read() for f in files)
+            text = ""
+            for name in files:
+                with open(name, encoding="utf-8") as f:
+                    text += f.read()
             self.assertIn("192.0.2.0/24", text)  # from the installed std.fence only
             example = os.path.join(ROOT, "examples", "shop")
             p = subprocess.run([os.path.join(prefix, "bin", "fence"), "check", example], capture_output=True, text=True, env=env())
