@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/usage.h"
 #include "diag/utf8.h"
 
 #ifndef FENCE_VERSION
@@ -25,6 +26,14 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Command>> commands = all_commands();
   for (auto& c : commands) c->add_to(app);
 
+  // Unknown commands and options are reported here, with a suggestion, rather than by CLI11.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (auto rc = check_arguments(app, args)) return *rc;
+  const CLI::App* named = chosen_subcommand(app, args);
+  app.failure_message([named](const CLI::App*, const CLI::Error& e) {
+    std::string help = named == nullptr ? std::string("fence --help") : "fence " + named->get_name() + " --help";
+    return "fence: error: " + fence::utf8::printable(e.what()) + "\nRun `" + help + "` for more information.\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
