@@ -41,7 +41,7 @@ void metadata_reachable(Context& ctx) {
                    fmt::format("egress to {} leaves the cloud metadata endpoint {} reachable: pods can read the node's cloud credentials there",
                                written, shown))
           .hint(any ? fmt::format("deny it: `{} must not reach metadata` (with `import std`)", ctx.sm.text(r.subject_span))
-                    : fmt::format("take it out: `{} except metadata` (with `import std`), or `{} must not reach metadata`", written,
+                    : fmt::format("take it out: `{} except {}`, or `{} must not reach metadata` (with `import std`)", written, address.str(),
                                   ctx.sm.text(r.subject_span)));
     }
   }
