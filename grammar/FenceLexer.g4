@@ -26,6 +26,7 @@ EXCEPT       : 'except';
 ENTITY       : 'entity';
 WHEN         : 'when';
 ENVIRONMENTS : 'environments';
+TARGETS      : 'targets';
 SET          : 'set';
 ANYTHING     : 'anything';
 FOR          : 'for';

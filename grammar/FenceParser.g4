@@ -19,11 +19,13 @@ file : item* EOF ;
 item
   : importDecl
   | environmentsDecl
+  | targetsDecl
   | letDecl
   | setDecl
   | namespaceBlock
   | clusterBlock
   | whenBlock
+  | forBlock
   | defaultDeny
   | statement
   ;
@@ -36,14 +38,19 @@ item
 
 importDecl       : IMPORT ( name | STRING ) ;
 environmentsDecl : ENVIRONMENTS name ( COMMA name )* ;
-letDecl          : LET name envClause? EQ value ;
+// `targets k8s, cilium`: the targets the program builds for.
+targetsDecl      : TARGETS name ( COMMA name )* ;
+letDecl          : LET name envClause? targetClause? EQ value ;
 setDecl          : SET name envClause? EQ value ;
 envClause        : IN name ( COMMA name )* ;
+targetClause     : FOR name ( COMMA name )* ;
 value            : STRING | targetList ;
 
 namespaceBlock : NAMESPACE nsName LBRACE item* RBRACE ;
 clusterBlock   : CLUSTER LBRACE item* RBRACE ;
-whenBlock      : WHEN name ( COMMA name )* LBRACE item* RBRACE ;
+whenBlock      : WHEN name ( COMMA name )* targetClause? LBRACE item* RBRACE ;
+// `for cilium { ... }`: items for some targets only.
+forBlock       : targetClause LBRACE item* RBRACE ;
 
 // `default deny ingress for web`: isolates some pods of the namespace, with no rule.
 defaultDeny : DEFAULT DENY direction=( EGRESS | INGRESS | ALL ) ( FOR subjects )? ;

@@ -107,9 +107,14 @@ class Shifter {
     names(n.names);
     span(n.span);
   }
+  void node(Targets& n) const {
+    names(n.names);
+    span(n.span);
+  }
   void node(Let& n) const {
     name(n.name);
     names(n.envs);
+    names(n.targets);
     value(n.value);
     span(n.span);
   }
@@ -132,6 +137,7 @@ class Shifter {
   void node(Block& n) const {
     name(n.name);
     names(n.envs);
+    names(n.targets);
     for (auto& i : n.items) item(i);
     span(n.header_span);
     span(n.span);

@@ -146,6 +146,12 @@ struct Environments {
   Span span;
 };
 
+// `targets k8s, cilium`: the targets the program builds for.
+struct Targets {
+  std::vector<Name> names;
+  Span span;
+};
+
 struct Value {
   std::optional<StringLit> string;  // `let x = "text"`
   std::vector<Target> targets;      // otherwise
@@ -155,6 +161,7 @@ struct Value {
 struct Let {
   Name name;
   std::vector<Name> envs;  // `let x in dev, staging = ...`; empty: the default value
+  std::vector<Name> targets;  // `let x for cilium = ...`; empty: the value for every target
   Value value;
   Span span;
 };
@@ -191,14 +198,17 @@ struct Item;
 struct Block {
   enum class Kind { Namespace, Cluster, When } kind = Kind::Namespace;
   Name name;               // Namespace
-  std::vector<Name> envs;  // When
+  // When: `when prod { ... }` has envs, `for cilium { ... }` targets, `when prod for k8s { ... }`
+  // both; an empty list holds in every environment (target).
+  std::vector<Name> envs;
+  std::vector<Name> targets;
   std::vector<Item> items;
-  Span header_span;  // `namespace production` / `when prod`
+  Span header_span;  // `namespace production` / `when prod` / `for cilium` / `when prod for k8s`
   Span span;
 };
 
 struct Item {
-  std::variant<Import, Environments, Let, Set, DefaultDeny, Statement, Block> node;
+  std::variant<Import, Environments, Targets, Let, Set, DefaultDeny, Statement, Block> node;
   Span span() const;
 };
 

@@ -58,11 +58,21 @@ Analysis run_analysis(const AnalysisFlags& flags, const CLI::App& sub) {
   }
   auto envs = choose_environments(c.environments(), flags.compile.envs, false, false);
   a.environment = envs.at(0);
-  bool ok = c.analyze(a.environment);
+  // A program that means something different per target is analyzed for one target: --target, or
+  // the one it builds for.
+  std::optional<std::string> analysis_target;
+  if (c.per_target()) {
+    auto targets = flags.compile.chosen_targets(c.program_targets());
+    if (targets.size() != 1) {
+      throw UsageError{fmt::format("the program builds for several targets ({}): choose one with --target", fmt::join(targets, ", "))};
+    }
+    analysis_target = targets.front();
+  }
+  bool ok = c.analyze(a.environment, analysis_target);
   // The answer is about the program's meaning; --target also holds it to what that target can express.
   const auto* target = sub.get_option("--target");
   if (ok && target->count() > 0) {
-    for (const auto& t : flags.compile.chosen_targets()) c.lower(t);
+    for (const auto& t : flags.compile.chosen_targets(c.program_targets())) c.lower(t);
   }
   report(c, flags.diagnostics);
   a.ok = ok && !c.sink().has_errors();

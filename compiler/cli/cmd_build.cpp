@@ -115,6 +115,10 @@ class BuildCommand : public Command {
       report(c, report_);
       return kExitErrors;
     }
+    if (!to_dir && outcome.targets.size() > 1 && !(flags_.target_given() && flags_.target == "all")) {
+      throw UsageError{fmt::format("the program builds for several targets ({}): add -o DIR for a tree per target, or choose one with --target",
+                                   fmt::join(outcome.targets, ", "))};
+    }
     if (!to_dir) {
       std::string stream;
       for (const auto& r : outcome.envs) {
@@ -131,7 +135,7 @@ class BuildCommand : public Command {
     }
     emit::TreeShape shape;
     shape.env_dirs = !outcome.declared.empty() && (flags_.all_envs || flags_.envs.size() != 1);
-    shape.target_dirs = flags_.target == "all";
+    shape.target_dirs = outcome.targets.size() > 1 || (flags_.target_given() && flags_.target == "all");
     auto files = emit::output_tree(units, shape);
 
     if (check_) {

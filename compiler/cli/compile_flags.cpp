@@ -51,7 +51,9 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   sub.add_option("inputs", inputs, "Fence source files, directories to search for *.fence files, or - for standard input")
       ->required()
       ->type_name("FILE|DIR|-");
-  sub.add_option("-t,--target", target, "What to compile to")->check(CLI::IsMember(choices))->capture_default_str();
+  target_option = sub.add_option("-t,--target", target, "What to compile to (default: the program's `targets`, else k8s)")
+                      ->check(CLI::IsMember(choices))
+                      ->capture_default_str();
   // One value per --env, so that `--env prod shop.fence` leaves the file to the inputs.
   sub.add_option("-e,--env", envs, envs_help)->type_name("ENV")->allow_extra_args(false);
   sub.add_flag("--all-envs", all_envs, "Every environment the program declares");
@@ -152,16 +154,22 @@ int report_out_of_memory(const ReportFlags* flags) {
   return kExitUsage;
 }
 
-std::vector<std::string> CompileFlags::chosen_targets() const {
-  if (target == "all") return driver::targets();
+std::vector<std::string> CompileFlags::chosen_targets(const std::vector<std::string>& program_targets) const {
+  if (!target_given()) return program_targets.empty() ? std::vector<std::string>{target} : program_targets;
+  if (target == "all") return program_targets.empty() ? driver::targets() : program_targets;
+  if (!program_targets.empty() && std::find(program_targets.begin(), program_targets.end(), target) == program_targets.end()) {
+    throw UsageError{fmt::format("--target {}: the program builds for {} only (its `targets` line)", target, fmt::join(program_targets, ", "))};
+  }
   return {target};
 }
 
 namespace {
 
-// The diagnostics each environment's analysis and lowering added, as a range of the sink.
-struct EnvRange {
+// The diagnostics each environment's (and, per target, each target's) analysis and lowering
+// added, as a range of the sink. `target` is empty when the analysis does not depend on it.
+struct UnitRange {
   std::string env;
+  std::string target;
   std::size_t begin = 0, end = 0;
 };
 
@@ -174,33 +182,66 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return fmt::format("{} and {}", fmt::join(q, ", "), last);
 }
 
-// Compiling several environments reports what they share once each, and says which environments
-// the rest arise in, unless the message names them already.
-void merge_environments(DiagnosticSink& sink, const std::vector<EnvRange>& ranges) {
+template <typename T>
+void add_unique(std::vector<T>& v, const T& x) {
+  if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+}
+
+// Where a diagnostic arises, for its note: "environment 'staging'", "target 'k8s'",
+// "environment 'prod' with target 'cilium'", or the pairs themselves.
+std::string where_seen(const std::vector<std::pair<std::string, std::string>>& seen, std::size_t all_envs, std::size_t all_targets) {
+  std::vector<std::string> envs, targets;
+  for (const auto& [e, t] : seen) {
+    add_unique(envs, e);
+    add_unique(targets, t);
+  }
+  auto env_part = [&] { return fmt::format("environment{} {}", envs.size() == 1 ? "" : "s", quoted_list(envs)); };
+  auto target_part = [&] { return fmt::format("target{} {}", targets.size() == 1 ? "" : "s", quoted_list(targets)); };
+  if (seen.size() == envs.size() * targets.size()) {
+    bool every_env = envs.size() == all_envs, every_target = targets.size() == all_targets;
+    if (every_target || targets.front().empty()) return env_part();
+    if (every_env || envs.front().empty()) return target_part();
+    return env_part() + " with " + target_part();
+  }
+  std::vector<std::string> pairs;
+  for (const auto& [e, t] : seen) pairs.push_back(fmt::format("environment '{}' with target '{}'", e, t));
+  return fmt::format("{}", fmt::join(pairs, "; "));
+}
+
+// Compiling several environments (or targets) reports what they share once each, and says which
+// environments (targets) the rest arise in, unless the message names them already.
+void merge_units(DiagnosticSink& sink, const std::vector<UnitRange>& ranges) {
   if (ranges.size() < 2) return;
   auto diags = sink.raw();
   using Key = std::tuple<int, FileId, std::uint32_t, std::uint32_t, std::string, int>;
   auto key_of = [](const Diagnostic& d) {
     return Key{static_cast<int>(d.code), d.span.file, d.span.begin, d.span.end, d.message, static_cast<int>(d.severity)};
   };
+  std::vector<std::string> all_envs, all_targets;
+  for (const auto& r : ranges) {
+    add_unique(all_envs, r.env);
+    add_unique(all_targets, r.target);
+  }
   std::vector<Diagnostic> out(diags.begin(), diags.begin() + static_cast<std::ptrdiff_t>(ranges.front().begin));
-  std::map<Key, std::size_t> first;               // index into `out`
-  std::map<std::size_t, std::vector<std::string>> seen_in;
+  std::map<Key, std::size_t> first;  // index into `out`
+  std::map<std::size_t, std::vector<std::pair<std::string, std::string>>> seen_in;
   for (const auto& r : ranges) {
     for (std::size_t i = r.begin; i < r.end; ++i) {
       auto k = key_of(diags[i]);
       auto [it, fresh] = first.emplace(k, out.size());
       if (fresh) out.push_back(diags[i]);
-      auto& envs = seen_in[it->second];
-      if (envs.empty() || envs.back() != r.env) envs.push_back(r.env);
+      add_unique(seen_in[it->second], std::pair{r.env, r.target});
     }
   }
-  for (auto& [index, envs] : seen_in) {
-    if (envs.size() == ranges.size()) continue;
+  for (auto& [index, seen] : seen_in) {
+    if (seen.size() == ranges.size()) continue;
     auto& d = out[index];
-    bool named = std::all_of(envs.begin(), envs.end(), [&](const std::string& e) { return d.message.find("'" + e + "'") != std::string::npos; });
+    bool named = std::all_of(seen.begin(), seen.end(), [&](const auto& p) {
+      auto in_message = [&](const std::string& n) { return n.empty() || d.message.find("'" + n + "'") != std::string::npos; };
+      return in_message(p.first) && in_message(p.second);
+    });
     if (named) continue;
-    d.note(Span{}, fmt::format("only when building for environment{} {}", envs.size() == 1 ? "" : "s", quoted_list(envs)));
+    d.note(Span{}, "only when building for " + where_seen(seen, all_envs.size(), all_targets.size()));
   }
   sink.replace(std::move(out));
 }
@@ -218,31 +259,46 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
   if (!c.load(inputs)) return out;
   out.declared = c.environments();
   auto envs = choose_environments(out.declared, flags.envs, flags.all_envs, mode.env_default == EnvDefault::Every);
-  std::vector<EnvRange> ranges;
+  out.targets = flags.chosen_targets(c.program_targets());
+  std::vector<UnitRange> ranges;
   bool ok = true;
+  // A program that means something different per target is analyzed once per target; any other
+  // once per environment, and lowered to each target.
+  std::vector<std::optional<std::string>> analyses;
+  if (c.per_target()) {
+    for (const auto& t : out.targets) analyses.emplace_back(t);
+  } else {
+    analyses.emplace_back(std::nullopt);
+  }
   for (const auto& env : envs) {
     EnvResult r;
     r.env = env;
-    EnvRange range{env.value_or(""), c.sink().raw().size(), 0};
-    r.ok = c.analyze(env);
-    if (r.ok) {
-      if (mode.keep_ir) r.program = c.program();
-      for (const auto& t : mode.lower ? flags.chosen_targets() : std::vector<std::string>{}) {
-        auto errors_before = c.sink().error_count() + c.sink().dropped();
-        auto objects = c.lower(t);
-        if (c.sink().error_count() + c.sink().dropped() > errors_before) {
-          r.ok = false;
-          continue;
+    r.ok = true;
+    for (const auto& analysis_target : analyses) {
+      UnitRange range{env.value_or(""), analysis_target.value_or(""), c.sink().raw().size(), 0};
+      bool analyzed = c.analyze(env, analysis_target);
+      if (analyzed) {
+        if (mode.keep_ir && analysis_target == analyses.front()) r.program = c.program();
+        std::vector<std::string> lower_to;
+        if (mode.lower) lower_to = analysis_target ? std::vector<std::string>{*analysis_target} : out.targets;
+        for (const auto& t : lower_to) {
+          auto errors_before = c.sink().error_count() + c.sink().dropped();
+          auto objects = c.lower(t);
+          if (c.sink().error_count() + c.sink().dropped() > errors_before) {
+            r.ok = false;
+            continue;
+          }
+          r.objects[t] = std::move(objects);
         }
-        r.objects[t] = std::move(objects);
       }
+      r.ok = r.ok && analyzed;
+      range.end = c.sink().raw().size();
+      ranges.push_back(range);
     }
-    range.end = c.sink().raw().size();
-    ranges.push_back(range);
     ok = ok && r.ok;
     out.envs.push_back(std::move(r));
   }
-  merge_environments(c.sink(), ranges);
+  merge_units(c.sink(), ranges);
   out.ok = ok && !c.sink().has_errors();
   return out;
 }

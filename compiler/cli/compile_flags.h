@@ -47,7 +47,12 @@ struct CompileFlags {
 
   // `envs_help` says what --env means for this subcommand.
   void add_to(CLI::App& sub, const std::string& envs_help);
-  std::vector<std::string> chosen_targets() const;
+  // The targets to compile for: --target when given (`all`: every target of the program), else
+  // the ones the program builds for (sema::program_targets), else k8s. Throws UsageError for a
+  // target the program's `targets` line leaves out.
+  std::vector<std::string> chosen_targets(const std::vector<std::string>& program_targets = {}) const;
+  bool target_given() const { return target_option != nullptr && target_option->count() > 0; }
+  const CLI::Option* target_option = nullptr;
   // The driver's options these flags choose. Throws UsageError for an inventory path that does
   // not exist.
   driver::Options driver_options() const;
@@ -77,13 +82,15 @@ struct EnvResult {
 struct CompileOutcome {
   std::unique_ptr<driver::Compilation> compilation;
   std::vector<std::string> declared;  // the environments the program declares
+  std::vector<std::string> targets;   // the targets compiled for, in order
   std::vector<EnvResult> envs;        // in the order chosen
   bool ok = false;
 };
 
 // Reads the inputs, then analyzes and lowers for each chosen environment and target. Prints
 // nothing: the caller reports (see `report`), after adding diagnostics of its own if it has any.
-// A diagnostic that arises in only some of several environments gets a note naming them.
+// A diagnostic that arises in only some of several environments (or, for a program that means
+// something different per target, targets) gets a note naming them.
 CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode);
 
 // Prints the compilation's diagnostics as the flags ask; true when there were no errors.

@@ -11,8 +11,7 @@
 namespace fence::driver {
 
 const std::vector<std::string>& targets() {
-  static const std::vector<std::string> t = {"k8s", "cilium"};
-  return t;
+  return sema::known_targets();
 }
 
 Compilation::Compilation(Options options) : options_(std::move(options)) {}
@@ -24,6 +23,8 @@ bool Compilation::load(const std::vector<SourceInput>& inputs) {
   for (const auto& in : inputs) loader.add_root(in.path, in.text);
   loaded_ = loader.finish();
   environments_ = sema::declared_environments(loaded_);
+  program_targets_ = sema::program_targets(loaded_);
+  per_target_ = sema::uses_per_target(loaded_);
   std::vector<const ast::File*> files;
   for (const auto& f : loaded_.files) files.push_back(&f.ast);
   suppressions_ = check::Suppressions(files, sm_, sink_, loaded_.ok && !sink_.has_errors());
@@ -36,13 +37,14 @@ std::size_t errors(const DiagnosticSink& s) {
 }
 }  // namespace
 
-bool Compilation::analyze(const std::optional<std::string>& environment) {
+bool Compilation::analyze(const std::optional<std::string>& environment, const std::optional<std::string>& target) {
   analyzed_ok_ = false;
   if (!loaded_.ok) return false;
   errors_before_analysis_ = errors(sink_);
   auto first = sink_.raw().size();
   sema::ResolveOptions ro;
   ro.environment = environment;
+  ro.target = target;
   ir_ = sema::resolve(loaded_, sm_, ro, sink_);
   if (errors(sink_) == errors_before_analysis_) load_inventory();
   if (errors(sink_) == errors_before_analysis_ && options_.run_checks) check::run_all(ir_, sm_, sink_, {&loaded_, inventory_.get(), options_.explain});

@@ -59,14 +59,21 @@ class Compilation {
 
   // Loads and parses the inputs and their imports. False on any error.
   bool load(const std::vector<SourceInput>& inputs);
-  // Resolves the loaded program for one environment (none: default values), then runs the
-  // checks. May be called once per environment; each call replaces the IR. False on errors.
-  bool analyze(const std::optional<std::string>& environment = std::nullopt);
+  // Resolves the loaded program for one environment (none: default values) and target (none:
+  // values for every target, `for` blocks left out), then runs the checks. May be called once
+  // per environment and target; each call replaces the IR. False on errors.
+  bool analyze(const std::optional<std::string>& environment = std::nullopt, const std::optional<std::string>& target = std::nullopt);
   // Lowers the last analyzed program to one target's objects. Empty when this analysis or the
   // lowering reported errors.
   std::vector<emit::Object> lower(const std::string& target);
 
   const std::vector<std::string>& environments() const { return environments_; }
+  // The targets the program builds for when none is chosen (sema::program_targets): empty for a
+  // program that says nothing about targets.
+  const std::vector<std::string>& program_targets() const { return program_targets_; }
+  // Whether the program means something different per target, so that each target is analyzed
+  // on its own (`let ... for`, `for` blocks).
+  bool per_target() const { return per_target_; }
   const ir::Program& program() const { return ir_; }
   const sema::LoadedProgram& loaded() const { return loaded_; }
   const SourceManager& sources() const { return sm_; }
@@ -89,6 +96,8 @@ class Compilation {
   DiagnosticSink sink_;
   sema::LoadedProgram loaded_;
   std::vector<std::string> environments_;
+  std::vector<std::string> program_targets_;
+  bool per_target_ = false;
   ir::Program ir_;
   check::Suppressions suppressions_;
   std::size_t errors_before_analysis_ = 0;

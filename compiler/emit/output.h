@@ -35,10 +35,11 @@ struct TreeShape {
 
 // Every file of a build's output directory but the marker, sorted by path: the objects, laid out
 // as `layout` does under each unit's [<env>/][<target>/] prefix, and a kustomization.yaml in each
-// namespace directory, each unit's directory and, above a target level, the environment's
-// directory (or the root when there are no environment directories). Each kustomization lists
-// every object file beneath it, by relative path, so `kubectl kustomize` of that directory renders
-// exactly those objects. None spans environments: they are different clusters' objects.
+// namespace directory and each unit's directory. Each kustomization lists every object file
+// beneath it, by relative path, so `kubectl kustomize` of that directory renders exactly those
+// objects. None spans environments (they are different clusters' objects) or targets (a cluster
+// runs one of them: NetworkPolicy and CiliumNetworkPolicy applied together would both be
+// enforced), so there is none above a target level.
 // Throws std::logic_error if two objects would share a file.
 std::vector<OutputFile> output_tree(const std::vector<Unit>& units, TreeShape shape);
 

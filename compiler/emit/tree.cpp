@@ -52,10 +52,10 @@ std::vector<OutputFile> output_tree(const std::vector<Unit>& units, TreeShape sh
   // Directories that get a kustomization, with the object files beneath each.
   std::map<std::string, std::vector<std::string>> listed;
   for (const auto& u : units) {
-    std::string env_dir = shape.env_dirs ? u.env : std::string();
+    const std::string env_dir = shape.env_dirs ? u.env : std::string();
     std::string unit_dir = shape.target_dirs ? join_dir(env_dir, u.target) : env_dir;
+    // No kustomization above a target level: it would apply two targets' objects together.
     listed[unit_dir];
-    if (shape.target_dirs) listed[env_dir];
     if (u.objects == nullptr) continue;
     for (auto& f : layout(*u.objects, unit_dir)) {
       listed[parent_of(f.path)];

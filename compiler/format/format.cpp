@@ -216,17 +216,22 @@ std::vector<ListSpec> leaf_lists(const ast::Item& item) {
     if (!dd->subjects.empty()) out.push_back(subjects_list(dd->subjects));
   } else if (const auto* e = std::get_if<ast::Environments>(&item.node)) {
     out.push_back(names_list(e->names));
+  } else if (const auto* t = std::get_if<ast::Targets>(&item.node)) {
+    out.push_back(names_list(t->names));
   } else {
     const std::vector<ast::Name>* envs = nullptr;
+    const std::vector<ast::Name>* targets = nullptr;
     const ast::Value* value = nullptr;
     if (const auto* l = std::get_if<ast::Let>(&item.node)) {
       envs = &l->envs;
+      targets = &l->targets;
       value = &l->value;
     } else if (const auto* st = std::get_if<ast::Set>(&item.node)) {
       envs = &st->envs;
       value = &st->value;
     }
     if (envs != nullptr && !envs->empty()) out.push_back(names_list(*envs));
+    if (targets != nullptr && !targets->empty()) out.push_back(names_list(*targets));
     if (value != nullptr && !value->targets.empty()) out.push_back(targets_list(value->targets, true));
   }
   return out;
@@ -539,6 +544,7 @@ class Printer {
     for (auto k = first; k < open; ++k) (toks_[k].comment() ? header_comments : header_tokens).push_back(k);
     std::vector<ListSpec> lists;
     if (b.kind == ast::Block::Kind::When && !b.envs.empty()) lists.push_back(names_list(b.envs));
+    if (b.kind == ast::Block::Kind::When && !b.targets.empty()) lists.push_back(names_list(b.targets));
     auto header = build_.seq(first, open, header_comments.empty() ? lists : std::vector<ListSpec>{});
     if (header_comments.empty()) {
       seq(header, indent + kHang, 2);

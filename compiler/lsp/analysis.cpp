@@ -41,10 +41,27 @@ Analysis::Analysis(const std::string& path, const std::string& text, const Analy
       }
       envs.emplace_back(chosen);
     }
+    // Every target the program builds for (the editor's target when it declares none), the one
+    // hover describes last; a program that means something different per target is analyzed for
+    // each.
+    std::vector<std::string> targets = c_->program_targets();
+    if (targets.empty()) targets.push_back(options.target);
+    auto chosen = std::find(targets.begin(), targets.end(), options.target);
+    if (chosen != targets.end()) std::rotate(chosen, chosen + 1, targets.end());
+    target_ = targets.back();
     for (const auto& env : envs) {
       environment_ = env;
-      analyzed_ = c_->analyze(env);
-      if (analyzed_) c_->lower(options.target);
+      if (c_->per_target()) {
+        for (const auto& t : targets) {
+          analyzed_ = c_->analyze(env, t);
+          if (analyzed_) c_->lower(t);
+        }
+      } else {
+        analyzed_ = c_->analyze(env);
+        for (const auto& t : targets) {
+          if (analyzed_) c_->lower(t);
+        }
+      }
     }
   }
   diagnostics_ = c_->sink().sorted(c_->sources());
@@ -71,8 +88,8 @@ Analysis::Yaml Analysis::yaml_for(const Span& span) const {
   DiagnosticSink sink;
   auto lowering = driver_options_;
   lowering.k8s.diagnostics_only = false;
-  auto objects = driver::lower_program(part, options_.target, c_->sources(), lowering, sink);
-  if (sink.has_errors()) return {{}, "the " + options_.target + " target cannot express it (see the diagnostics)"};
+  auto objects = driver::lower_program(part, target_, c_->sources(), lowering, sink);
+  if (sink.has_errors()) return {{}, "the " + target_ + " target cannot express it (see the diagnostics)"};
   return {emit::to_yaml_stream(objects), {}};
 }
 

@@ -51,7 +51,8 @@ class Analysis {
   // whether it analyzed without errors there.
   const std::optional<std::string>& environment() const { return environment_; }
   bool analyzed() const { return analyzed_; }
-  const std::string& target() const { return options_.target; }
+  // The target hover describes: the editor's, unless the program builds for others only.
+  const std::string& target() const { return target_; }
 
   // The canonical paths of every file the program loaded: an edit to one of them makes this
   // analysis stale.
@@ -72,6 +73,7 @@ class Analysis {
   std::unique_ptr<sema::Scopes> scopes_;
   std::vector<Diagnostic> diagnostics_;
   std::optional<std::string> environment_;
+  std::string target_;
   bool analyzed_ = false;
   std::set<std::string> loaded_paths_;
 };

@@ -919,6 +919,11 @@ void Features::block_symbols(const std::vector<ast::Item>& items, json& out) con
         for (const auto& e : l->envs) envs.push_back(e.text);
         detail = fmt::format("in {}: {}", fmt::join(envs, ", "), detail);
       }
+      if (!l->targets.empty()) {
+        std::vector<std::string> targets;
+        for (const auto& t : l->targets) targets.push_back(t.text);
+        detail = fmt::format("for {}: {}", fmt::join(targets, ", "), detail);
+      }
       out.push_back(symbol(l->name.text, kConstant, l->span, l->name.span, detail));
     } else if (const auto* imp = std::get_if<ast::Import>(&item.node)) {
       out.push_back(symbol(imp->is_path ? "\"" + imp->target + "\"" : imp->target, kModule, imp->span, imp->target_span, "import"));
@@ -935,9 +940,11 @@ void Features::block_symbols(const std::vector<ast::Item>& items, json& out) con
           name = "cluster";
           break;
         case ast::Block::Kind::When: {
-          std::vector<std::string> envs;
+          std::vector<std::string> envs, targets;
           for (const auto& e : b->envs) envs.push_back(e.text);
-          name = fmt::format("when {}", fmt::join(envs, ", "));
+          for (const auto& t : b->targets) targets.push_back(t.text);
+          if (!envs.empty()) name = fmt::format("when {}", fmt::join(envs, ", "));
+          if (!targets.empty()) name += fmt::format("{}for {}", name.empty() ? "" : " ", fmt::join(targets, ", "));
           kind = kModule;
           break;
         }

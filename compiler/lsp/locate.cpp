@@ -49,6 +49,7 @@ class Locator {
     if (in(imp.target_span, off_)) hit(Cursor::What::Import, imp.target_span, imp.target);
   }
   void node(const ast::Environments& e, const ast::Block*, std::size_t) { names(e.names, Cursor::What::Environment); }
+  void node(const ast::Targets&, const ast::Block*, std::size_t) {}
   void node(const ast::Let& l, const ast::Block*, std::size_t) {
     c.let = &l;
     if (name(l.name, Cursor::What::LetName)) return;

@@ -70,6 +70,24 @@ std::string quote_list(const std::vector<std::string>& v) {
   return fmt::format("{}", fmt::join(q, ", "));
 }
 
+// The index of a definition's values: an environment and a target, either empty for "every".
+std::string variant_key(std::string_view env, std::string_view target) {
+  std::string k(env);
+  k += '\x1f';
+  k += target;
+  return k;
+}
+
+// Where a definition has values, for notes: "dev, staging", "target cilium", "prod for cilium".
+std::string defined_for(const ast::Let& let) {
+  std::vector<std::string> envs, targets;
+  for (const auto& e : let.envs) envs.push_back(e.text);
+  for (const auto& t : let.targets) targets.push_back(t.text);
+  if (targets.empty()) return envs.empty() ? std::string("every environment") : fmt::format("{}", fmt::join(envs, ", "));
+  if (envs.empty()) return fmt::format("target{} {}", targets.size() == 1 ? "" : "s", fmt::join(targets, ", "));
+  return fmt::format("{} for {}", fmt::join(envs, ", "), fmt::join(targets, ", "));
+}
+
 class Resolver {
  public:
   Resolver(const LoadedProgram& prog, const SourceManager& sm, const ResolveOptions& opt, DiagnosticSink& sink)
@@ -82,18 +100,29 @@ class Resolver {
  private:
   // ---- tables ----
   void collect_environments();
+  void collect_targets();
   void build_tables();
   void collect_block_lets(const std::vector<ast::Item>& items, LetTable& table, SetTable& sets);
   void add_let(LetTable& table, const ast::Let& let);
   void add_set(SetTable& table, const ast::Set& set);
   bool check_env_names(const std::vector<ast::Name>& envs);
   bool env_matches(const std::vector<ast::Name>& envs) const;
+  // Targets named by `for`: known (E0230), declared if the program declares any (E0232), once (E0233).
+  bool check_target_names(const std::vector<ast::Name>& targets);
+  bool target_matches(const std::vector<ast::Name>& targets) const;
+  // Whether a `when`/`for` block holds in the environment and target being built.
+  bool block_matches(const ast::Block& b) const;
   const ast::Let* pick_variant(const std::string& name, const Variants& variants, Span use);
   const ast::Set* pick_set(const std::vector<const ast::Set*>& variants, Span use);
 
   // ---- placement ----
   enum class Place { TopLevel, Block, TopWhen, BlockWhen };
-  std::optional<std::pair<Span, std::string>> misplacement(const ast::Item& item, Place where);
+  struct Misplaced {
+    Span span;
+    std::string message;
+    Code code = Code::E0103;
+  };
+  std::optional<Misplaced> misplacement(const ast::Item& item, Place where);
   void check_placement(const std::vector<ast::Item>& items, Place where);
 
   // ---- lookup ----
@@ -161,11 +190,14 @@ class Resolver {
   std::vector<std::string> environments_;
   std::unordered_set<std::string> environment_set_;  // the same, for lookups
   bool environments_declared_ = false;
+  std::vector<std::string> targets_;  // declared by `targets`
+  bool targets_declared_ = false;
+  bool for_block_ = false;  // placement: inside a block with `for`
   std::vector<LetTable> file_lets_;
   std::vector<SetTable> file_sets_;
   std::map<const ast::Block*, LetTable> block_lets_;
-  // For each name's variants: the environments they have values for ("" for the default), and
-  // which variant has it.
+  // For each name's variants: the environment and target pairs they have values for (see
+  // variant_key; "" for the default), and which variant has it.
   std::unordered_map<const Variants*, std::unordered_map<std::string, const ast::Let*>> variant_envs_;
   std::unordered_map<const Variants*, const ast::Let*> picked_;  // pick_variant's answers
   std::map<const ast::Block*, SetTable> block_sets_;
@@ -242,6 +274,82 @@ bool Resolver::check_env_names(const std::vector<ast::Name>& envs) {
   return ok;
 }
 
+void Resolver::collect_targets() {
+  const ast::Targets* first = nullptr;
+  for (const auto& f : prog_.files) {
+    for (const auto& item : f.ast.items) {
+      const auto* t = std::get_if<ast::Targets>(&item.node);
+      if (t == nullptr) continue;
+      std::vector<std::string> names;
+      for (const auto& n : t->names) {
+        if (std::find(known_targets().begin(), known_targets().end(), n.text) == known_targets().end()) {
+          auto& d = diag().error(Code::E0230, n.span, fmt::format("unknown target '{}'", n.text));
+          if (auto c = closest(n.text, known_targets())) d.hint(fmt::format("did you mean '{}'?", *c));
+          d.note(Span{}, fmt::format("the targets are {}", quote_list(known_targets())));
+          continue;
+        }
+        if (std::find(names.begin(), names.end(), n.text) != names.end()) {
+          diag().error(Code::E0233, n.span, fmt::format("target '{}' is listed twice", n.text));
+          continue;
+        }
+        names.push_back(n.text);
+      }
+      if (first == nullptr) {
+        first = t;
+        targets_ = names;
+        targets_declared_ = true;
+      } else {
+        auto a = targets_, b = names;
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        if (a != b) {
+          diag().error(Code::E0234, t->span, "these targets differ from the ones declared elsewhere in the program")
+              .note(first->span, "the first declaration is here");
+        }
+      }
+    }
+  }
+}
+
+bool Resolver::check_target_names(const std::vector<ast::Name>& targets) {
+  bool ok = true;
+  std::vector<std::string> seen;
+  for (const auto& n : targets) {
+    const auto& known = known_targets();
+    if (std::find(known.begin(), known.end(), n.text) == known.end()) {
+      ok = false;
+      auto& d = diag().error(Code::E0230, n.span, fmt::format("unknown target '{}'", n.text));
+      if (auto c = closest(n.text, targets_declared_ ? targets_ : known)) d.hint(fmt::format("did you mean '{}'?", *c));
+      d.note(Span{}, fmt::format("the targets are {}", quote_list(known)));
+      continue;
+    }
+    if (targets_declared_ && std::find(targets_.begin(), targets_.end(), n.text) == targets_.end()) {
+      ok = false;
+      diag().error(Code::E0232, n.span, fmt::format("target '{}' is not one the program builds for", n.text))
+          .note(Span{}, fmt::format("the program's `targets` line names {}", quote_list(targets_)))
+          .hint(fmt::format("add it there (`targets {}, {}`), or remove what is written for it", fmt::join(targets_, ", "), n.text));
+      continue;
+    }
+    if (std::find(seen.begin(), seen.end(), n.text) != seen.end()) {
+      ok = false;
+      diag().error(Code::E0233, n.span, fmt::format("target '{}' is listed twice", n.text));
+      continue;
+    }
+    seen.push_back(n.text);
+  }
+  return ok;
+}
+
+bool Resolver::target_matches(const std::vector<ast::Name>& targets) const {
+  if (targets.empty()) return true;
+  if (!opt_.target) return false;
+  return std::any_of(targets.begin(), targets.end(), [&](const ast::Name& n) { return n.text == *opt_.target; });
+}
+
+bool Resolver::block_matches(const ast::Block& b) const {
+  return (b.envs.empty() || env_matches(b.envs)) && target_matches(b.targets);
+}
+
 bool Resolver::env_matches(const std::vector<ast::Name>& envs) const {
   if (!opt_.environment) return false;
   return std::any_of(envs.begin(), envs.end(), [&](const ast::Name& n) { return n.text == *opt_.environment; });
@@ -249,31 +357,38 @@ bool Resolver::env_matches(const std::vector<ast::Name>& envs) const {
 
 void Resolver::add_let(LetTable& table, const ast::Let& let) {
   check_env_names(let.envs);
+  check_target_names(let.targets);
   auto& variants = table[let.name.text];
-  // Two defaults, or two values for one environment, are a clash. The environments already
+  // Two defaults, or two values for one environment (and target), are a clash. The pairs already
   // taken are indexed, so that a name with a value for each of thousands of environments is
   // added in linear time.
   auto& taken = variant_envs_[&variants];
   const ast::Let* other = nullptr;
-  std::string which;
-  if (let.envs.empty()) {
-    auto it = taken.find(std::string());
-    if (it != taken.end()) other = it->second;
-  }
-  for (const auto& e : let.envs) {
-    if (auto t = taken.find(e.text); t != taken.end()) {
-      other = t->second;
-      which = e.text;
+  std::string which_env, which_target;
+  std::vector<std::string> envs, targets;
+  for (const auto& e : let.envs) envs.push_back(e.text);
+  for (const auto& t : let.targets) targets.push_back(t.text);
+  if (envs.empty()) envs.emplace_back();
+  if (targets.empty()) targets.emplace_back();
+  for (const auto& e : envs) {
+    for (const auto& t : targets) {
+      if (auto it = taken.find(variant_key(e, t)); it != taken.end()) {
+        other = it->second;
+        which_env = e;
+        which_target = t;
+      }
     }
   }
   if (other != nullptr) {
-    auto msg = which.empty() ? fmt::format("'{}' is defined twice", let.name.text)
-                             : fmt::format("'{}' is defined twice for environment '{}'", let.name.text, which);
+    std::string msg = fmt::format("'{}' is defined twice", let.name.text);
+    if (!which_env.empty()) msg += fmt::format(" for environment '{}'", which_env);
+    if (!which_target.empty()) msg += fmt::format(" for target '{}'", which_target);
     diag().error(Code::E0204, let.name.span, msg).note(other->name.span, "the first definition is here");
     return;
   }
-  if (let.envs.empty()) taken.emplace(std::string(), &let);
-  for (const auto& e : let.envs) taken.emplace(e.text, &let);
+  for (const auto& e : envs) {
+    for (const auto& t : targets) taken.emplace(variant_key(e, t), &let);
+  }
   variants.push_back(&let);
 }
 
@@ -330,23 +445,55 @@ void Resolver::build_tables() {
 const ast::Let* Resolver::pick_variant(const std::string& name, const Variants& variants, Span use) {
   // The same for every use: looked up once per analysis, through the index of environments.
   if (auto it = picked_.find(&variants); it != picked_.end() && it->second != nullptr) return it->second;
-  const ast::Let* chosen = nullptr;
-  if (auto ix = variant_envs_.find(&variants); ix != variant_envs_.end()) {
-    auto it = opt_.environment ? ix->second.find(*opt_.environment) : ix->second.end();
-    if (it == ix->second.end()) it = ix->second.find(std::string());
-    if (it != ix->second.end()) chosen = it->second;
+  const std::string env = opt_.environment.value_or("");
+  const std::string tgt = opt_.target.value_or("");
+  const auto& index = variant_envs_[&variants];
+  auto find = [&](const std::string& e, const std::string& t) -> const ast::Let* {
+    auto it = index.find(variant_key(e, t));
+    return it == index.end() ? nullptr : it->second;
+  };
+  // The most specific value: for both the environment and the target; then for one of them
+  // (both is ambiguous: E0235); then the default.
+  const ast::Let* chosen = (!env.empty() && !tgt.empty()) ? find(env, tgt) : nullptr;
+  if (chosen == nullptr) {
+    const ast::Let* by_env = env.empty() ? nullptr : find(env, "");
+    const ast::Let* by_target = tgt.empty() ? nullptr : find("", tgt);
+    if (by_env != nullptr && by_target != nullptr) {
+      picked_[&variants] = nullptr;
+      diag()
+          .error(Code::E0235, use, fmt::format("'{}' has a value for environment '{}' and another for target '{}', and none for both", name, env, tgt))
+          .note(by_env->name.span, fmt::format("defined for {} here", defined_for(*by_env)))
+          .note(by_target->name.span, fmt::format("defined for {} here", defined_for(*by_target)))
+          .hint(fmt::format("say which holds: `let {} in {} for {} = ...`", name, env, tgt));
+      return nullptr;
+    }
+    chosen = by_env != nullptr ? by_env : by_target;
   }
+  if (chosen == nullptr) chosen = find("", "");
   picked_[&variants] = chosen;
   if (chosen != nullptr) return chosen;
-  auto& d = opt_.environment ? diag().error(Code::E0210, use, fmt::format("'{}' has no value in environment '{}'", name, *opt_.environment))
-                             : diag().error(Code::E0210, use, fmt::format("'{}' has no default value, only values for some environments", name));
-  for (const auto* v : variants) {
-    std::vector<std::string> envs;
-    for (const auto& e : v->envs) envs.push_back(e.text);
-    d.note(v->name.span, fmt::format("defined for {} here", fmt::join(envs, ", ")));
+  // Which dimension has no value: the target, when some value holds in this environment.
+  bool env_covered = std::any_of(variants.begin(), variants.end(), [&](const ast::Let* v) {
+    return v->envs.empty() || std::any_of(v->envs.begin(), v->envs.end(), [&](const ast::Name& n) { return n.text == env; });
+  });
+  bool per_target = std::any_of(variants.begin(), variants.end(), [](const ast::Let* v) { return !v->targets.empty(); });
+  Diagnostic* d = nullptr;
+  if (env_covered && per_target) {
+    std::string where = env.empty() ? std::string() : fmt::format(" in environment '{}'", env);
+    d = tgt.empty() ? &diag().error(Code::E0231, use, fmt::format("'{}' has values for some targets only{}, and no target is being built", name, where))
+                    : &diag().error(Code::E0231, use, fmt::format("'{}' has no value for target '{}'{}", name, tgt, where));
+  } else {
+    d = opt_.environment ? &diag().error(Code::E0210, use, fmt::format("'{}' has no value in environment '{}'", name, *opt_.environment))
+                         : &diag().error(Code::E0210, use, fmt::format("'{}' has no default value, only values for some environments", name));
   }
-  d.hint(opt_.environment ? fmt::format("add `let {} in {} = ...` or a default `let {} = ...`", name, *opt_.environment, name)
-                          : std::string("build with --env, or add a default value"));
+  for (const auto* v : variants) d->note(v->name.span, fmt::format("defined for {} here", defined_for(*v)));
+  if (env_covered && per_target) {
+    d->hint(tgt.empty() ? std::string("build with --target, or add a value for every target")
+                        : fmt::format("add `let {} for {} = ...` or a value for every target, `let {} = ...`", name, tgt, name));
+  } else {
+    d->hint(opt_.environment ? fmt::format("add `let {} in {} = ...` or a default `let {} = ...`", name, *opt_.environment, name)
+                             : std::string("build with --env, or add a default value"));
+  }
   return nullptr;
 }
 
@@ -362,11 +509,24 @@ const ast::Set* Resolver::pick_set(const std::vector<const ast::Set*>& variants,
 // =============================================================================================
 // Placement
 
-std::optional<std::pair<Span, std::string>> Resolver::misplacement(const ast::Item& item, Place where) {
-  using Problem = std::optional<std::pair<Span, std::string>>;
+std::optional<Resolver::Misplaced> Resolver::misplacement(const ast::Item& item, Place where) {
+  using Problem = std::optional<Misplaced>;
   bool top = where == Place::TopLevel;
   bool when = where == Place::TopWhen || where == Place::BlockWhen;
   if (std::holds_alternative<ast::Import>(item.node) && !top) return Problem{{item.span(), "imports belong at the top of a file, outside any block"}};
+  if (std::holds_alternative<ast::Targets>(item.node) && !top) {
+    return Problem{{item.span(), "targets are declared at the top level of a file", Code::E0236}};
+  }
+  // What a `for` (or `when ... for`) block holds, and where it may be.
+  if (const auto* b = std::get_if<ast::Block>(&item.node); b && b->kind == ast::Block::Kind::When && !b->targets.empty() && when) {
+    return Problem{{b->header_span, "`for` blocks do not nest, in each other or in `when`; name both in one: `when ENV for TARGET { ... }`", Code::E0236}};
+  }
+  if (const auto* l = std::get_if<ast::Let>(&item.node); l && when && for_block_) {
+    return Problem{{l->span, fmt::format("a let inside `for` is not allowed; write `let {} for TARGET = ...` instead", l->name.text), Code::E0236}};
+  }
+  if (const auto* st = std::get_if<ast::Set>(&item.node); st && when && for_block_) {
+    return Problem{{st->span, "a set inside `for` is not allowed: settings hold for every target", Code::E0236}};
+  }
   if (std::holds_alternative<ast::Environments>(item.node) && !top) {
     return Problem{{item.span(), "environments are declared at the top level of a file"}};
   }
@@ -398,13 +558,16 @@ std::optional<std::pair<Span, std::string>> Resolver::misplacement(const ast::It
 void Resolver::check_placement(const std::vector<ast::Item>& items, Place where) {
   for (const auto& item : items) {
     if (auto problem = misplacement(item, where)) {
-      diag().error(Code::E0103, problem->first, problem->second);
+      diag().error(problem->code, problem->span, problem->message);
       continue;
     }
     if (const auto* b = std::get_if<ast::Block>(&item.node)) {
       Place inner = Place::Block;
       if (b->kind == ast::Block::Kind::When) inner = where == Place::TopLevel ? Place::TopWhen : Place::BlockWhen;
+      bool outer = for_block_;
+      for_block_ = b->kind == ast::Block::Kind::When && !b->targets.empty();
       check_placement(b->items, inner);
+      for_block_ = outer;
     }
   }
 }
@@ -1204,8 +1367,9 @@ void Resolver::walk(const std::vector<ast::Item>& items, const Context& ctx, Pla
             default_deny(node, ctx);
           } else if constexpr (std::is_same_v<T, ast::Block>) {
             if (node.kind == ast::Block::Kind::When) {
-              if (!check_env_names(node.envs)) return;
-              if (!env_matches(node.envs)) return;
+              bool names_ok = check_env_names(node.envs);
+              if (!check_target_names(node.targets) || !names_ok) return;
+              if (!block_matches(node)) return;
               walk(node.items, ctx, place == Place::TopLevel ? Place::TopWhen : Place::BlockWhen);
               return;
             }
@@ -1406,7 +1570,7 @@ void Resolver::collect_namespace_keys(const std::vector<ast::Item>& items, const
     const auto* b = std::get_if<ast::Block>(&item.node);
     if (b == nullptr) continue;
     if (b->kind == ast::Block::Kind::When) {
-      if (env_matches(b->envs)) collect_namespace_keys(b->items, lex, inherited);
+      if (block_matches(*b)) collect_namespace_keys(b->items, lex, inherited);
       continue;
     }
     if (b->kind != ast::Block::Kind::Namespace) continue;
@@ -1437,6 +1601,7 @@ std::string Resolver::label_key_in(const std::string& ns, const UseSite& use, Sp
 
 ir::Program Resolver::run() {
   collect_environments();
+  collect_targets();
   for (const auto& f : prog_.files) check_placement(f.ast.items, Place::TopLevel);
   out_.environment = opt_.environment;
   build_tables();
@@ -1473,6 +1638,55 @@ const std::vector<std::string>& known_entities() {
 ir::Program resolve(const LoadedProgram& program, const SourceManager& sm, const ResolveOptions& options, DiagnosticSink& sink) {
   Resolver r(program, sm, options, sink);
   return r.run();
+}
+
+const std::vector<std::string>& known_targets() {
+  static const std::vector<std::string> t = {"k8s", "cilium"};
+  return t;
+}
+
+std::vector<std::string> declared_targets(const LoadedProgram& program) {
+  for (const auto& f : program.files) {
+    for (const auto& item : f.ast.items) {
+      if (const auto* t = std::get_if<ast::Targets>(&item.node)) {
+        std::vector<std::string> out;
+        for (const auto& n : t->names) {
+          bool known = std::find(known_targets().begin(), known_targets().end(), n.text) != known_targets().end();
+          if (known && std::find(out.begin(), out.end(), n.text) == out.end()) out.push_back(n.text);
+        }
+        return out;
+      }
+    }
+  }
+  return {};
+}
+
+namespace {
+bool items_per_target(const std::vector<ast::Item>& items) {
+  for (const auto& item : items) {
+    if (const auto* l = std::get_if<ast::Let>(&item.node); l && !l->targets.empty()) return true;
+    if (const auto* b = std::get_if<ast::Block>(&item.node)) {
+      if (!b->targets.empty() || items_per_target(b->items)) return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+bool uses_per_target(const LoadedProgram& program) {
+  return std::any_of(program.files.begin(), program.files.end(), [](const LoadedFile& f) { return items_per_target(f.ast.items); });
+}
+
+std::vector<std::string> program_targets(const LoadedProgram& program) {
+  auto declared = declared_targets(program);
+  if (!declared.empty()) return declared;
+  for (const auto& f : program.files) {
+    for (const auto& item : f.ast.items) {
+      if (std::holds_alternative<ast::Targets>(item.node)) return {};  // declared, all unknown: reported as E0230
+    }
+  }
+  if (uses_per_target(program)) return known_targets();
+  return {};
 }
 
 std::vector<std::string> declared_environments(const LoadedProgram& program) {

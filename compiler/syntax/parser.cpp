@@ -395,10 +395,17 @@ class Builder {
       e.span = span(c);
       return ast::Item{std::move(e)};
     }
+    if (auto* c = ctx->targetsDecl()) {
+      ast::Targets t;
+      for (auto* n : c->name()) t.names.push_back(name(n));
+      t.span = span(c);
+      return ast::Item{std::move(t)};
+    }
     if (auto* c = ctx->letDecl()) {
       ast::Let l;
       l.name = name(c->name());
       if (c->envClause()) l.envs = env_list(c->envClause()->name());
+      if (c->targetClause()) l.targets = env_list(c->targetClause()->name());
       l.value = value(c->value());
       l.span = span(c);
       return ast::Item{std::move(l)};
@@ -438,6 +445,23 @@ class Builder {
       b.envs = env_list(c->name());
       b.header_span = span(c->WHEN());
       if (!b.envs.empty()) b.header_span = Span::cover(b.header_span, b.envs.back().span);
+      if (c->targetClause()) {
+        b.targets = env_list(c->targetClause()->name());
+        if (!b.targets.empty()) b.header_span = Span::cover(b.header_span, b.targets.back().span);
+      }
+      for (auto* it : c->item()) {
+        if (auto i = item(it)) b.items.push_back(std::move(*i));
+      }
+      b.span = span(c);
+      return ast::Item{std::move(b)};
+    }
+    if (auto* c = ctx->forBlock()) {
+      ast::Block b;
+      b.kind = ast::Block::Kind::When;
+      if (c->targetClause() == nullptr) return std::nullopt;
+      b.targets = env_list(c->targetClause()->name());
+      b.header_span = span(c->targetClause()->FOR());
+      if (!b.targets.empty()) b.header_span = Span::cover(b.header_span, b.targets.back().span);
       for (auto* it : c->item()) {
         if (auto i = item(it)) b.items.push_back(std::move(*i));
       }

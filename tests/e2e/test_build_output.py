@@ -89,6 +89,98 @@ class Tree(unittest.TestCase):
             self.assertEqual(yaml.safe_load(f)["resources"], object_files(out))
 
 
+MULTI = "examples/multi-target/payments.fence"
+MULTI_ENVS = ["prod", "staging"]
+
+
+class Targets(unittest.TestCase):
+    """One source for both targets: each target's tree is whole, and no kustomization lists two
+    targets' files (`kubectl apply -k out/prod` must not apply NetworkPolicy and Cilium together)."""
+
+    def kustomizations(self, out):
+        found = {}
+        for rel in snapshot(out):
+            if rel.endswith("kustomization.yaml"):
+                with open(os.path.join(out, rel), encoding="utf-8") as f:
+                    found[rel] = yaml.safe_load(f)["resources"]
+        return found
+
+    def assert_whole_trees(self, out, prefixes):
+        ks = self.kustomizations(out)
+        for rel, resources in ks.items():
+            kinds = {"cilium" if "ciliumnetworkpolicy-" in r else "k8s" for r in resources}
+            self.assertLessEqual(len(kinds), 1, f"{rel} lists both targets' files: {resources}")
+        for prefix in prefixes:
+            top = os.path.join(prefix, "kustomization.yaml") if prefix else "kustomization.yaml"
+            self.assertIn(top, ks)
+            self.assertEqual(ks[top], object_files(os.path.join(out, prefix)), top)
+        return ks
+
+    def test_a_multi_target_program_builds_a_tree_per_environment_and_target(self):
+        out = os.path.join(tempdir(self), "out")
+        run(["build", "--all-envs", "-o", out, MULTI], check=0)
+        self.assertEqual(sorted(e for e in os.listdir(out) if not e.startswith(".")), MULTI_ENVS)
+        prefixes = [f"{env}/{t}" for env in MULTI_ENVS for t in ("k8s", "cilium")]
+        ks = self.assert_whole_trees(out, prefixes)
+        for env in MULTI_ENVS:
+            self.assertNotIn(f"{env}/kustomization.yaml", ks, "a kustomization above the target level")
+            self.assertEqual(sorted(os.listdir(os.path.join(out, env))), ["cilium", "k8s"])
+            for target in ("k8s", "cilium"):
+                with open(os.path.join(ROOT, f"tests/golden/examples/multi-target/payments.{env}.{target}.yaml"), encoding="utf-8") as f:
+                    golden = documents(f.read())
+                files = object_files(os.path.join(out, env, target))
+                self.assertEqual(len(files), len(golden), f"{env}/{target}")
+                self.assertTrue(all(("ciliumnetworkpolicy-" in p) == (target == "cilium") for p in files), files)
+        # --target all says the same; without environments the target is the top level.
+        again = os.path.join(tempdir(self), "again")
+        run(["build", "--target", "all", "--all-envs", "-o", again, MULTI], check=0)
+        self.assertEqual(snapshot(again), snapshot(out))
+
+    def test_target_all_without_environments_has_no_top_kustomization(self):
+        out = os.path.join(tempdir(self), "out")
+        run(["build", "--target", "all", "-o", out, "examples/cilium/portable.fence"], check=0)
+        ks = self.assert_whole_trees(out, ["k8s", "cilium"])
+        self.assertNotIn("kustomization.yaml", ks)
+
+    def test_target_all_with_environments_has_no_environment_kustomization(self):
+        out = os.path.join(tempdir(self), "out")
+        run(["build", "--target", "all", "--all-envs", "-o", out, SHOP], check=0)
+        ks = self.assert_whole_trees(out, [f"{env}/{t}" for env in SHOP_ENVS for t in ("k8s", "cilium")])
+        for env in SHOP_ENVS:
+            self.assertNotIn(f"{env}/kustomization.yaml", ks)
+
+    def test_one_target_of_a_multi_target_program(self):
+        out = os.path.join(tempdir(self), "out")
+        run(["build", "--target", "cilium", "--env", "prod", "-o", out, MULTI], check=0)
+        self.assert_whole_trees(out, [""])
+        self.assertTrue(all("ciliumnetworkpolicy-" in p for p in object_files(out)))
+        # A target the program's `targets` line leaves out is a usage error; so is a stream of two.
+        src = os.path.join(tempdir(self), "only.fence")
+        with open(src, "w", encoding="utf-8") as f:
+            f.write("targets cilium\nnamespace a { web may reach api.example.com:443 }\n")
+        code, _, err = run(["build", "--target", "k8s", src])
+        self.assertEqual(code, 2, err)
+        self.assertIn("builds for cilium only", err)
+        code, _, err = run(["build", "--env", "prod", MULTI])
+        self.assertEqual(code, 2, err)
+        self.assertIn("several targets (k8s, cilium)", err)
+
+    def test_check_checks_every_target_and_drift_follows_the_layout(self):
+        code, _, err = run(["check", MULTI])
+        self.assertEqual(code, 0, err)
+        code, _, err = run(["check", os.path.dirname(MULTI)])
+        self.assertEqual(code, 0, err)
+        out = os.path.join(tempdir(self), "out")
+        run(["build", "-o", out, MULTI], check=0)
+        run(["build", "--check", "-o", out, MULTI], check=0)
+        # A kustomization above the targets, as older builds wrote it, is drift.
+        with open(os.path.join(out, "prod", "kustomization.yaml"), "w", encoding="utf-8") as f:
+            f.write("resources: []\n")
+        code, _, err = run(["build", "--check", "-o", out, MULTI])
+        self.assertEqual(code, 1, err)
+        self.assertIn("E0703", err)
+
+
 class Determinism(unittest.TestCase):
     def test_rebuilds_are_byte_identical_whatever_the_argument_order_or_time(self):
         base = tempdir(self)

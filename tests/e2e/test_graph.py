@@ -21,7 +21,8 @@ SEED = "examples/seed/production.fence"
 
 
 def examples():
-    """(arguments, description) for every example program in every environment it declares."""
+    """(arguments, description) for every example program in every environment it declares, and
+    for each target of a program with a `targets` line (the graph answers for one target)."""
     out = []
     for dirpath, dirnames, files in os.walk(os.path.join(ROOT, "examples")):
         dirnames.sort()
@@ -30,10 +31,14 @@ def examples():
                 continue
             path = os.path.relpath(os.path.join(dirpath, name), ROOT)
             with open(os.path.join(ROOT, path), encoding="utf-8") as f:
-                m = re.search(r"^\s*environments\s+([^#\n]*)", f.read(), re.M)
+                text = f.read()
+            m = re.search(r"^\s*environments\s+([^#\n]*)", text, re.M)
             envs = [e.strip() for e in m.group(1).split(",")] if m else [None]
+            t = re.search(r"^\s*targets\s+([^#\n]*)", text, re.M)
+            targets = [x.strip() for x in t.group(1).split(",")] if t else [None]
             for env in envs:
-                out.append([path] + (["--env", env] if env else []))
+                for target in targets:
+                    out.append([path] + (["--env", env] if env else []) + (["--target", target] if target else []))
     return out
 
 

@@ -49,6 +49,19 @@ class Kustomize(unittest.TestCase):
         _, stream, _ = run(["build", seed], check=0)
         self.assertEqual(canonical(kustomize(out)), canonical(documents(stream)))
 
+    def test_each_target_of_a_multi_target_program_renders_its_own_objects(self):
+        out = os.path.join(tempdir(self), "out")
+        multi = "examples/multi-target/payments.fence"
+        run(["build", "--all-envs", "-o", out, multi], check=0)
+        for env in ("staging", "prod"):
+            for target, kind in (("k8s", "NetworkPolicy"), ("cilium", "CiliumNetworkPolicy")):
+                _, stream, _ = run(["build", "--env", env, "--target", target, multi], check=0)
+                compiled = documents(stream)
+                self.assertGreater(len(compiled), 2, f"{env}/{target}")
+                rendered = kustomize(os.path.join(out, env, target))
+                self.assertEqual(canonical(rendered), canonical(compiled), f"{env}/{target}")
+                self.assertEqual({d["kind"] for d in rendered}, {kind}, f"{env}/{target}")
+
 
 if __name__ == "__main__":
     main_with_kubectl()

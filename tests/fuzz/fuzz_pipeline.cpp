@@ -1,5 +1,6 @@
 // Fuzz target: the whole compiler on one file, as `fence check` and `fence build -o` run it:
-// load (with the standard library), analyze in up to three of the environments it declares,
+// load (with the standard library), analyze in up to three of the environments it declares (and
+// per target, for a program that says what differs per target),
 // check, lower to both targets, write the YAML and lay out the output tree, and render the
 // diagnostics in every format. A program that does not build has at least one error with a
 // place, and produces no objects.
@@ -27,8 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<emit::Unit> units;
   if (ok) {
     for (const auto& env : envs) {
-      if (!c.analyze(env)) continue;
+      // A program that means something different per target is analyzed for each.
+      if (!c.per_target() && !c.analyze(env)) continue;
       for (const auto& target : driver::targets()) {
+        if (c.per_target() && !c.analyze(env, target)) continue;
         auto errors = c.sink().error_count() + c.sink().dropped();
         auto objects = c.lower(target);
         bool failed = c.sink().error_count() + c.sink().dropped() > errors;

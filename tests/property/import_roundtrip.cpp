@@ -513,12 +513,16 @@ int run_examples(const std::string& dir) {
       std::cout << fmt::format("{}: does not load\n{}", path.string(), fence::render_all(c.sink(), c.sources()));
       continue;
     }
+    const auto& targets = c.program_targets();
+    if (!targets.empty() && std::find(targets.begin(), targets.end(), "cilium") == targets.end()) continue;
+    std::optional<std::string> target;
+    if (c.per_target()) target = "cilium";
     std::vector<std::optional<std::string>> envs;
     for (const auto& e : c.environments()) envs.emplace_back(e);
     if (envs.empty()) envs.emplace_back(std::nullopt);
     for (const auto& env : envs) {
       std::vector<fence::emit::Object> objects;
-      if (c.analyze(env)) objects = c.lower("cilium");
+      if (c.analyze(env, target)) objects = c.lower("cilium");
       if (c.sink().has_errors()) {
         ++failures;
         std::cout << fmt::format("{}: does not compile for cilium\n{}", path.string(), fence::render_all(c.sink(), c.sources()));

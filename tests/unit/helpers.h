@@ -89,7 +89,11 @@ inline Compiled compile(const std::string& text, const std::string& target = "k8
   opt.stdlib_path = stdlib_path();
   out.c = std::make_unique<driver::Compilation>(opt);
   if (!out.c->load({{"test.fence", text}})) return out;
-  if (!out.c->analyze(env)) return out;
+  // Like `fence build --target`: a program that means something different per target is analyzed
+  // for that target.
+  std::optional<std::string> analysis_target;
+  if (out.c->per_target()) analysis_target = target;
+  if (!out.c->analyze(env, analysis_target)) return out;
   out.objects = out.c->lower(target);
   out.ok = !out.c->sink().has_errors();
   return out;

@@ -98,10 +98,14 @@ class Dump {
           } else if constexpr (std::is_same_v<T, ast::Environments>) {
             line(d, "environments", n.span);
             names(d + 1, "env", n.names);
+          } else if constexpr (std::is_same_v<T, ast::Targets>) {
+            line(d, "targets", n.span);
+            names(d + 1, "target", n.names);
           } else if constexpr (std::is_same_v<T, ast::Let> || std::is_same_v<T, ast::Set>) {
             line(d, std::is_same_v<T, ast::Let> ? "let" : "set", n.span);
             name(d + 1, "name", n.name);
             names(d + 1, "env", n.envs);
+            if constexpr (std::is_same_v<T, ast::Let>) names(d + 1, "target", n.targets);
             value(d + 1, n.value);
           } else if constexpr (std::is_same_v<T, ast::DefaultDeny>) {
             line(d, fmt::format("default deny {}", static_cast<int>(n.direction)), n.span);
@@ -116,6 +120,7 @@ class Dump {
             line(d + 1, "header", n.header_span);
             name(d + 1, "name", n.name);
             names(d + 1, "env", n.envs);
+            names(d + 1, "target", n.targets);
             for (const auto& i : n.items) item(i, d + 1);
           }
         },
@@ -323,13 +328,14 @@ TEST_CASE("ast::shift covers every node: their layouts are the ones it knows", "
   CHECK(sizeof(ast::Target) == 96);
   CHECK(sizeof(ast::Import) == 64);
   CHECK(sizeof(ast::Environments) == 40);
+  CHECK(sizeof(ast::Targets) == 40);
   CHECK(sizeof(ast::Value) == 96);
-  CHECK(sizeof(ast::Let) == 184);
+  CHECK(sizeof(ast::Let) == 208);
   CHECK(sizeof(ast::Set) == 184);
   CHECK(sizeof(ast::DefaultDeny) == 48);
   CHECK(sizeof(ast::Statement) == 80);
-  CHECK(sizeof(ast::Block) == 128);
-  CHECK(sizeof(ast::Item) == 192);
+  CHECK(sizeof(ast::Block) == 152);
+  CHECK(sizeof(ast::Item) == 216);
   CHECK(sizeof(ast::Comment) == 48);}
 
 TEST_CASE("a piece with a syntax error keeps its own parse where recovery ends inside it", "[lsp][parse-cache]") {

@@ -104,6 +104,42 @@ TEST_CASE("definitions, imports, environments and blocks parse", "[syntax]") {
   CHECK(std::get<ast::Block>(p->file.items[8].node).kind == ast::Block::Kind::Cluster);
 }
 
+TEST_CASE("targets, per-target definitions and `for` blocks parse", "[syntax][targets]") {
+  auto p = parse(
+      "targets k8s, cilium\n"
+      "let stripe for k8s = 203.0.113.0/24:443\nlet stripe in dev, prod for cilium = api.stripe.com:443\n"
+      "for cilium { namespace x { a may reach b } }\n"
+      "namespace y {\n  default deny ingress for web\n  when prod for k8s, cilium { a may reach b }\n"
+      "  default deny egress\n  for k8s { a may reach c }\n}\n");
+  INFO(p->diags());
+  REQUIRE_FALSE(p->sink.has_errors());
+  REQUIRE(p->file.items.size() == 5);
+  const auto& t = std::get<ast::Targets>(p->file.items[0].node);
+  REQUIRE(t.names.size() == 2);
+  CHECK(t.names[1].text == "cilium");
+  const auto& k8s = std::get<ast::Let>(p->file.items[1].node);
+  CHECK(k8s.envs.empty());
+  CHECK(k8s.targets.at(0).text == "k8s");
+  const auto& both = std::get<ast::Let>(p->file.items[2].node);
+  CHECK(both.envs.size() == 2);
+  CHECK(both.targets.at(0).text == "cilium");
+  CHECK(p->sm.text(both.targets.at(0).span) == "cilium");
+  const auto& for_block = std::get<ast::Block>(p->file.items[3].node);
+  CHECK(for_block.kind == ast::Block::Kind::When);
+  CHECK(for_block.envs.empty());
+  CHECK(p->sm.text(for_block.header_span) == "for cilium");
+  const auto& ns = std::get<ast::Block>(p->file.items[4].node);
+  REQUIRE(ns.items.size() == 4);
+  CHECK(std::get<ast::DefaultDeny>(ns.items[0].node).subjects.size() == 1);  // `for` after a default deny is its subjects
+  // ... unless a block follows: then it is a `for` block.
+  CHECK(std::get<ast::DefaultDeny>(ns.items[2].node).subjects.empty());
+  CHECK(std::get<ast::Block>(ns.items[3].node).targets.at(0).text == "k8s");
+  const auto& when = std::get<ast::Block>(ns.items[1].node);
+  CHECK(when.envs.at(0).text == "prod");
+  CHECK(when.targets.size() == 2);
+  CHECK(p->sm.text(when.header_span) == "when prod for k8s, cilium");
+}
+
 TEST_CASE("comments are kept for the formatter", "[syntax]") {
   auto p = parse("# head\nnamespace a { # inline\n  a may reach b # tail\n}\n");
   REQUIRE_FALSE(p->sink.has_errors());

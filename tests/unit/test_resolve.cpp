@@ -231,3 +231,85 @@ TEST_CASE("a definition in the first file loaded is visible to the files that im
   CHECK(yaml_a == yaml_c);
   CHECK(yaml_a.find("namespace: data-ns") == std::string::npos);
 }
+
+TEST_CASE("targets pick values and blocks", "[sema][targets]") {
+  const char* src =
+      "targets k8s, cilium\n"
+      "environments staging, prod\n"
+      "let stripe for k8s = 203.0.113.0/24:443\n"
+      "let stripe in staging for k8s = 198.51.100.0/28:443\n"
+      "let stripe for cilium = api.stripe.com:443\n"
+      "namespace a {\n"
+      "  api may reach stripe\n"
+      "  for cilium { web may reach api.example.com:443 }\n"
+      "  when prod for k8s { web may reach 192.0.2.0/24:443 }\n"
+      "}\n";
+  auto k8s_prod = compile(src, "k8s", "prod");
+  REQUIRE(k8s_prod.ok);
+  REQUIRE(k8s_prod.ir().rules.size() == 2);
+  CHECK(k8s_prod.ir().rules[0].peers.at(0).str() == "203.0.113.0/24");
+  CHECK(k8s_prod.ir().rules[1].peers.at(0).str() == "192.0.2.0/24");
+  auto k8s_staging = compile(src, "k8s", "staging");
+  REQUIRE(k8s_staging.ok);
+  REQUIRE(k8s_staging.ir().rules.size() == 1);
+  CHECK(k8s_staging.ir().rules[0].peers.at(0).str() == "198.51.100.0/28");
+  // Cilium: the DNS name, and the block for it; no E0401 anywhere, since k8s never sees a name.
+  auto cilium_staging = compile(src, "cilium", "staging");
+  REQUIRE(cilium_staging.ok);
+  REQUIRE(cilium_staging.ir().rules.size() == 2);
+  CHECK(cilium_staging.ir().rules[0].peers.at(0).str() == "api.stripe.com");
+  CHECK(cilium_staging.ir().rules[1].peers.at(0).str() == "api.example.com");
+}
+
+TEST_CASE("targets: the program's targets, and what counts as per-target", "[sema][targets]") {
+  auto targets_of = [](const std::string& text) {
+    auto c = compile(text);
+    return c.c->program_targets();
+  };
+  CHECK(targets_of("namespace a { web may reach db }").empty());
+  CHECK(targets_of("targets cilium\nnamespace a { web may reach db }") == std::vector<std::string>{"cilium"});
+  CHECK(targets_of("namespace a { for cilium { web may reach db } }") == std::vector<std::string>{"k8s", "cilium"});
+  CHECK(targets_of("let x for k8s = 10.0.0.0/8\nnamespace a { web may reach x }") == std::vector<std::string>{"k8s", "cilium"});
+  CHECK_FALSE(compile("targets k8s, cilium\nnamespace a { web may reach db }").c->per_target());
+  CHECK(compile("namespace a { for k8s { web may reach db } }").c->per_target());
+}
+
+TEST_CASE("targets: errors at the user's line and column", "[sema][targets]") {
+  auto unknown = compile("let x for k8z = 10.0.0.0/8\nnamespace a { web may reach x }");
+  REQUIRE(unknown.has_code("E0230"));
+  CHECK(unknown.only("E0230").find("test.fence:1:11: error[E0230]: unknown target 'k8z'") != std::string::npos);
+  CHECK(unknown.only("E0230").find("did you mean 'k8s'?") != std::string::npos);
+
+  auto missing = compile("let x for cilium = api.example.com:443\nnamespace a { web may reach x }", "k8s");
+  REQUIRE(missing.has_code("E0231"));
+  CHECK(missing.only("E0231").find("test.fence:2:29: error[E0231]: 'x' has no value for target 'k8s'") != std::string::npos);
+  CHECK(missing.only("E0231").find("defined for target cilium here") != std::string::npos);
+  CHECK(compile("let x for cilium = api.example.com:443\nnamespace a { web may reach x }", "cilium").ok);
+
+  auto undeclared = compile("targets k8s\nnamespace a { for cilium { web may reach db } }");
+  REQUIRE(undeclared.has_code("E0232"));
+  CHECK(undeclared.only("E0232").find("test.fence:2:19:") != std::string::npos);
+
+  auto twice = compile("namespace a { for k8s, k8s { web may reach db } }");
+  CHECK(twice.only("E0233").find("test.fence:1:24: error[E0233]: target 'k8s' is listed twice") != std::string::npos);
+
+  auto ambiguous = compile("environments dev\nlet x in dev = 10.0.0.0/8\nlet x for cilium = api.example.com:443\nnamespace a { web may reach x }",
+                           "cilium", "dev");
+  REQUIRE(ambiguous.has_code("E0235"));
+  CHECK(ambiguous.only("E0235").find("let x in dev for cilium = ...") != std::string::npos);
+  // With a value for both, nothing is ambiguous.
+  CHECK(compile("environments dev\nlet x in dev = 10.0.0.0/8\nlet x for cilium = api.example.com:443\nlet x in dev for cilium = 10.1.0.0/16\n"
+                "namespace a { web may reach x }",
+                "cilium", "dev")
+            .ok);
+
+  auto misplaced = compile("namespace a {\n  targets k8s\n  for k8s { let y = 10.0.0.0/8 }\n}");
+  CHECK(misplaced.count("E0236") == 2);
+  CHECK(misplaced.only("E0236").find("test.fence:2:3:") != std::string::npos);
+  CHECK(misplaced.only("E0236").find("test.fence:3:13:") != std::string::npos);
+  auto nested = compile("environments dev\nwhen dev { for k8s { namespace a { web may reach db } } }");
+  CHECK(nested.only("E0236").find("test.fence:2:12:") != std::string::npos);
+
+  auto dup = compile("let x for k8s = 10.0.0.0/8\nlet x for k8s, cilium = 10.1.0.0/16\nnamespace a { web may reach x }");
+  CHECK(dup.only("E0204").find("'x' is defined twice for target 'k8s'") != std::string::npos);
+}

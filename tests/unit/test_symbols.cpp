@@ -72,17 +72,20 @@ void value_spans(const sema::Scopes& scopes, const sema::Scopes::Found& f, std::
 }
 
 // Checks every bare-name target of every statement of the root file against the IR.
-std::size_t check_agreement(const Program& p, const std::optional<std::string>& env = std::nullopt) {
-  REQUIRE(p.c->analyze(env));
+std::size_t check_agreement(const Program& p, const std::optional<std::string>& env = std::nullopt,
+                            const std::optional<std::string>& target = std::nullopt) {
+  REQUIRE(p.c->analyze(env, target));
   const auto& ir = p.c->program();
   const auto& root = p.c->loaded().files.at(0).ast;
   std::size_t checked = 0;
   auto visit = [&](const auto& self, const std::vector<ast::Item>& items, const ast::Block* block) -> void {
     for (const auto& item : items) {
       if (const auto* b = std::get_if<ast::Block>(&item.node)) {
-        // Statements in a `when` block for other environments produce nothing to compare.
-        bool active = b->kind != ast::Block::Kind::When ||
-                      (env && std::any_of(b->envs.begin(), b->envs.end(), [&](const ast::Name& n) { return n.text == *env; }));
+        // Statements in a `when` (`for`) block for other environments (targets) produce nothing to compare.
+        auto names = [](const std::vector<ast::Name>& list, const std::optional<std::string>& want) {
+          return list.empty() || (want && std::any_of(list.begin(), list.end(), [&](const ast::Name& n) { return n.text == *want; }));
+        };
+        bool active = b->kind != ast::Block::Kind::When || (names(b->envs, env) && names(b->targets, target));
         if (active) self(self, b->items, b->kind == ast::Block::Kind::When ? block : b);
       }
       const auto* s = std::get_if<ast::Statement>(&item.node);
@@ -206,7 +209,12 @@ TEST_CASE("Scopes agrees with resolve on every example", "[sema][symbols]") {
     // Programs that declare environments are checked in their first one.
     std::optional<std::string> env;
     if (!p.c->environments().empty()) env = p.c->environments().front();
-    checked += check_agreement(p, env);
+    // Programs that mean something different per target, in each of them.
+    if (p.c->per_target()) {
+      for (const auto& t : p.c->program_targets()) checked += check_agreement(p, env, t);
+    } else {
+      checked += check_agreement(p, env);
+    }
   }
   CHECK(checked > 0);
 }

@@ -36,6 +36,12 @@ function environments(file) {
   return m ? m[1].split(',').map((e) => e.trim()).filter(Boolean) : [null];
 }
 
+// A program with a `targets` line is drawn once per target: the graph answers for one.
+function targets(file) {
+  const m = readFileSync(file, 'utf8').match(/^\s*targets\s+([^#\n]*)/m);
+  return m ? m[1].split(',').map((t) => t.trim()).filter(Boolean) : [null];
+}
+
 function fence(args) {
   return execFileSync(FENCE, ['graph', ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
@@ -51,8 +57,10 @@ function dotShape(dot) {
 const cases = [];
 for (const file of examples(path.join(ROOT, 'examples'))) {
   for (const env of environments(file)) {
-    const base = [path.relative(ROOT, file), ...(env ? ['--env', env] : [])];
-    cases.push(base, [...base, '--level', 'namespace']);
+    for (const target of targets(file)) {
+      const base = [path.relative(ROOT, file), ...(env ? ['--env', env] : []), ...(target ? ['--target', target] : [])];
+      cases.push(base, [...base, '--level', 'namespace']);
+    }
   }
 }
 cases.push(['examples/shop', '--env', 'prod', '--workload', 'shop/api'], ['examples/shop', '--env', 'prod', '--namespace', 'data']);
