@@ -33,6 +33,7 @@ std::unique_ptr<Command> make_diff_command();
 std::unique_ptr<Command> make_graph_command();
 std::unique_ptr<Command> make_lsp_command();
 std::unique_ptr<Command> make_import_command();
+std::unique_ptr<Command> make_probe_command();
 
 inline std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> v;
@@ -45,6 +46,7 @@ inline std::vector<std::unique_ptr<Command>> all_commands() {
   v.push_back(make_diff_command());
   v.push_back(make_import_command());
   v.push_back(make_graph_command());
+  v.push_back(make_probe_command());
   v.push_back(make_lsp_command());
   return v;
 }
