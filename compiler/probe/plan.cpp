@@ -92,7 +92,9 @@ class Planner {
   }
   Cite cite(const ir::DefaultDeny* d) const { return cite(d->span, one_line(sm_.text(d->span)), "isolates"); }
 
-  Answer ask(const analyze::Endpoint& from, const analyze::Endpoint& to, const analyze::QueryPort& port);
+  // `names`: how the reasons name the two ends (the inventory's workload names).
+  Answer ask(const analyze::Endpoint& from, const analyze::Endpoint& to, const analyze::QueryPort& port, const std::string& from_name,
+             const std::string& to_name);
   void add_cites(std::vector<Cite>& into, const Cite& c) const {
     for (const auto& o : into) {
       if (o.file == c.file && o.line == c.line && o.role == c.role && o.statement == c.statement) return;
@@ -114,6 +116,8 @@ class Planner {
   void route(Probe& p, std::size_t w, std::uint16_t number) const {
     const auto& pods = inv_.workloads()[w];
     for (auto s : inv_.services_selecting(w)) {
+      // A Service in front of several workloads sends the probe to any of them: not this one's.
+      if (service_workloads_.at(s) != 1) continue;
       const auto& svc = inv_.services()[s];
       for (const auto& sp : svc.ports) {
         if (sp.protocol != p.protocol) continue;
@@ -141,11 +145,14 @@ class Planner {
   Plan plan_;
   std::vector<std::size_t> sources_;  // workloads that can run a probe, sorted by namespace and name
   std::vector<analyze::Endpoint> endpoints_;  // per workload of the inventory
+  std::map<std::size_t, std::size_t> service_workloads_;  // Service -> how many workloads it selects
   std::set<std::string> ids_;
   std::map<Kind, std::vector<std::pair<std::size_t, Probe>>> candidates_;
 };
 
-Answer Planner::ask(const analyze::Endpoint& from, const analyze::Endpoint& to, const analyze::QueryPort& port) {
+Answer Planner::ask(const analyze::Endpoint& from, const analyze::Endpoint& to, const analyze::QueryPort& port, const std::string& from_name,
+                    const std::string& to_name) {
+  auto name = [&](const analyze::Side& s) { return s.direction == ir::Direction::Egress ? from_name : to_name; };
   const auto* eg = from.is_pod() ? &reach_.selection(ir::Direction::Egress, from) : nullptr;
   const auto* in = to.is_pod() ? &reach_.selection(ir::Direction::Ingress, to) : nullptr;
   auto v = analyze::verdict(program_, from, to, port, eg, in);
@@ -163,11 +170,11 @@ Answer Planner::ask(const analyze::Endpoint& from, const analyze::Endpoint& to, 
     for (const auto* s : sides) {
       auto dir = ir::direction_name(s->direction);
       if (s->isolated == Tri::No) {
-        why.push_back(fmt::format("{}'s {} is not isolated", s->pod.str(), dir));
+        why.push_back(fmt::format("{}'s {} is not isolated", name(*s), dir));
         continue;
       }
       for (const auto& m : s->allows) add_cites(a.cites, cite(m.rule, "allows"));
-      if (!s->allows.empty()) why.push_back(fmt::format("{} allows {}'s {}", cite(s->allows.front().rule, "").where(), s->pod.str(), dir));
+      if (!s->allows.empty()) why.push_back(fmt::format("{} allows {}'s {}", cite(s->allows.front().rule, "").where(), name(*s), dir));
     }
     a.reason = fmt::format("{}", fmt::join(why, "; "));
     return a;
@@ -177,7 +184,7 @@ Answer Planner::ask(const analyze::Endpoint& from, const analyze::Endpoint& to, 
     auto dir = ir::direction_name(s->direction);
     if (!s->denies.empty()) {
       for (const auto& m : s->denies) add_cites(a.cites, cite(m.rule, "denies"));
-      why.push_back(fmt::format("{} denies it at {}'s {}", cite(s->denies.front().rule, "").where(), s->pod.str(), dir));
+      why.push_back(fmt::format("{} denies it at {}'s {}", cite(s->denies.front().rule, "").where(), name(*s), dir));
       continue;
     }
     std::vector<Cite> iso;
@@ -186,7 +193,7 @@ Answer Planner::ask(const analyze::Endpoint& from, const analyze::Endpoint& to, 
       for (const auto& m : s->selecting) iso.push_back(cite(m.rule, "isolates"));
     }
     for (const auto& c : iso) add_cites(a.cites, c);
-    why.push_back(fmt::format("{}'s {} is isolated{} and no allow admits it", s->pod.str(), dir,
+    why.push_back(fmt::format("{}'s {} is isolated{} and no allow admits it", name(*s), dir,
                               iso.empty() ? std::string() : fmt::format(" ({})", iso.front().where())));
   }
   a.reason = fmt::format("{}", fmt::join(why, "; "));
@@ -214,9 +221,14 @@ void Planner::workload_probes() {
       std::vector<std::pair<std::size_t, Answer>> allowed, denied;
       for (auto i : sources_) {
         if (i == j) continue;
-        auto a = ask(endpoints_[i], endpoints_[j], q);
+        auto a = ask(endpoints_[i], endpoints_[j], q, ws[i].ns + "/" + ws[i].name, dst.ns + "/" + dst.name);
         if (a.allowed == Tri::Maybe) {
           ++plan_.undecided;
+          continue;
+        }
+        // A connection that no statement decides (neither end isolated) is not the program's: not probed.
+        if (a.cites.empty()) {
+          ++plan_.unpoliced;
           continue;
         }
         answers[{i, j}].emplace_back(&cp, a);
@@ -309,7 +321,7 @@ void Planner::outside_probes() {
           q.protocol = proto;
           q.number = number;
           q.name = "";
-          auto a = ask(endpoints_[w], to, q);
+          auto a = ask(endpoints_[w], to, q, ws[w].ns + "/" + ws[w].name, host);
           if (a.allowed != Tri::Yes) {
             if (a.allowed == Tri::Maybe) ++plan_.undecided;
             continue;
@@ -359,7 +371,7 @@ void Planner::egress_probes() {
     analyze::QueryPort q80;
     q80.number = 80;
     q80.name = "";
-    auto a = ask(endpoints_[i], meta, q80);
+    auto a = ask(endpoints_[i], meta, q80, ws[i].ns + "/" + ws[i].name, kMetadataAddress);
     if (a.egress_isolated != Tri::Yes) continue;  // not under egress policy (or not known to be)
     if (a.allowed != Tri::Maybe) {
       Probe p;
@@ -380,7 +392,7 @@ void Planner::egress_probes() {
     q53.protocol = net::Protocol::UDP;
     q53.number = 53;
     q53.name = dns_port_name;
-    auto d = ask(endpoints_[i], dns, q53);
+    auto d = ask(endpoints_[i], dns, q53, ws[i].ns + "/" + ws[i].name, "the cluster DNS");
     if (d.allowed == Tri::Maybe) {
       ++plan_.undecided;
       continue;
@@ -410,6 +422,7 @@ Plan Planner::run() {
     endpoints_.push_back(pod_endpoint(ws[i].ns, ws[i].labels));
     // A CronJob's pods run now and then: nothing to exec into, nothing listening.
     if (ws[i].kind != "CronJob") sources_.push_back(i);
+    for (auto s : inv_.services_selecting(i)) ++service_workloads_[s];
   }
   std::size_t cronjobs = ws.size() - sources_.size();
   if (cronjobs > 0) plan_.notes.push_back(fmt::format("{} CronJob(s) of the inventory are not probed: their pods run only now and then", cronjobs));

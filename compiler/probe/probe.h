@@ -82,6 +82,7 @@ struct Plan {
   std::map<Kind, std::size_t> total;   // candidates of each kind before --max
   std::size_t left_out = 0;            // candidates beyond --max
   std::size_t undecided = 0;           // connections the engine cannot decide: not probed
+  std::size_t unpoliced = 0;           // connections between workloads that no statement is about
   std::size_t udp_skipped = 0;         // UDP ports other than DNS: nc cannot tell a dropped datagram
   std::vector<std::string> notes;      // for the user (stderr)
 };

@@ -58,7 +58,8 @@ std::string to_json(const Plan& plan) {
     e["from"] = workload_json(p.from);
     json to{{"type", to_kind_name(p.to_kind)}};
     if (p.to_kind == Probe::To::Workload || p.to_kind == Probe::To::ClusterDns) {
-      for (auto& [k, v] : workload_json(p.to).items()) to[k] = v;
+      auto w = workload_json(p.to);
+      for (const auto& [k, v] : w.items()) to[k] = v;
     } else {
       to["address"] = p.address;
     }
@@ -88,6 +89,7 @@ std::string to_json(const Plan& plan) {
   j["counts"] = json{{"planned", plan.probes.size()},
                      {"left_out", plan.left_out},
                      {"undecided", plan.undecided},
+                     {"not_under_policy", plan.unpoliced},
                      {"udp_not_probed", plan.udp_skipped},
                      {"candidates_by_kind", by_kind}};
   j["notes"] = plan.notes;
@@ -103,6 +105,7 @@ std::string to_script(const Plan& plan, ProbeCommand command) {
   if (plan.left_out > 0) s += fmt::format(", {} more left out by --max", plan.left_out);
   s += ".\n";
   if (plan.undecided > 0) s += fmt::format("# {} connections are not probed: the program alone cannot decide them (see `fence why`).\n", plan.undecided);
+  if (plan.unpoliced > 0) s += fmt::format("# {} connections between workloads are not probed: no statement is about them (neither end is isolated).\n", plan.unpoliced);
   if (plan.udp_skipped > 0) s += fmt::format("# {} UDP/SCTP ports other than DNS are not probed: nc cannot tell a dropped datagram from a delivered one.\n", plan.udp_skipped);
   s += R"(#
 # Usage: sh THIS-SCRIPT [RESULTS-FILE]     (or RESULTS=FILE sh THIS-SCRIPT)
