@@ -1,4 +1,5 @@
 // Reading the outcomes a probe script observed, and explaining where they differ from the plan.
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -93,10 +94,18 @@ Comparison compare(const Plan& plan, const std::vector<Observation>& observed) {
     }
   }
   if (!opened.empty() && negatives >= 2 && opened.size() == negatives) {
-    t += "  (";
+    // The statements that should have blocked them, each once, and the probes.
+    std::vector<std::string> where;
+    for (const auto& [p, o] : opened) {
+      for (const auto& cite : p->decided_by) {
+        auto w = fmt::format("  {}: {}", cite.where(), cite.statement);
+        if (std::find(where.begin(), where.end(), w) == where.end()) where.push_back(w);
+      }
+    }
+    if (!where.empty()) t += fmt::format("Statements that should have blocked them:\n{}\n", fmt::join(where, "\n"));
     std::vector<std::string> ids;
     for (const auto& [p, o] : opened) ids.push_back(p->id);
-    t += fmt::format("{})\n", fmt::join(ids, "; "));
+    t += fmt::format("Probes that connected: {}\n", fmt::join(ids, "; "));
   }
   if (!closed.empty()) {
     t += "\nExpected to connect, but blocked:\n";
