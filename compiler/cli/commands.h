@@ -35,6 +35,7 @@ std::unique_ptr<Command> make_lsp_command();
 std::unique_ptr<Command> make_import_command();
 std::unique_ptr<Command> make_completion_command();
 std::unique_ptr<Command> make_man_command();
+std::unique_ptr<Command> make_probe_command();
 
 inline std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> v;
@@ -47,6 +48,7 @@ inline std::vector<std::unique_ptr<Command>> all_commands() {
   v.push_back(make_diff_command());
   v.push_back(make_import_command());
   v.push_back(make_graph_command());
+  v.push_back(make_probe_command());
   v.push_back(make_lsp_command());
   v.push_back(make_completion_command());
   v.push_back(make_man_command());
