@@ -1,13 +1,12 @@
 #include "driver/driver.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 
-#include <filesystem>
-
 #include "check/check.h"
-#include "driver/project.h"
 #include "check/suppress.h"
+#include "driver/project.h"
 #include "emit/yaml.h"
 #include "lower/cilium/lower.h"
 

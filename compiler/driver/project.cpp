@@ -1,5 +1,6 @@
 #include "driver/project.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 

@@ -95,7 +95,7 @@ void Loader::add_pending_roots() {
     auto canonical = canonical_path(display);
     if (by_canonical_.count(canonical)) continue;  // named twice: load once
     LoadedFile f;
-    f.id = add_source(shown(display, display), std::move(text));
+    f.id = add_source(shown_path(display, display), std::move(text));
     f.canonical = canonical;
     f.disk_path = display;
     f.root = true;
@@ -120,7 +120,7 @@ std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Impo
     fs::path base = fs::path(prog_.files[from].disk_path).parent_path();
     fs::path full = rel.is_absolute() ? rel : base / rel;
     fs::path shown = rel.is_absolute() ? rel : (fs::path(display_dirs_[from]) / rel);
-    display = this->shown(full.string(), shown.lexically_normal().string());
+    display = shown_path(full.string(), shown.lexically_normal().string());
     canonical = canonical_path(full.string());
     if (auto it = by_canonical_.find(canonical); it != by_canonical_.end()) return it->second;
     disk = full.string();
@@ -161,7 +161,7 @@ std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Impo
   return prog_.files.size() - 1;
 }
 
-std::string Loader::shown(const std::string& disk, const std::string& given) const {
+std::string Loader::shown_path(const std::string& disk, const std::string& given) const {
   if (options_.root.empty() || given == "<stdin>") return given;
   std::error_code ec;
   auto abs = fs::absolute(disk, ec);

@@ -96,7 +96,7 @@ class Loader {
   std::map<std::string, std::size_t> by_canonical_;
   std::vector<std::string> display_dirs_;
   // How a file read from `disk` is shown: relative to the root when there is one, else `given`.
-  std::string shown(const std::string& disk, const std::string& given) const;
+  std::string shown_path(const std::string& disk, const std::string& given) const;
 };
 
 }  // namespace fence::sema

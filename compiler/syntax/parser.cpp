@@ -88,10 +88,10 @@ class Lexer : public FenceLexer {
     auto t = FenceLexer::nextToken();
     if (t->getType() == FenceLexer::SEL_UNKNOWN) {
       auto text = t->getText();
-      auto* token = dynamic_cast<antlr4::CommonToken*>(t.get());
-      if ((text == "{" || text == "}") && token != nullptr && !modeStack.empty()) {
+      auto* common = dynamic_cast<antlr4::CommonToken*>(t.get());
+      if ((text == "{" || text == "}") && common != nullptr && !modeStack.empty()) {
         popMode();
-        token->setType(text == "{" ? FenceLexer::LBRACE : FenceLexer::RBRACE);
+        common->setType(text == "{" ? FenceLexer::LBRACE : FenceLexer::RBRACE);
       }
     }
     return t;
@@ -198,6 +198,28 @@ class ErrorListener : public antlr4::BaseErrorListener {
     if (!expected.empty()) message += "; expected " + expected;
     auto& d = sink_.error(Code::E0101, span, message);
     if (type == antlr4::Token::EOF && open_block_.valid() && !(open_block_ == span)) d.note(open_block_, open_block_note_);
+    if (type != antlr4::Token::EOF) {
+      if (auto* parser = dynamic_cast<antlr4::Parser*>(recognizer)) {
+        auto open = unclosed_selector(parser, offending);
+        if (open.valid() && !(open == span)) d.note(open, "this selector is not closed with ']'");
+      }
+    }
+  }
+
+  // Where a selector opened, when the error is at the first token of a later line inside it: the
+  // `]` was forgotten at the end of the line before.
+  Span unclosed_selector(antlr4::Parser* parser, const antlr4::Token* offending) const {
+    auto* stream = parser->getTokenStream();
+    if (stream->LT(1) != offending) return {};
+    auto* prev = stream->LT(-1);
+    if (prev == nullptr || prev->getLine() >= offending->getLine()) return {};
+    for (antlr4::RuleContext* ctx = parser->getContext(); ctx != nullptr; ctx = dynamic_cast<antlr4::RuleContext*>(ctx->parent)) {
+      if (dynamic_cast<FenceParser::SelectorBodyContext*>(ctx) == nullptr) continue;
+      auto* owner = dynamic_cast<antlr4::ParserRuleContext*>(ctx->parent);
+      if (owner == nullptr || owner->getStart() == nullptr) return {};
+      return token_span(owner->getStart());
+    }
+    return {};
   }
 
   // The item an error makes unusable: the innermost one around the error. An error in a block's

@@ -33,7 +33,11 @@ class ProjectRoot(unittest.TestCase):
         self.assertTrue(a)
         self.assertEqual(a, b)
         # The annotation names the file relative to fence.toml's directory.
-        text = "".join(open(os.path.join(out_a, p), encoding="utf-8").read() for p in a if p.endswith(".yaml"))
+        text = ""
+        for p in a:
+            if p.endswith(".yaml"):
+                with open(os.path.join(out_a, p), encoding="utf-8") as f:
+                    text += f.read()
         self.assertIn('fence.dev/source: "policies/shop.fence:', text)
         self.assertNotIn(base, text)
 
@@ -90,7 +94,7 @@ class ProjectRoot(unittest.TestCase):
         code, _, err = run(["check", "--root", os.path.join(proj, "other"), bad], cwd="/")
         self.assertEqual(code, 1)
         self.assertTrue(err.startswith("../policies/bad.fence:2:"), err)
-        for cmd in (["why", "--from", "shop/api", "--to", "shop/db"], ["explain", "--workload", "shop/api"], ["graph"]):
+        for cmd in (["why", "--from", "shop/api", "--to", "shop/db:80"], ["explain", "--workload", "shop/api"], ["graph"]):
             code, _, err = run(cmd + ["--root", base, bad], cwd="/")
             self.assertEqual(code, 1, f"{cmd}: {err}")
             self.assertIn("proj/policies/bad.fence:2:", err)
