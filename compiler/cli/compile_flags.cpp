@@ -229,7 +229,7 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
   if (!c.load(inputs)) {
     // After syntax errors, what parsed is still analyzed, for its errors: once, for the first
     // environment asked for (or declared), so that values given per environment have one.
-    if (c.loaded().resolvable && !c.loaded().files.empty()) {
+    if (!c.loaded().ok && c.loaded().resolvable && !c.loaded().files.empty()) {
       std::optional<std::string> env;
       const auto& declared = c.environments();
       if (!flags.envs.empty() && std::find(declared.begin(), declared.end(), flags.envs.front()) != declared.end()) {

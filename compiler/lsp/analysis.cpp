@@ -49,7 +49,7 @@ Analysis::Analysis(const std::string& path, const std::string& text, const Analy
       analyzed_ = c_->analyze(env);
       if (analyzed_) c_->lower(options.target);
     }
-  } else if (c_->loaded().resolvable && !c_->loaded().files.empty()) {
+  } else if (!c_->loaded().ok && c_->loaded().resolvable && !c_->loaded().files.empty()) {
     // Syntax errors: the rest of the file is still resolved, for its errors (as `fence check` does).
     const auto& declared = c_->environments();
     std::optional<std::string> env;
