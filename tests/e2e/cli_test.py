@@ -131,7 +131,7 @@ class Cli(unittest.TestCase):
         s = fence("build", "-", stdin=GOOD)
         self.assertEqual(s.returncode, 0, s.stderr)
         # The file is named relative to its directory, the project root here.
-        self.assertEqual(s.stdout, fence("build", self.good).stdout.replace('"good.fence:', '"<stdin>:'))
+        self.assertEqual(s.stdout, fence("build", self.good).stdout.replace('good.fence:', '<stdin>:'))
         e = fence("check", "-", stdin=BAD)
         self.assertIn("<stdin>:2:20: error[E0304]", e.stderr)
 
