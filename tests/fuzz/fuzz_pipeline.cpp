@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         units.push_back(emit::Unit{env.value_or(""), target, nullptr});
       }
     }
-  } else if (c.loaded().resolvable) {
+  } else if (!c.loaded().ok && c.loaded().resolvable) {
     // After syntax errors, what parsed is still resolved and checked, for its errors; it never
     // counts as analyzed, so nothing can be lowered.
     FENCE_FUZZ_CHECK(!c.analyze(envs.front()), "an analysis after syntax errors succeeded");
