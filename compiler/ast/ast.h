@@ -164,6 +164,9 @@ struct Let {
   std::vector<Name> targets;  // `let x for cilium = ...`; empty: the value for every target
   Value value;
   Span span;
+  // The definition has a syntax error (reported), so it has no value: a use of the name reports
+  // nothing more, rather than taking it for a workload's name or a missing definition.
+  bool poisoned = false;
 };
 
 struct Set {

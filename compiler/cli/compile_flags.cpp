@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <set>
 #include <tuple>
@@ -77,6 +78,10 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
                  "*.yaml, *.yml and *.json, or - for standard input (repeatable; replaces the program's `set inventory`)")
       ->type_name("PATH")
       ->allow_extra_args(false);
+  sub.add_option("--root", root,
+                 "The project root: source paths (in diagnostics and the fence.dev/source annotation) are relative to it. Default: "
+                 "the directory of the nearest fence.toml at or above the inputs, else the inputs' common directory")
+      ->type_name("DIR");
   sub.add_option("--inventory-namespace", inventory_namespace, "The namespace of inventory objects that name none")
       ->type_name("NS")
       ->capture_default_str()
@@ -107,6 +112,12 @@ driver::Options CompileFlags::driver_options() const {
   }
   opt.inventory = inventory;
   opt.inventory_namespace = inventory_namespace;
+  if (!root.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(root, ec)) throw UsageError{fmt::format("--root {}: not a directory", root)};
+  }
+  opt.project_paths = true;
+  opt.root = root;
   return opt;
 }
 
@@ -256,7 +267,21 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
   auto inputs = read_inputs(flags.inputs, flags.max_file_bytes());
   out.compilation = std::make_unique<driver::Compilation>(opt);
   auto& c = *out.compilation;
-  if (!c.load(inputs)) return out;
+  if (!c.load(inputs)) {
+    // After syntax errors, what parsed is still analyzed, for its errors: once, for the first
+    // environment asked for (or declared), so that values given per environment have one.
+    if (!c.loaded().ok && c.loaded().resolvable && !c.loaded().files.empty()) {
+      std::optional<std::string> env;
+      const auto& declared = c.environments();
+      if (!flags.envs.empty() && std::find(declared.begin(), declared.end(), flags.envs.front()) != declared.end()) {
+        env = flags.envs.front();
+      } else if (!declared.empty()) {
+        env = declared.front();
+      }
+      c.analyze(env);
+    }
+    return out;
+  }
   out.declared = c.environments();
   auto envs = choose_environments(out.declared, flags.envs, flags.all_envs, mode.env_default == EnvDefault::Every);
   out.targets = flags.chosen_targets(c.program_targets());
@@ -304,11 +329,12 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
 }
 
 bool report(const driver::Compilation& c, const ReportFlags& flags) {
-  return report(c.sink(), c.sources(), flags);
+  return report(c.sink(), c.sources(), flags, c.root());
 }
 
-bool report(const DiagnosticSink& sink, const SourceManager& sm, const ReportFlags& flags) {
+bool report(const DiagnosticSink& sink, const SourceManager& sm, const ReportFlags& flags, const std::string& root) {
   RenderOptions opt;
+  opt.root = root;
   opt.errors_only = flags.quiet;
   opt.verbose = flags.verbose;
   opt.tool_version = FENCE_VERSION;

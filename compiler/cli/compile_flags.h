@@ -44,6 +44,9 @@ struct CompileFlags {
   std::size_t max_file_bytes() const;
   std::vector<std::string> inventory;  // manifests of the cluster's workloads
   std::string inventory_namespace = "default";
+  // --root: the directory source paths are shown relative to; empty: the nearest fence.toml's
+  // directory at or above the inputs, else their common directory (driver/project.h).
+  std::string root;
 
   // `envs_help` says what --env means for this subcommand.
   void add_to(CLI::App& sub, const std::string& envs_help);
@@ -96,7 +99,8 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode);
 // Prints the compilation's diagnostics as the flags ask; true when there were no errors.
 bool report(const driver::Compilation& c, const ReportFlags& flags);
 // The same for diagnostics about other inputs (the YAML `fence import` reads).
-bool report(const DiagnosticSink& sink, const SourceManager& sm, const ReportFlags& flags);
+// `root` is the project root, which SARIF names as the base of its relative file URIs.
+bool report(const DiagnosticSink& sink, const SourceManager& sm, const ReportFlags& flags, const std::string& root = {});
 
 // Applies --max-memory (throws UsageError for a value it cannot read).
 void apply_memory_limit(const CompileFlags& flags);

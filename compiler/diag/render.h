@@ -21,6 +21,9 @@ struct RenderOptions {
   bool errors_only = false;  // --quiet: leave out warnings and notes-level diagnostics, and the summary
   bool verbose = false;      // --verbose: also the infos that only explain (verbose_only codes)
   std::string tool_version;  // json and sarif name the compiler's version
+  // The absolute project root that relative source paths are relative to: SARIF names it as
+  // the base (uriBaseId PROJECTROOT) of their URIs. Empty: relative URIs have no base.
+  std::string root;
 };
 
 // Where a span starts and ends, in the terms editors and SARIF use: 1-based lines, 1-based

@@ -54,10 +54,21 @@ std::string path_uri(std::string_view path) {
   return out;
 }
 
-Json sarif_location(const Span& span, const SourceManager& sm) {
+constexpr const char* kRootBase = "PROJECTROOT";
+
+// A relative path is relative to the project root, when there is one; `<stdin>` and
+// `<stdlib>/std.fence` name no file and get no base.
+Json artifact_location(const std::string& path, const RenderOptions& opt) {
+  Json a{{"uri", path_uri(path)}};
+  bool relative = !path.empty() && path.front() != '/' && path.front() != '<';
+  if (relative && !opt.root.empty()) a["uriBaseId"] = kRootBase;
+  return a;
+}
+
+Json sarif_location(const Span& span, const SourceManager& sm, const RenderOptions& opt) {
   auto l = locate(span, sm);
   Json region{{"startLine", l.line}, {"startColumn", l.column}, {"endLine", l.end_line}, {"endColumn", l.end_column}};
-  return Json{{"physicalLocation", {{"artifactLocation", {{"uri", path_uri(l.path)}}}, {"region", region}}}};
+  return Json{{"physicalLocation", {{"artifactLocation", artifact_location(l.path, opt)}, {"region", region}}}};
 }
 
 // SARIF's levels are error, warning and note.
@@ -113,12 +124,12 @@ std::string render_sarif(const DiagnosticSink& sink, const SourceManager& sm, co
            {"level", sarif_level(d.severity)},
            {"message", {{"text", text(message)}}}};
     Json locations = Json::array();
-    if (d.span.valid()) locations.push_back(sarif_location(d.span, sm));
+    if (d.span.valid()) locations.push_back(sarif_location(d.span, sm, opt));
     r["locations"] = std::move(locations);
     Json related = Json::array();
     for (const auto& n : d.notes) {
       if (!n.span.valid()) continue;
-      auto loc = sarif_location(n.span, sm);
+      auto loc = sarif_location(n.span, sm, opt);
       loc["id"] = related.size();
       loc["message"] = Json{{"text", text(n.message)}};
       related.push_back(std::move(loc));
@@ -129,6 +140,12 @@ std::string render_sarif(const DiagnosticSink& sink, const SourceManager& sm, co
   Json driver{{"name", "fence"}, {"semanticVersion", opt.tool_version}, {"rules", std::move(rules)}};
   if (opt.tool_version.empty()) driver.erase("semanticVersion");
   Json run{{"tool", {{"driver", std::move(driver)}}}, {"columnKind", "unicodeCodePoints"}, {"results", std::move(results)}};
+  if (!opt.root.empty()) {
+    // SARIF wants the base as an absolute URI ending in '/'.
+    std::string base = path_uri(opt.root);
+    if (base.empty() || base.back() != '/') base += '/';
+    run["originalUriBaseIds"] = Json{{kRootBase, {{"uri", base}, {"description", {{"text", "the project root (fence.toml, --root)"}}}}}};
+  }
   Json doc{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", Json::array({std::move(run)})}};
   return dump(doc);
 }

@@ -1,10 +1,12 @@
 #include "driver/driver.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 
 #include "check/check.h"
 #include "check/suppress.h"
+#include "driver/project.h"
 #include "emit/yaml.h"
 #include "lower/cilium/lower.h"
 
@@ -16,9 +18,44 @@ const std::vector<std::string>& targets() {
 
 Compilation::Compilation(Options options) : options_(std::move(options)) {}
 
+bool Compilation::find_root(const std::vector<SourceInput>& inputs) {
+  namespace fs = std::filesystem;
+  std::optional<std::string> project_file;
+  if (!options_.root.empty()) {
+    std::error_code ec;
+    auto abs = fs::absolute(options_.root, ec);
+    root_ = sema::canonical_path(ec ? options_.root : abs.string());
+    if (fs::is_regular_file(fs::path(root_) / kProjectFile, ec)) project_file = (fs::path(root_) / kProjectFile).string();
+  } else {
+    std::vector<std::string> paths;
+    for (const auto& in : inputs) paths.push_back(in.path);
+    auto common = common_directory(paths);
+    project_file = find_project_file(common);
+    root_ = project_file ? fs::path(*project_file).parent_path().string() : common;
+  }
+  if (!project_file) return true;
+  auto text = sema::read_disk(*project_file, 1 << 20);
+  if (!text) return true;  // unreadable or huge: nothing Fence relies on is in it
+  auto errors_before = sink_.error_count();
+  auto id = sm_.add(relative_to_root(*project_file, root_), std::move(*text));
+  parse_project_file(sm_, id, sink_);
+  return sink_.error_count() == errors_before;
+}
+
 bool Compilation::load(const std::vector<SourceInput>& inputs) {
   sema::LoaderOptions lo = options_.loader;
   lo.stdlib_path = options_.stdlib_path;
+  // What parsed of a file with syntax errors is still resolved (for its errors), which needs its
+  // imports.
+  lo.imports_despite_errors = true;
+  if (options_.project_paths) {
+    if (!find_root(inputs)) {
+      loaded_.ok = false;
+      loaded_.resolvable = false;
+      return false;
+    }
+    lo.root = root_;
+  }
   sema::Loader loader(sm_, sink_, lo);
   for (const auto& in : inputs) loader.add_root(in.path, in.text);
   loaded_ = loader.finish();
@@ -39,7 +76,7 @@ std::size_t errors(const DiagnosticSink& s) {
 
 bool Compilation::analyze(const std::optional<std::string>& environment, const std::optional<std::string>& target) {
   analyzed_ok_ = false;
-  if (!loaded_.ok) return false;
+  if (!loaded_.ok && !loaded_.resolvable) return false;
   errors_before_analysis_ = errors(sink_);
   auto first = sink_.raw().size();
   sema::ResolveOptions ro;
@@ -48,6 +85,18 @@ bool Compilation::analyze(const std::optional<std::string>& environment, const s
   ir_ = sema::resolve(loaded_, sm_, ro, sink_);
   if (errors(sink_) == errors_before_analysis_) load_inventory();
   if (errors(sink_) == errors_before_analysis_ && options_.run_checks) check::run_all(ir_, sm_, sink_, {&loaded_, inventory_.get(), options_.explain});
+  if (!loaded_.ok) {
+    // After syntax errors, what parsed is analyzed for its errors only: a warning about the
+    // program as a whole (a definition unused, a workload named once) may only say that the
+    // broken items are missing from it.
+    auto diags = sink_.raw();
+    std::vector<Diagnostic> kept(diags.begin(), diags.begin() + static_cast<std::ptrdiff_t>(first));
+    for (std::size_t i = first; i < diags.size(); ++i) {
+      if (diags[i].severity == Severity::Error) kept.push_back(diags[i]);
+    }
+    sink_.replace(std::move(kept));
+    return false;
+  }
   suppressions_.apply(sink_, first, options_.policy);
   analyzed_ok_ = errors(sink_) == errors_before_analysis_;
   return analyzed_ok_;

@@ -43,6 +43,11 @@ struct Options {
   std::string inventory_namespace = "default";
   std::optional<std::string> inventory_stdin;  // what the inventory path "-" stands for
   std::shared_ptr<inventory::Cache> inventory_cache;
+  // Show source paths relative to the project root (driver/project.h), so that output does not
+  // depend on the working directory. `root` is --root; empty: found from the inputs. Off: paths
+  // as the inputs name them.
+  bool project_paths = false;
+  std::string root;
 };
 
 // The targets Fence can lower to.
@@ -82,6 +87,8 @@ class Compilation {
   DiagnosticSink& sink() { return sink_; }
   const DiagnosticSink& sink() const { return sink_; }
   const Options& options() const { return options_; }
+  // The project root source paths are relative to (absolute); empty without project_paths.
+  const std::string& root() const { return root_; }
   // The inventory the last analysis was checked against; null when it had none.
   const inventory::Inventory* inventory() const { return inventory_.get(); }
 
@@ -91,7 +98,11 @@ class Compilation {
   // inventory is not taken for one of some environments only).
   void load_inventory();
 
+  // Finds the project root and checks its fence.toml; false on errors in it.
+  bool find_root(const std::vector<SourceInput>& inputs);
+
   Options options_;
+  std::string root_;
   SourceManager sm_;
   DiagnosticSink sink_;
   sema::LoadedProgram loaded_;

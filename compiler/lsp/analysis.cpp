@@ -16,6 +16,9 @@ Analysis::Analysis(const std::string& path, const std::string& text, const Analy
   driver_options_.loader.read_file = read_file;
   driver_options_.loader.parse = [&cache](const SourceManager& sm, FileId id, DiagnosticSink& sink) { return cache.parse(sm, id, sink); };
   driver_options_.loader.imports_despite_errors = true;
+  // Paths relative to the project root, as the command line shows them; a buffer with no file
+  // (an untitled one) keeps its URI.
+  driver_options_.project_paths = !path.empty() && path.front() == '/';
   c_ = std::make_unique<driver::Compilation>(driver_options_);
 
   bool loaded = c_->load({{path, text}});
@@ -63,6 +66,14 @@ Analysis::Analysis(const std::string& path, const std::string& text, const Analy
         }
       }
     }
+  } else if (!c_->loaded().ok && c_->loaded().resolvable && !c_->loaded().files.empty()) {
+    // Syntax errors: the rest of the file is still resolved, for its errors (as `fence check` does).
+    const auto& declared = c_->environments();
+    std::optional<std::string> env;
+    if (!declared.empty()) env = options.environment && std::find(declared.begin(), declared.end(), *options.environment) != declared.end() ? *options.environment : declared.front();
+    environment_ = env;
+    c_->analyze(env);
+    analyzed_ = false;
   }
   diagnostics_ = c_->sink().sorted(c_->sources());
 }

@@ -96,7 +96,8 @@ class Features {
     if (index != kNotLoaded) return json{{"uri", uri_of_file(index)}, {"range", range(s)}};
     std::error_code ec;
     const auto& path = sm_.file(s.file).path;
-    auto abs = std::filesystem::absolute(path, ec);
+    const auto& root = a_.compilation().root();
+    auto abs = root.empty() ? std::filesystem::absolute(path, ec) : std::filesystem::path(root) / path;
     return json{{"uri", path_to_uri(ec ? path : abs.lexically_normal().string())}, {"range", range(s)}};
   }
   // Where the root file names its inventory, for diagnostics in the inventory's files.

@@ -95,7 +95,7 @@ void Loader::add_pending_roots() {
     auto canonical = canonical_path(display);
     if (by_canonical_.count(canonical)) continue;  // named twice: load once
     LoadedFile f;
-    f.id = add_source(display, std::move(text));
+    f.id = add_source(shown_path(display, display), std::move(text));
     f.canonical = canonical;
     f.disk_path = display;
     f.root = true;
@@ -120,7 +120,7 @@ std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Impo
     fs::path base = fs::path(prog_.files[from].disk_path).parent_path();
     fs::path full = rel.is_absolute() ? rel : base / rel;
     fs::path shown = rel.is_absolute() ? rel : (fs::path(display_dirs_[from]) / rel);
-    display = shown.lexically_normal().string();
+    display = shown_path(full.string(), shown.lexically_normal().string());
     canonical = canonical_path(full.string());
     if (auto it = by_canonical_.find(canonical); it != by_canonical_.end()) return it->second;
     disk = full.string();
@@ -161,6 +161,14 @@ std::optional<std::size_t> Loader::load_import(std::size_t from, const ast::Impo
   return prog_.files.size() - 1;
 }
 
+std::string Loader::shown_path(const std::string& disk, const std::string& given) const {
+  if (options_.root.empty() || given == "<stdin>") return given;
+  std::error_code ec;
+  auto abs = fs::absolute(disk, ec);
+  auto rel = fs::path(canonical_path(ec ? disk : abs.string())).lexically_relative(fs::path(options_.root));
+  return rel.empty() ? given : rel.generic_string();
+}
+
 FileId Loader::add_source(const std::string& display, std::string text) {
   if (text.size() <= options_.max_file_bytes) return sm_.add(display, std::move(text));
   auto id = sm_.add(display, std::string());
@@ -180,6 +188,7 @@ LoadedProgram Loader::finish() {
           .hint("split it into several files (a directory of .fence files builds as one program), or generate less source");
       prog_.files[i].ast.id = prog_.files[i].id;  // an empty file
       prog_.ok = false;
+      prog_.resolvable = false;
       continue;
     }
     std::size_t errors_before = sink_.error_count() + sink_.dropped();
@@ -198,6 +207,7 @@ LoadedProgram Loader::finish() {
       } else {
         prog_.files[i].imports.push_back(static_cast<std::size_t>(-1));
         prog_.ok = false;
+        prog_.resolvable = false;
       }
     }
   }
@@ -236,6 +246,7 @@ void Loader::check_cycles(LoadedProgram& prog) {
       d.note(import_span(ff, kk), fmt::format("'{}' is imported here", sm_.file(prog.files[target].id).path));
     }
     prog.ok = false;
+    prog.resolvable = false;
   };
   for (std::size_t root = 0; root < prog.files.size(); ++root) {
     if (mark[root] != Mark::None) continue;

@@ -27,7 +27,11 @@ struct LoadedFile {
 
 struct LoadedProgram {
   std::vector<LoadedFile> files;  // roots in path order, then imports as discovered
-  bool ok = true;                 // false after syntax errors, missing imports or cycles: do not resolve
+  bool ok = true;                 // false after syntax errors, missing imports or cycles: never lower
+  // False after errors other than syntax errors (missing imports, cycles, oversized files): do
+  // not resolve. After syntax errors only, what did parse may be resolved and checked, for its
+  // errors; the broken items are gone from the AST (a broken `let` leaves a poisoned one).
+  bool resolvable = true;
 };
 
 // The largest source file Fence reads by default (E0105 beyond it; `--max-file-size`). At
@@ -49,6 +53,9 @@ struct LoaderOptions {
   bool imports_despite_errors = false;
   // Files larger than this get E0105 and are not parsed.
   std::size_t max_file_bytes = kMaxFileBytes;
+  // The project root (an absolute directory, driver/project.h): files are shown by their path
+  // relative to it. Empty: roots as the caller names them, imports relative to their importer's.
+  std::string root;
 };
 
 // Reads a source: all of it, or, for one larger than `limit`, only limit + 1 bytes (enough for
@@ -88,6 +95,8 @@ class Loader {
   std::vector<std::pair<std::string, std::string>> pending_roots_;  // (display, text)
   std::map<std::string, std::size_t> by_canonical_;
   std::vector<std::string> display_dirs_;
+  // How a file read from `disk` is shown: relative to the root when there is one, else `given`.
+  std::string shown_path(const std::string& disk, const std::string& given) const;
 };
 
 }  // namespace fence::sema

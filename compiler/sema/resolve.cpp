@@ -755,9 +755,17 @@ std::optional<net::LabelSelector> Resolver::selector(const ast::Selector& s, boo
   return out;
 }
 
+namespace {
+// A definition with a syntax error (reported) has no value; its uses report nothing more.
+bool poisoned(const Variants& variants) {
+  return std::any_of(variants.begin(), variants.end(), [](const ast::Let* l) { return l->poisoned; });
+}
+}  // namespace
+
 std::optional<std::string> Resolver::namespace_name(const ast::Name& n, const Lexical& lex) {
   std::string name = n.text;
   if (auto found = lookup(n.text, lex, n.span)) {
+    if (poisoned(*found->variants)) return std::nullopt;
     const auto* v = pick_variant(n.text, *found->variants, n.span);
     if (v == nullptr) return std::nullopt;
     if (!v->value.string) {
@@ -837,6 +845,7 @@ std::optional<ir::Endpoint> Resolver::endpoint(const ast::Ref& r, const Lexical&
 }
 
 std::optional<RValue> Resolver::let_value(const std::string& name, const Found& found, Span use_span, const UseSite& use) {
+  if (poisoned(*found.variants)) return std::nullopt;
   const auto* let = pick_variant(name, *found.variants, use_span);
   if (let == nullptr) return std::nullopt;
   if (std::find(active_.begin(), active_.end(), let) != active_.end()) {

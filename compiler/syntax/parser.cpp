@@ -75,8 +75,35 @@ class Utf8Stream : public antlr4::ANTLRInputStream {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The lexer. A '{' or '}' cannot be part of a label selector: one there means the selector was not
+// closed. The lexer leaves selector mode at it, so that the rest of the file is read as Fence
+// again: one error at the selector, rather than every later line misread and the block's '}'
+// taken for an unknown character.
+
+class Lexer : public FenceLexer {
+ public:
+  using FenceLexer::FenceLexer;
+
+  std::unique_ptr<antlr4::Token> nextToken() override {
+    auto t = FenceLexer::nextToken();
+    if (t->getType() == FenceLexer::SEL_UNKNOWN) {
+      auto text = t->getText();
+      auto* common = dynamic_cast<antlr4::CommonToken*>(t.get());
+      if ((text == "{" || text == "}") && common != nullptr && !modeStack.empty()) {
+        popMode();
+        common->setType(text == "{" ? FenceLexer::LBRACE : FenceLexer::RBRACE);
+      }
+    }
+    return t;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
 // Token descriptions for messages.
 
+// Every kind of token has a name for messages; a grammar's token name (`SEL_COMMA`) never shows.
+// Where two token types share a spelling (',' in a selector and outside one, `in`), ANTLR has no
+// literal name for either, so the table spells every type out rather than trusting the vocabulary.
 std::string describe_token_type(std::size_t type, const antlr4::dfa::Vocabulary& vocab) {
   switch (type) {
     case antlr4::Token::EOF:
@@ -94,19 +121,40 @@ std::string describe_token_type(std::size_t type, const antlr4::dfa::Vocabulary&
     case FenceLexer::DNS_NAME:
       return "a DNS name";
     case FenceLexer::METHOD:
-      return "an HTTP method";
+      return "a request method such as GET";
     case FenceLexer::SEL_WORD:
       return "a label key or value";
     case FenceLexer::PODS_OPEN:
       return "'pods['";
     case FenceLexer::NS_OPEN:
       return "'ns['";
+    case FenceLexer::IN:
+    case FenceLexer::SEL_IN:
+      return "'in'";
+    case FenceLexer::COMMA:
+    case FenceLexer::SEL_COMMA:
+      return "','";
+    case FenceLexer::EQ:
+      return "'='";
+    case FenceLexer::SEL_EQ:
+      return "'='";
+    case FenceLexer::BAD_WORD:
+      return "a word that is neither a number nor a name";
+    case FenceLexer::COMMENT:
+    case FenceLexer::SEL_COMMENT:
+      return "a comment";
+    case FenceLexer::WS:
+    case FenceLexer::SEL_WS:
+      return "white space";
+    case FenceLexer::UNKNOWN:
+    case FenceLexer::SEL_UNKNOWN:
+      return "a character that starts no token";
     default:
       break;
   }
   auto literal = vocab.getLiteralName(type);
   if (!literal.empty()) return literal;  // already quoted: 'reach'
-  return vocab.getSymbolicName(type);
+  return "a token";  // not reached: the test over every token type says so
 }
 
 std::string describe_token(const antlr4::Token* t) {
@@ -130,6 +178,8 @@ class ErrorListener : public antlr4::BaseErrorListener {
       sink_.error(Code::E0101, Span{file_, 0, 0}, msg);
       return;
     }
+    error_tokens_.push_back(offending->getTokenIndex());
+    if (auto* parser = dynamic_cast<antlr4::Parser*>(recognizer)) mark_broken(parser->getContext());
     // Unknown characters were reported once by the lexer scan; do not report them again.
     auto type = offending->getType();
     if (type == FenceLexer::UNKNOWN || type == FenceLexer::SEL_UNKNOWN || type == FenceLexer::BAD_WORD) return;
@@ -147,8 +197,47 @@ class ErrorListener : public antlr4::BaseErrorListener {
     std::string message = fmt::format("unexpected {}", describe_token(offending));
     if (!expected.empty()) message += "; expected " + expected;
     auto& d = sink_.error(Code::E0101, span, message);
-    if (type == antlr4::Token::EOF && open_block_.valid()) d.note(open_block_, open_block_note_);
+    if (type == antlr4::Token::EOF && open_block_.valid() && !(open_block_ == span)) d.note(open_block_, open_block_note_);
+    if (type != antlr4::Token::EOF) {
+      if (auto* parser = dynamic_cast<antlr4::Parser*>(recognizer)) {
+        auto open = unclosed_selector(parser, offending);
+        if (open.valid() && !(open == span)) d.note(open, "this selector is not closed with ']'");
+      }
+    }
   }
+
+  // Where a selector opened, when the error is at the first token of a later line inside it: the
+  // `]` was forgotten at the end of the line before.
+  Span unclosed_selector(antlr4::Parser* parser, const antlr4::Token* offending) const {
+    auto* stream = parser->getTokenStream();
+    if (stream->LT(1) != offending) return {};
+    auto* prev = stream->LT(-1);
+    if (prev == nullptr || prev->getLine() >= offending->getLine()) return {};
+    for (antlr4::RuleContext* ctx = parser->getContext(); ctx != nullptr; ctx = dynamic_cast<antlr4::RuleContext*>(ctx->parent)) {
+      if (dynamic_cast<FenceParser::SelectorBodyContext*>(ctx) == nullptr) continue;
+      auto* owner = dynamic_cast<antlr4::ParserRuleContext*>(ctx->parent);
+      if (owner == nullptr || owner->getStart() == nullptr) return {};
+      return token_span(owner->getStart());
+    }
+    return {};
+  }
+
+  // The item an error makes unusable: the innermost one around the error. An error in a block's
+  // body (a stray token, the missing '}') leaves the block whole; one in its header breaks it.
+  void mark_broken(antlr4::RuleContext* ctx) {
+    for (; ctx != nullptr; ctx = dynamic_cast<antlr4::RuleContext*>(ctx->parent)) {
+      if (auto* item = dynamic_cast<FenceParser::ItemContext*>(ctx)) {
+        broken_.insert(item);
+        return;
+      }
+      if (dynamic_cast<FenceParser::FileContext*>(ctx) != nullptr) return;
+      if (auto* n = dynamic_cast<FenceParser::NamespaceBlockContext*>(ctx); n != nullptr && n->LBRACE() != nullptr) return;
+      if (auto* c = dynamic_cast<FenceParser::ClusterBlockContext*>(ctx); c != nullptr && c->LBRACE() != nullptr) return;
+      if (auto* w = dynamic_cast<FenceParser::WhenBlockContext*>(ctx); w != nullptr && w->LBRACE() != nullptr) return;
+    }
+  }
+  const std::set<const antlr4::ParserRuleContext*>& broken() const { return broken_; }
+  const std::vector<std::size_t>& error_tokens() const { return error_tokens_; }
 
   Span token_span(const antlr4::Token* t) const {
     if (t->getType() == antlr4::Token::EOF) {
@@ -202,6 +291,8 @@ class ErrorListener : public antlr4::BaseErrorListener {
   const OffsetMap& offsets_;
   DiagnosticSink& sink_;
   std::set<std::uint32_t> reported_;
+  std::set<const antlr4::ParserRuleContext*> broken_;
+  std::vector<std::size_t> error_tokens_;  // indices of the tokens errors were reported at
   Span open_block_;
   std::string open_block_note_;
   std::size_t count_ = 0;
@@ -222,12 +313,16 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
     if (!block_level(parser->getContext())) {
       // Inside an item, a stray token may be dropped only when the line goes on after it; the
       // default would also drop it before the next line's first token and swallow that line.
+      // A token that starts a new line never is: the default would consume up to a token that
+      // could follow (in `{db, cache` that is the block's own '}', which then is missing at the
+      // end of the file).
       auto* stream = parser->getTokenStream();
-      if (!inErrorRecoveryMode(parser) && !same_line(stream->LT(1), stream->LT(2))) {
+      if (!inErrorRecoveryMode(parser)) {
         const auto& atn = parser->getInterpreter<antlr4::atn::ParserATNSimulator>()->atn;
         const auto& expected = atn.nextTokens(atn.states[parser->getState()]);
         auto la = stream->LA(1);
-        if (!expected.contains(la) && !expected.contains(antlr4::Token::EPSILON) && la != antlr4::Token::EOF) {
+        bool stray_inside_line = same_line(stream->LT(-1), stream->LT(1)) && same_line(stream->LT(1), stream->LT(2)) && expected.contains(stream->LA(2));
+        if (!expected.contains(la) && !expected.contains(antlr4::Token::EPSILON) && la != antlr4::Token::EOF && !stray_inside_line) {
           throw antlr4::InputMismatchException(parser);
         }
       }
@@ -243,18 +338,25 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
     };
     auto* bad = stream->LT(1);
     if (viable(bad->getType())) return;
-    auto type = bad->getType();
-    if (type != FenceLexer::UNKNOWN && type != FenceLexer::SEL_UNKNOWN && type != FenceLexer::BAD_WORD) {
-      parser->notifyErrorListeners(bad, "unexpected token", nullptr);
-    }
+    // Unknown characters were reported by the scan already: the listener notes the place only.
+    parser->notifyErrorListeners(bad, "unexpected token", nullptr);
     std::size_t line = bad->getLine();
-    parser->consume();
+    // Braces opened by what is skipped are skipped to their close, which is no stray '}' then.
+    int depth = 0;
+    auto consume = [&] {
+      auto type = stream->LA(1);
+      if (type == FenceLexer::LBRACE) ++depth;
+      if (type == FenceLexer::RBRACE) --depth;
+      parser->consume();
+    };
+    consume();
     while (true) {
       auto* t = stream->LT(1);
-      if (t->getType() == antlr4::Token::EOF || t->getType() == FenceLexer::RBRACE) break;
+      if (t->getType() == antlr4::Token::EOF) break;
+      if (t->getType() == FenceLexer::RBRACE && depth <= 0) break;
       auto* prev = stream->LT(-1);
-      if (t->getLine() > line && prev->getLine() < t->getLine() && prev->getType() != FenceLexer::COMMA && viable(t->getType())) break;
-      parser->consume();
+      if (depth <= 0 && t->getLine() > line && prev->getLine() < t->getLine() && prev->getType() != FenceLexer::COMMA && viable(t->getType())) break;
+      consume();
     }
   }
 
@@ -266,16 +368,34 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
     auto* stream = parser->getTokenStream();
     auto* bad = stream->LT(1);
     std::size_t line = bad->getLine();
-    if (bad->getType() != antlr4::Token::EOF) parser->consume();
+    // A '{' the broken item opened (a block whose header is broken) is skipped with its whole
+    // body: resuming inside it would take its '}' for a stray one, and its items for top-level ones.
+    int depth = 0;
+    auto consume = [&] {
+      auto type = stream->LA(1);
+      if (type == FenceLexer::LBRACE) ++depth;
+      if (type == FenceLexer::RBRACE) --depth;
+      parser->consume();
+    };
+    // The bad token is skipped unless it is a '}' (the enclosing block's) or begins a line of its
+    // own after the item's first: then the item ended early and the next one starts there.
+    auto* prev_of_bad = stream->LT(-1);
+    bool bad_starts_line = prev_of_bad != nullptr && prev_of_bad->getLine() < bad->getLine() && prev_of_bad->getType() != FenceLexer::COMMA &&
+                           item_start(parser) < bad->getTokenIndex();
+    if (bad->getType() == antlr4::Token::EOF || bad->getType() == FenceLexer::RBRACE || bad_starts_line) {
+      endErrorCondition(parser);
+      throw fence_gen::ResyncItem{};
+    }
+    consume();
     while (true) {
       auto* t = stream->LT(1);
       if (t->getType() == antlr4::Token::EOF) break;
-      if (t->getType() == FenceLexer::RBRACE) break;
+      if (t->getType() == FenceLexer::RBRACE && depth <= 0) break;
       auto* prev = stream->LT(-1);
       bool starts_line = prev == nullptr || prev->getLine() < t->getLine();
       bool continues_list = prev != nullptr && prev->getType() == FenceLexer::COMMA;
-      if (t->getLine() > line && starts_line && !continues_list) break;
-      parser->consume();
+      if (depth <= 0 && t->getLine() > line && starts_line && !continues_list) break;
+      consume();
     }
     endErrorCondition(parser);
     throw fence_gen::ResyncItem{};
@@ -307,6 +427,14 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
            dynamic_cast<FenceParser::ClusterBlockContext*>(ctx) != nullptr || dynamic_cast<FenceParser::WhenBlockContext*>(ctx) != nullptr;
   }
 
+  // The index of the first token of the innermost item being parsed.
+  static std::size_t item_start(antlr4::Parser* parser) {
+    for (antlr4::RuleContext* ctx = parser->getContext(); ctx != nullptr; ctx = dynamic_cast<antlr4::RuleContext*>(ctx->parent)) {
+      if (auto* item = dynamic_cast<FenceParser::ItemContext*>(ctx); item != nullptr && item->getStart() != nullptr) return item->getStart()->getTokenIndex();
+    }
+    return 0;
+  }
+
   // True when an `item` encloses the rule being recovered (not counting that rule itself).
   static bool inside_item(antlr4::Parser* parser) {
     antlr4::RuleContext* ctx = parser->getContext();
@@ -325,6 +453,14 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
 class Builder {
  public:
   Builder(FileId file, const OffsetMap& offsets, DiagnosticSink& sink) : file_(file), offsets_(offsets), sink_(sink) {}
+
+  // After errors: which items they broke (ErrorListener::mark_broken), and where they were.
+  void set_errors(const std::set<const antlr4::ParserRuleContext*>* broken, const std::vector<std::size_t>* error_tokens,
+                  antlr4::TokenStream* tokens) {
+    broken_ = broken;
+    error_tokens_ = error_tokens;
+    tokens_ = tokens;
+  }
 
   Span span(const antlr4::Token* t) const {
     if (t == nullptr) return Span{file_, 0, 0};
@@ -380,10 +516,54 @@ class Builder {
     ast::File f;
     f.id = file_;
     if (ctx == nullptr) return f;
-    for (auto* it : ctx->item()) {
-      if (auto i = item(it)) f.items.push_back(std::move(*i));
-    }
+    f.items = items(ctx->item());
     return f;
+  }
+
+  // The items that parsed. A broken one is left out, so that nothing is reported about it but its
+  // syntax error; a broken `let` leaves a poisoned definition, so that its uses report nothing
+  // either (rather than taking the name for a workload's).
+  std::vector<ast::Item> items(const std::vector<FenceParser::ItemContext*>& list) {
+    std::vector<ast::Item> out;
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      auto* it = list[k];
+      if (it == nullptr) continue;
+      std::size_t limit = static_cast<std::size_t>(-1);
+      if (k + 1 < list.size() && list[k + 1] != nullptr && list[k + 1]->getStart() != nullptr) limit = list[k + 1]->getStart()->getTokenIndex();
+      if (broken(it, limit)) {
+        if (auto p = poisoned(it)) out.push_back(std::move(*p));
+        continue;
+      }
+      if (auto i = item(it)) out.push_back(std::move(*i));
+    }
+    return out;
+  }
+
+  // True when an error broke the item: one inside it (in a block, only in its header), or a stray
+  // token after it on its last line (`db:80:90` is one statement with a mistake, not a statement
+  // and some noise).
+  bool broken(FenceParser::ItemContext* it, std::size_t limit) const {
+    if (broken_ == nullptr) return false;
+    if (broken_->count(it) > 0) return true;
+    if (it->namespaceBlock() != nullptr || it->clusterBlock() != nullptr || it->whenBlock() != nullptr) return false;
+    const antlr4::Token* stop = it->getStop();
+    if (stop == nullptr || error_tokens_ == nullptr || tokens_ == nullptr) return false;
+    for (auto i : *error_tokens_) {
+      if (i <= stop->getTokenIndex() || i >= limit || i >= tokens_->size()) continue;
+      if (tokens_->get(i)->getLine() == stop->getLine()) return true;
+    }
+    return false;
+  }
+
+  std::optional<ast::Item> poisoned(FenceParser::ItemContext* it) const {
+    auto* c = it->letDecl();
+    if (c == nullptr || c->name() == nullptr || c->name()->getStart() == nullptr) return std::nullopt;
+    if (c->name()->getStart()->getType() == antlr4::Token::EOF || c->name()->getText().empty()) return std::nullopt;
+    ast::Let l;
+    l.name = name(c->name());
+    l.span = span(c);
+    l.poisoned = true;
+    return ast::Item{std::move(l)};
   }
 
   std::optional<ast::Item> item(FenceParser::ItemContext* ctx) {
@@ -423,9 +603,7 @@ class Builder {
       b.kind = ast::Block::Kind::Namespace;
       b.name = ns_name(c->nsName());
       b.header_span = Span::cover(span(c->NAMESPACE()), b.name.span);
-      for (auto* it : c->item()) {
-        if (auto i = item(it)) b.items.push_back(std::move(*i));
-      }
+      b.items = items(c->item());
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
@@ -433,9 +611,7 @@ class Builder {
       ast::Block b;
       b.kind = ast::Block::Kind::Cluster;
       b.header_span = span(c->CLUSTER());
-      for (auto* it : c->item()) {
-        if (auto i = item(it)) b.items.push_back(std::move(*i));
-      }
+      b.items = items(c->item());
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
@@ -449,9 +625,7 @@ class Builder {
         b.targets = env_list(c->targetClause()->name());
         if (!b.targets.empty()) b.header_span = Span::cover(b.header_span, b.targets.back().span);
       }
-      for (auto* it : c->item()) {
-        if (auto i = item(it)) b.items.push_back(std::move(*i));
-      }
+      b.items = items(c->item());
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
@@ -462,9 +636,7 @@ class Builder {
       b.targets = env_list(c->targetClause()->name());
       b.header_span = span(c->targetClause()->FOR());
       if (!b.targets.empty()) b.header_span = Span::cover(b.header_span, b.targets.back().span);
-      for (auto* it : c->item()) {
-        if (auto i = item(it)) b.items.push_back(std::move(*i));
-      }
+      b.items = items(c->item());
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
@@ -833,6 +1005,9 @@ class Builder {
   const OffsetMap& offsets_;
   DiagnosticSink& sink_;
   std::size_t pending_ = 0;
+  const std::set<const antlr4::ParserRuleContext*>* broken_ = nullptr;
+  const std::vector<std::size_t>* error_tokens_ = nullptr;
+  antlr4::TokenStream* tokens_ = nullptr;
 };
 
 // Reports characters no token accepts, and nesting too deep to parse safely.
@@ -921,7 +1096,7 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
   ErrorListener listener(id, offsets, sink);
 
   Utf8Stream input(text);
-  FenceLexer lexer(&input);
+  Lexer lexer(&input);
   lexer.removeErrorListeners();
   lexer.addErrorListener(&listener);
   antlr4::CommonTokenStream tokens(&lexer);
@@ -963,7 +1138,9 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
     parser.setErrorHandler(std::make_shared<ResyncStrategy>());
     parser.addErrorListener(&listener);
     auto comments = std::move(result.comments);
-    result = builder.file(parser.file());
+    auto* tree = parser.file();
+    builder.set_errors(&listener.broken(), &listener.error_tokens(), &tokens);
+    result = builder.file(tree);
     result.comments = std::move(comments);
     return result;
   }
@@ -1038,6 +1215,24 @@ std::vector<LexToken> tokenize(std::string_view text) {
     out.push_back(LexToken{kind, vocab.getSymbolicName(type), offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)});
   }
   return out;
+}
+
+std::size_t token_type_count() {
+  Utf8Stream input{std::string_view()};
+  FenceLexer lexer(&input);
+  return lexer.getVocabulary().getMaxTokenType();
+}
+
+std::string token_display_name(std::size_t type) {
+  Utf8Stream input{std::string_view()};
+  FenceLexer lexer(&input);
+  return describe_token_type(type, lexer.getVocabulary());
+}
+
+std::string token_grammar_name(std::size_t type) {
+  Utf8Stream input{std::string_view()};
+  FenceLexer lexer(&input);
+  return lexer.getVocabulary().getSymbolicName(type);
 }
 
 std::vector<std::string> keywords() {

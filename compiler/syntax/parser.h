@@ -54,6 +54,12 @@ std::vector<LexToken> tokenize(std::string_view text);
 // The reserved words and soft keywords of the language, from the lexer's own vocabulary.
 std::vector<std::string> keywords();
 
+// How messages name each type of token ("a name", "'reach'", "','"), for types 1 to
+// token_type_count(): never by a grammar token name, which token_grammar_name gives (for tests).
+std::size_t token_type_count();
+std::string token_display_name(std::size_t type);
+std::string token_grammar_name(std::size_t type);
+
 // Greatest nesting of `{ }` the parser accepts; deeper input gets E0104 instead of a stack overflow.
 inline constexpr int kMaxNesting = 64;
 

@@ -97,6 +97,8 @@ class Equivalence(unittest.TestCase):
         for tree in (cls.orig, cls.fmt):
             for d in SOURCE_DIRS:
                 shutil.copytree(os.path.join(ROOT, d), os.path.join(tree, d))
+            # The copy is a project like the repository, so that `check` names files as `fmt` does.
+            shutil.copy(os.path.join(ROOT, "fence.toml"), os.path.join(tree, "fence.toml"))
         # Each docs example is a program of its own, next to the library files of its page.
         cls.docs = []
         for name in sorted(os.listdir(os.path.join(ROOT, "docs"))):

@@ -174,7 +174,9 @@ class Paths(unittest.TestCase):
         code, out, err = run(["build", path])
         self.assertEqual(code, 1)
         self.assertEqual(out, "")
-        self.assertIn(f"{path}:2:17: error[E0803]: the inventory '{d}/deploy/': no such file or directory", err)
+        # The source file is named relative to the project root, its inputs' directory here.
+        self.assertIn(f"p.fence:2:17: error[E0803]: the inventory '{d}/deploy/': no such file or directory", err)
+        self.assertTrue(err.startswith("p.fence:"), err)
 
     def test_standard_input(self):
         with open(os.path.join(ROOT, INVENTORY, "boutique.yaml"), encoding="utf-8") as f:

@@ -20,12 +20,15 @@ class Hooks(unittest.TestCase):
     def setUp(self):
         self.repo = tempdir(self)
         shutil.copytree(os.path.join(ROOT, "examples/shop"), os.path.join(self.repo, "policies"))
+        # The repository is the project: diagnostics name files from its top (docs/cli.md).
+        with open(os.path.join(self.repo, "fence.toml"), "w", encoding="utf-8") as f:
+            f.write("")
         self.env = dict(os.environ, PRE_COMMIT_HOME=os.path.join(self.repo, ".cache"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
                         GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com",
                         PATH=os.path.dirname(fence_e2e.FENCE) + os.pathsep + os.environ.get("PATH", ""))
         self.env.pop("NO_COLOR", None)
         self.git("init", "-q")
-        self.git("add", "policies")
+        self.git("add", "policies", "fence.toml")
         self.git("commit", "-q", "-m", "policies")
 
     def git(self, *args):

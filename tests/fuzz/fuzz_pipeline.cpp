@@ -41,6 +41,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         units.push_back(emit::Unit{env.value_or(""), target, nullptr});
       }
     }
+  } else if (!c.loaded().ok && c.loaded().resolvable) {
+    // After syntax errors, what parsed is still resolved and checked, for its errors; it never
+    // counts as analyzed, so nothing can be lowered.
+    FENCE_FUZZ_CHECK(!c.analyze(envs.front()), "an analysis after syntax errors succeeded");
+    FENCE_FUZZ_CHECK(c.lower(driver::targets().front()).empty(), "a program with syntax errors was lowered");
   }
   for (std::size_t i = 0; i < units.size(); ++i) units[i].objects = &kept[i];
   if (!c.sink().has_errors()) emit::output_tree(units, emit::TreeShape{envs.size() > 1, true});

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <cctype>
+
 #include <catch2/catch.hpp>
 
 #include "diag/render.h"
@@ -220,4 +223,85 @@ TEST_CASE("the keyword list comes from the lexer", "[syntax]") {
   CHECK(toks[1].kind == syntax::TokenKind::Keyword);
   CHECK(toks[3].kind == syntax::TokenKind::Address);
   CHECK(toks[6].kind == syntax::TokenKind::Comment);
+}
+
+TEST_CASE("every token type has a name for messages, never the grammar's", "[syntax]") {
+  auto count = syntax::token_type_count();
+  REQUIRE(count > 40);  // the lexer's types, selector mode included
+  std::vector<std::string> grammar;
+  for (std::size_t t = 1; t <= count; ++t) grammar.push_back(syntax::token_grammar_name(t));
+  REQUIRE(std::find(grammar.begin(), grammar.end(), "SEL_COMMA") != grammar.end());
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+  for (std::size_t t = 1; t <= count; ++t) {
+    auto shown = syntax::token_display_name(t);
+    INFO(grammar[t - 1] << " is shown as " << shown);
+    CHECK_FALSE(shown.empty());
+    CHECK(shown != "a token");
+    CHECK(shown.find('_') == std::string::npos);
+    for (const auto& g : grammar) {
+      if (g.size() < 2) continue;
+      for (auto at = shown.find(g); at != std::string::npos; at = shown.find(g, at + 1)) {
+        bool whole = (at == 0 || !word(shown[at - 1])) && (at + g.size() == shown.size() || !word(shown[at + g.size()]));
+        CHECK_FALSE(whole);
+      }
+    }
+  }
+}
+
+TEST_CASE("an error in a selector names what was expected in words", "[syntax]") {
+  auto p = parse("namespace a {\n  api may reach pods[app=web x]\n}\n");
+  auto d = p->diags();
+  INFO(d);
+  CHECK(d.find("t.fence:2:30: error[E0101]: unexpected 'x'; expected ']' or ','") != std::string::npos);
+  CHECK(d.find("SEL_") == std::string::npos);
+  CHECK(d.find("fence: 1 error") != std::string::npos);
+}
+
+TEST_CASE("an unclosed selector in a block is one error, not the rest of the file misread", "[syntax]") {
+  auto p = parse("namespace a {\n  api may reach pods[app=web\n  web may reach db\n}\nnamespace b {\n  x may reach y\n}\n");
+  auto d = p->diags();
+  INFO(d);
+  CHECK(d.find("fence: 1 error") != std::string::npos);
+  CHECK(d.find("end of file") == std::string::npos);
+  CHECK(d.find("E0102") == std::string::npos);
+  // Both blocks are there; the broken statement is not.
+  REQUIRE(p->file.items.size() == 2);
+  CHECK(std::get<ast::Block>(p->file.items[0].node).items.empty());
+  CHECK(std::get<ast::Block>(p->file.items[1].node).items.size() == 1);
+}
+
+TEST_CASE("a block whose header is broken is skipped whole: its '}' is no stray", "[syntax]") {
+  auto p = parse("namespace 9shop {\n  api may reach db\n}\nnamespace b {\n  x may reach y\n}\n");
+  auto d = p->diags();
+  INFO(d);
+  CHECK(d.find("fence: 1 error") != std::string::npos);
+  CHECK(d.find("unexpected '}'") == std::string::npos);
+  REQUIRE(p->file.items.size() == 1);
+  CHECK(std::get<ast::Block>(p->file.items[0].node).name.text == "b");
+}
+
+TEST_CASE("a broken item is left out; a broken let leaves a poisoned definition", "[syntax]") {
+  auto p = parse("let internal = 10.0.0.0/8 @\nlet ok = 10.0.0.0/8\nnamespace a {\n  api may reach db:80:90\n  api may reach db:81\n}\n");
+  auto d = p->diags();
+  INFO(d);
+  REQUIRE(p->file.items.size() == 3);
+  const auto& broken = std::get<ast::Let>(p->file.items[0].node);
+  CHECK(broken.name.text == "internal");
+  CHECK(broken.poisoned);
+  CHECK_FALSE(std::get<ast::Let>(p->file.items[1].node).poisoned);
+  // `db:80:90` is one statement with a mistake: it is gone, the next one stays.
+  const auto& block = std::get<ast::Block>(p->file.items[2].node);
+  REQUIRE(block.items.size() == 1);
+  CHECK(std::get<ast::Statement>(block.items[0].node).targets[0].ports[0].first.text == "81");
+}
+
+TEST_CASE("a statement cut short resumes at the next line rather than swallowing it", "[syntax]") {
+  auto p = parse("namespace a {\n  api may reach {db, cache\n  web may reach db\n}\n");
+  auto d = p->diags();
+  INFO(d);
+  CHECK(d.find("fence: 1 error") != std::string::npos);
+  REQUIRE(p->file.items.size() == 1);
+  const auto& block = std::get<ast::Block>(p->file.items[0].node);
+  REQUIRE(block.items.size() == 1);
+  CHECK(std::get<ast::Statement>(block.items[0].node).subjects[0].pod->name.text == "web");
 }

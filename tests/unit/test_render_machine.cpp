@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -60,4 +62,27 @@ TEST_CASE("JSON: counts, and null for a note without a place", "[diag][json]") {
   CHECK(doc["diagnostics"][0]["notes"][0]["location"].is_null());
   CHECK(parse_diag_format("sarif") == DiagFormat::Sarif);
   CHECK_FALSE(parse_diag_format("xml").has_value());
+}
+
+TEST_CASE("SARIF: relative paths are relative to the project root, named as their base", "[diag][sarif]") {
+  Fixture f;
+  auto stdin_file = f.sm.add("<stdin>", "x\n");
+  f.sink.error(Code::E0309, Span{f.spaced, 30, 40}, "bits set");
+  f.sink.error(Code::E0309, Span{f.absolute, 0, 3}, "bits set");
+  f.sink.error(Code::E0309, Span{stdin_file, 0, 1}, "bits set");
+  RenderOptions opt;
+  opt.root = "/work/my project";
+  auto doc = Json::parse(render_sarif(f.sink, f.sm, opt));
+  const auto& run = doc["runs"][0];
+  CHECK(run["originalUriBaseIds"]["PROJECTROOT"]["uri"] == "file:///work/my%20project/");
+  const auto& results = run["results"];
+  REQUIRE(results.size() == 3);
+  std::vector<Json> where;
+  for (const auto& r : results) where.push_back(r["locations"][0]["physicalLocation"]["artifactLocation"]);
+  CHECK(std::count(where.begin(), where.end(), Json{{"uri", "my%20policies/shop%20%C3%A9.fence"}, {"uriBaseId", "PROJECTROOT"}}) == 1);
+  CHECK(std::count(where.begin(), where.end(), Json{{"uri", "file:///srv/policies/a.fence"}}) == 1);
+  CHECK(std::count(where.begin(), where.end(), Json{{"uri", "%3Cstdin%3E"}}) == 1);
+  // Without a root there is no base.
+  auto plain = Json::parse(render_sarif(f.sink, f.sm, RenderOptions{}));
+  CHECK_FALSE(plain["runs"][0].contains("originalUriBaseIds"));
 }
