@@ -607,13 +607,19 @@ Context context_of(const std::vector<std::string>& t) {
   bool has_verb = has({"reach", "by"}) || (t.size() >= 2 && std::any_of(t.begin() + 1, t.end(), [](const std::string& x) { return x == "to" || x == "from"; }) && has({"send", "receive"}));
   if (first == "import") return t.size() == 1 ? Context{K::Keywords, {"std"}} : Context{};
   if (first == "environments") return {};
+  if (first == "targets" || (first == "for" && !has({"{"}))) return last == "targets" || last == "for" || last == "," ? Context{K::Keywords, {"k8s", "cilium"}} : Context{};
   if (first == "let" || first == "set") {
-    if (t.size() == 2) return first == "let" ? Context{K::Keywords, {"in"}} : Context{};
+    if (t.size() == 2) return first == "let" ? Context{K::Keywords, {"in", "for"}} : Context{};
+    if (last == "for" || (last == "," && has({"for"}) && !has({"="}))) return {K::Keywords, {"k8s", "cilium"}};
     if (last == "in" || (last == "," && !has({"="}))) return {K::Environment, {}};
     if (last == "=" || (last == "," && has({"="})) || last == "except") return first == "let" ? Context{K::Peer, {}} : Context{};
     return {};
   }
-  if (first == "when") return last == "when" || last == "," ? Context{K::Environment, {}} : Context{};
+  if (first == "when") {
+    if (last == "for" || (last == "," && has({"for"}))) return {K::Keywords, {"k8s", "cilium"}};
+    if (last == "when" || last == ",") return {K::Environment, {}};
+    return has({"for"}) ? Context{} : Context{K::Keywords, {"for"}};
+  }
   if (first == "namespace") return t.size() == 1 ? Context{K::Namespace, {}} : Context{};
   if (first == "default") {
     if (last == "default") return {K::Keywords, {"deny"}};
@@ -835,7 +841,7 @@ json Features::completion(std::uint32_t offset) const {
       return items;
     }
     case K::ItemStart:
-      for (const char* k : {"import", "environments", "let", "set", "namespace", "cluster", "when", "default", "all"}) keyword(k);
+      for (const char* k : {"import", "environments", "targets", "let", "set", "namespace", "cluster", "when", "for", "default", "all"}) keyword(k);
       break;
     case K::Subject:
       keyword("all");

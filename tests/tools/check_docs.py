@@ -8,7 +8,8 @@ compiler. In docs/*.md:
   ```fence-warning         must compile (exit 0) with diagnostics; when a plain ``` block follows
                            directly, it must equal what fence prints
   ```yaml file=PATH        a data file (an inventory's manifests) that later examples may name;
-                           not compiled (```json file=PATH likewise)
+                           not compiled (```json file=PATH likewise; ```toml file=PATH, a
+                           fence.toml, serves the next example only)
 """
 import argparse
 import os
@@ -20,7 +21,7 @@ import tempfile
 from yaml_docs import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FENCE_RE = re.compile(r"^```(fence(?:-error|-warning)?|yaml|json)(?:[ \t]+(\w+))?(?:[ \t]+file=(\S+))?[ \t]*\n(.*?)^```[ \t]*\n(?:\n?```[ \t]*\n(.*?)^```[ \t]*\n)?", re.M | re.S)
+FENCE_RE = re.compile(r"^```(fence(?:-error|-warning)?|yaml|json|toml)(?:[ \t]+(\w+))?(?:[ \t]+file=(\S+))?[ \t]*\n(.*?)^```[ \t]*\n(?:\n?```[ \t]*\n(.*?)^```[ \t]*\n)?", re.M | re.S)
 
 
 def main():
@@ -38,9 +39,13 @@ def main():
         if not name.endswith(".md"):
             continue
         text = open(os.path.join(docs, name), encoding="utf-8").read()
-        library = {}
+        library, once = {}, {}
         for m in FENCE_RE.finditer(text):
             kind, target, lib_path, code, expected = m.group(1), m.group(2) or "k8s", m.group(3), m.group(4), m.group(5)
+            if kind == "toml":
+                if lib_path:
+                    once[lib_path] = code  # a fence.toml: for the next example only, since it changes every path
+                continue
             if kind in ("yaml", "json"):
                 if lib_path:
                     library[lib_path] = code
@@ -52,13 +57,14 @@ def main():
             if lib_path:
                 library[lib_path] = code
             with tempfile.TemporaryDirectory() as tmp:
-                for path, content in library.items():
+                for path, content in list(library.items()) + list(once.items()):
                     os.makedirs(os.path.dirname(os.path.join(tmp, path)) or tmp, exist_ok=True)
                     with open(os.path.join(tmp, path), "w", encoding="utf-8") as f:
                         f.write(content)
                 with open(os.path.join(tmp, "example.fence"), "w", encoding="utf-8") as f:
                     f.write(code)
                 p = subprocess.run([fence, "check", "--target", target, "example.fence"], cwd=tmp, capture_output=True, text=True, env=env)
+                once = {}
             count += 1
             where = f"docs/{name}:{line}"
             if kind == "fence" and p.returncode != 0:

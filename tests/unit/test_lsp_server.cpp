@@ -323,9 +323,11 @@ TEST_CASE("lsp: diagnostics in an imported file show at the import", "[lsp]") {
 }
 
 TEST_CASE("lsp: completion offers keywords, names in scope, std names and protocols", "[lsp]") {
-  std::string text = "let partners = 203.0.113.0/24\nnamespace shop {\n  let local = pods[tier=db]\n  web may reach \n  db may reach x:53/\n}\n# a comment \n";
+  std::string text =
+      "let partners = 203.0.113.0/24\nnamespace shop {\n  let local = pods[tier=db]\n  web may reach \n  db may reach x:53/\n  api may reach db\n}\n"
+      "# a comment \n";
   auto s = run(session({open(kUri, text), at(1, "textDocument/completion", kUri, 3, 16), at(2, "textDocument/completion", kUri, 4, 20),
-                        at(3, "textDocument/completion", kUri, 6, 12), at(4, "textDocument/completion", kUri, 2, 21)}));
+                        at(3, "textDocument/completion", kUri, 7, 12), at(4, "textDocument/completion", kUri, 2, 21)}));
   CHECK(s.reply(3)["result"].empty());  // in a comment
   CHECK(s.reply(4)["result"].empty());  // in a selector
   auto items = s.reply(1)["result"];
@@ -340,7 +342,7 @@ TEST_CASE("lsp: completion offers keywords, names in scope, std names and protoc
   CHECK(find("may").is_null());
   CHECK(find("entity")["kind"] == 14);
   CHECK(find("all")["kind"] == 14);
-  CHECK(find("db")["kind"] == 7);  // a workload of shop, named in another statement
+  CHECK(find("db")["kind"] == 7);  // a workload of shop, named in another statement (one that parses)
   CHECK(find("db")["detail"] == "workload in shop");
   CHECK(find("partners")["detail"] == "203.0.113.0/24");
   CHECK(find("local")["detail"] == "pods[tier=db]");
@@ -393,6 +395,11 @@ TEST_CASE("lsp: completion offers only what the grammar allows next", "[lsp]") {
   CHECK(labels(complete_at(shop + "}\nwhen |\n")) == V{"dev", "prod"});
   CHECK(labels(complete_at(shop + "  let x in |\n}\n")) == V{"dev", "prod"});
   CHECK(labels(complete_at(shop + "  let |\n}\n")).empty());  // a new name
+  CHECK(labels(complete_at(shop + "  let x |\n}\n")) == V{"in", "for"});
+  CHECK(labels(complete_at(shop + "  let x in prod for |\n}\n")) == V{"k8s", "cilium"});
+  CHECK(labels(complete_at(shop + "}\nfor |\n")) == V{"k8s", "cilium"});
+  CHECK(labels(complete_at(shop + "}\nwhen prod |\n")) == V{"for"});
+  CHECK(labels(complete_at(shop + "}\nwhen prod for |\n")) == V{"k8s", "cilium"});
   CHECK(labels(complete_at(shop + "  web may reach db:|\n}\n")).empty());
   // An item starts: its keywords and subjects, not a verb.
   auto start = complete_at(shop + "  |\n}\nnamespace ops {\n  mon may reach shop/web\n}\n");
@@ -422,10 +429,10 @@ TEST_CASE("lsp: completion and definition know the inventory's workloads", "[lsp
               "---\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\n"
               "---\nkind: Pod\nmetadata: {name: prom, namespace: monitoring, labels: {app: prom}}\n");
   auto uri = s.uri("main.fence");
-  s.handle(open(uri, "set inventory = \"deploy/\"\nnamespace shop {\n  web may reach \n}\nnamespace ops {\n  x may reach monitoring/\n}\n"));
+  s.handle(open(uri, "set inventory = \"deploy/\"\nnamespace shop {\n  web may reach 10.0.0.0/8:443\n  web may reach \n}\nnamespace ops {\n  x may reach monitoring/\n}\n"));
   s.diagnostics();
-  s.handle(at(1, "textDocument/completion", uri, 2, 16));
-  s.handle(at(2, "textDocument/completion", uri, 5, 25));
+  s.handle(at(1, "textDocument/completion", uri, 3, 16));
+  s.handle(at(2, "textDocument/completion", uri, 6, 25));
   s.handle(at(3, "textDocument/definition", uri, 2, 3));
   s.server.idle();
   json replies[4];
@@ -434,8 +441,15 @@ TEST_CASE("lsp: completion and definition know the inventory's workloads", "[lsp
   }
   auto inside = replies[1];
   // A workload is named by its pods' label, as sources name them: checkout, not checkout-v2.
-  CHECK(offers(inside, "checkout"));
+  CHECK(offers(inside, "checkout"));  // from the inventory only
   CHECK_FALSE(offers(inside, "checkout-v2"));
+  auto kind_of = [&](const std::string& label) {
+    for (const auto& i : inside) {
+      if (i["label"] == label) return i["detail"];
+    }
+    return json();
+  };
+  CHECK(kind_of("web") == "workload in shop");  // the program names it (and so does the inventory)
   CHECK(offers(inside, "monitoring/"));
   CHECK(labels(replies[2]) == std::vector<std::string>{"prom"});
   // Definition of web: its first statement, and its object in the inventory.
