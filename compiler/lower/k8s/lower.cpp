@@ -130,11 +130,11 @@ bool Lowering::expressible(const ir::Rule& r) {
     if (deny) break;
     if (p.kind == ir::Peer::Kind::DnsName) {
       error_at(Code::E0401, r, p.span, fmt::format("NetworkPolicy cannot match the DNS name '{}': it matches addresses and pods only", p.dns),
-               "compile with --target cilium (toFQDNs), or write the service's CIDR");
+               "compile with --target cilium (toFQDNs), write the service's CIDR, or give each target its own value: `let api for k8s = CIDR:PORT` and `let api for cilium = NAME:PORT`");
       ok = false;
     } else if (p.kind == ir::Peer::Kind::Entity) {
       error_at(Code::E0403, r, p.span, fmt::format("NetworkPolicy has no entity '{}': entities are Cilium's", p.entity),
-               "compile with --target cilium, or write the CIDR the entity stands for");
+               "compile with --target cilium, or write the CIDR the entity stands for (each target its own value: `let x for k8s = CIDR` and `let x for cilium = entity NAME`)");
       ok = false;
     }
   }
