@@ -123,6 +123,11 @@ class DiffCommand : public Command {
     mode.lower = level->needs_objects;
     auto outcome = compile(flags_, mode);
     auto& c = *outcome.compilation;
+    // A program that means something different per target is compared for one target, as why
+    // and explain answer for one.
+    if (c.loaded().ok && c.per_target() && outcome.targets.size() > 1) {
+      throw UsageError{fmt::format("the program builds for several targets ({}): diff compares one, choose it with --target", fmt::join(outcome.targets, ", "))};
+    }
     bool ok = report(c, report_);
     if (!outcome.ok || !ok) return kExitErrors;
     const auto& ra = outcome.envs.at(0);

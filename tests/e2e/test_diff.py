@@ -62,6 +62,24 @@ class Rules(unittest.TestCase):
             self.assertIn("fence: error:", err)
 
 
+class PerTarget(unittest.TestCase):
+    PAYMENTS = "examples/multi-target/payments.fence"
+
+    def test_a_program_with_values_per_target_is_compared_for_one(self):
+        code, out, err = run(["diff", "--env", "staging", "--env", "prod", self.PAYMENTS])
+        self.assertEqual((code, out), (2, ""))
+        self.assertIn("builds for several targets (k8s, cilium): diff compares one, choose it with --target", err)
+        # Each target's own values: k8s compares the provider's ranges, cilium its DNS names.
+        code, out, err = run(["diff", "--target", "k8s", "--env", "staging", "--env", "prod", self.PAYMENTS])
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn("198.51.100.0/28:443/tcp", out)
+        self.assertNotIn("stripe.com", out)
+        code, out, err = run(["diff", "--target", "cilium", "--env", "staging", "--env", "prod", self.PAYMENTS])
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn("stripe.com", out)
+        self.assertNotIn("198.51.100.0/28", out)
+
+
 class Connections(unittest.TestCase):
     def changes(self, out):
         return [l for l in out.splitlines() if l[:1] in "+-" and not l.startswith(("---", "+++"))]
