@@ -8,6 +8,30 @@ std::string_view direction_name(Direction d) {
   return d == Direction::Egress ? "egress" : "ingress";
 }
 
+std::string_view tier_name(Tier t) {
+  switch (t) {
+    case Tier::Namespace:
+      return "namespace";
+    case Tier::Admin:
+      return "admin";
+    case Tier::Baseline:
+      return "baseline";
+  }
+  return "namespace";
+}
+
+std::string_view action_name(Action a) {
+  switch (a) {
+    case Action::Allow:
+      return "allow";
+    case Action::Deny:
+      return "deny";
+    case Action::Pass:
+      return "pass";
+  }
+  return "allow";
+}
+
 std::string NamespaceSel::str() const {
   switch (kind) {
     case Kind::Named:

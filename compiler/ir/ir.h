@@ -17,9 +17,19 @@
 namespace fence::ir {
 
 enum class Direction { Egress, Ingress };
-enum class Action { Allow, Deny };
+// Pass: the rule decides nothing, and the connection goes on to the next tier (tiers only).
+enum class Action { Allow, Deny, Pass };
+
+// Where a rule stands in the order of evaluation, for a connection at one end (egress at the
+// source, ingress at the destination): the admin tier first, by priority (lower first), then the
+// namespaces' own policies, then the baseline tier, by priority, then the default (allow).
+// Within one tier block, rules are first-match in source order. A rule outside any tier block is
+// in the Namespace tier.
+enum class Tier { Namespace, Admin, Baseline };
 
 std::string_view direction_name(Direction d);  // "egress", "ingress"
+std::string_view tier_name(Tier t);            // "namespace", "admin", "baseline"
+std::string_view action_name(Action a);        // "allow", "deny", "pass"
 
 // Which namespaces: one by name, those whose labels match, or all of them.
 struct NamespaceSel {
@@ -106,6 +116,19 @@ struct Rule {
   std::vector<Span> port_spans;  // where each port is written (parallel to `ports`; may be empty)
   std::vector<HttpRule> http;    // L7; empty: none
   Origin origin;
+  // Tiers: a rule of an `admin` or `baseline` block is cluster-scoped (scope.cluster), and
+  // `tier_block` indexes Program::tier_blocks. Rules of one block keep their source order, which
+  // is their first-match order. Namespace-tier rules have tier_block == -1.
+  Tier tier = Tier::Namespace;
+  int tier_block = -1;
+};
+
+// One `admin priority N { ... }` or `baseline priority N { ... }` block, in source order.
+struct TierBlock {
+  Tier tier = Tier::Admin;  // Admin or Baseline
+  int priority = 0;         // 0-1000: lower is evaluated first
+  Span span;                // the block's header
+  Span priority_span;       // the priority number
 };
 
 struct DefaultDeny {
@@ -132,6 +155,7 @@ struct Program {
   std::optional<std::string> environment;   // the environment this IR was built for
   std::vector<DefaultDeny> default_denies;  // in source order
   std::vector<Rule> rules;                  // in source order, implied rules after their statement
+  std::vector<TierBlock> tier_blocks;       // in source order; rules point into it
   std::vector<std::string> namespaces;      // every namespace with a block, sorted
   std::map<std::string, Span> namespace_spans;  // where each is first named by a block
   // Declared by `set pod-cidrs` / `set service-cidrs`: addresses that belong to the cluster.
