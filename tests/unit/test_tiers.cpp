@@ -154,7 +154,7 @@ TEST_CASE("tier rules are cluster-wide, carry their tier and block, and defer is
   CHECK(p.rules[0].direction == ir::Direction::Egress);
   CHECK(p.rules[0].tier == ir::Tier::Admin);
   CHECK(p.rules[0].tier_block == 0);
-  CHECK(p.rules[0].subject.str() == "all namespaces");
+  CHECK(p.rules[0].subject.str() == "all namespaces/all pods");
   CHECK(p.rules[0].peers.at(0).str() == "169.254.169.254/32");
 
   CHECK(p.rules[1].action == ir::Action::Allow);
@@ -167,7 +167,7 @@ TEST_CASE("tier rules are cluster-wide, carry their tier and block, and defer is
   CHECK(p.rules[2].origin.implied);
   CHECK(p.rules[2].tier == ir::Tier::Admin);
   CHECK(p.rules[2].tier_block == 0);
-  CHECK(p.rules[2].subject.str() == "all namespaces");
+  CHECK(p.rules[2].subject.str() == "all namespaces/all pods");
   CHECK(p.rules[2].peers.at(0).str() == "ns[team=monitoring]/pods[app=prometheus]");
   REQUIRE(p.rules[2].ports.size() == 1);
   CHECK(p.rules[2].ports[0].str() == "9090/tcp");
