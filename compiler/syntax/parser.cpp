@@ -1267,7 +1267,7 @@ std::vector<LexToken> tokenize(std::string_view text) {
         kind = TokenKind::Unknown;
         break;
       default:
-        if (type >= FenceLexer::IMPORT && type <= FenceLexer::FOR) kind = TokenKind::Keyword;
+        if (type >= FenceLexer::IMPORT && type <= FenceLexer::DEFER) kind = TokenKind::Keyword;
         break;
     }
     out.push_back(LexToken{kind, vocab.getSymbolicName(type), offsets.byte(t->getStartIndex()), offsets.byte(t->getStopIndex() + 1)});

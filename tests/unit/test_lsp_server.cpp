@@ -396,10 +396,10 @@ TEST_CASE("lsp: completion offers only what the grammar allows next", "[lsp]") {
   CHECK(labels(complete_at(shop + "  let x in |\n}\n")) == V{"dev", "prod"});
   CHECK(labels(complete_at(shop + "  let |\n}\n")).empty());  // a new name
   CHECK(labels(complete_at(shop + "  let x |\n}\n")) == V{"in", "for"});
-  CHECK(labels(complete_at(shop + "  let x in prod for |\n}\n")) == V{"k8s", "cilium"});
-  CHECK(labels(complete_at(shop + "}\nfor |\n")) == V{"k8s", "cilium"});
+  CHECK(labels(complete_at(shop + "  let x in prod for |\n}\n")) == V{"k8s", "cilium", "cnp", "calico"});
+  CHECK(labels(complete_at(shop + "}\nfor |\n")) == V{"k8s", "cilium", "cnp", "calico"});
   CHECK(labels(complete_at(shop + "}\nwhen prod |\n")) == V{"for"});
-  CHECK(labels(complete_at(shop + "}\nwhen prod for |\n")) == V{"k8s", "cilium"});
+  CHECK(labels(complete_at(shop + "}\nwhen prod for |\n")) == V{"k8s", "cilium", "cnp", "calico"});
   CHECK(labels(complete_at(shop + "  web may reach db:|\n}\n")).empty());
   // An item starts: its keywords and subjects, not a verb.
   auto start = complete_at(shop + "  |\n}\nnamespace ops {\n  mon may reach shop/web\n}\n");

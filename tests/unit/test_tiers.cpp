@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "diag/render.h"
+#include "format/format.h"
 #include "helpers.h"
 #include "syntax/parser.h"
 
@@ -265,4 +266,33 @@ TEST_CASE("cnp and calico are targets a program may name", "[sema][tiers]") {
   auto a = analyze("targets k8s, cnp, calico\nnamespace shop {\n  for cnp { web may reach db }\n}\n");
   INFO(a.diagnostics());
   CHECK(a.count("E0230") == 0);
+}
+
+TEST_CASE("fmt lays out tier blocks and defer like any block and statement, idempotently", "[fmt][tiers]") {
+  const char* messy =
+      "import std\n"
+      "admin   priority 10 {\n"
+      "  all namespaces must not reach metadata   # no metadata\n"
+      "      ns[team=monitoring]/pods[app=prometheus] may reach all namespaces:9090\n"
+      "  all namespaces defer   reach ns[env=dev]\n"
+      "}\n"
+      "baseline priority 100 { all namespaces must not reach all namespaces }\n"
+      "when prod { admin priority 3 {\n"
+      "shop/web defer be reached by ns[env=dev]\n"
+      "} }\n";
+  const char* canonical =
+      "import std\n"
+      "admin priority 10 {\n"
+      "  all namespaces must not reach metadata  # no metadata\n"
+      "  ns[team=monitoring]/pods[app=prometheus] may reach all namespaces:9090\n"
+      "  all namespaces defer reach ns[env=dev]\n"
+      "}\n"
+      "baseline priority 100 { all namespaces must not reach all namespaces }\n"
+      "when prod {\n"
+      "  admin priority 3 {\n"
+      "    shop/web defer be reached by ns[env=dev]\n"
+      "  }\n"
+      "}\n";
+  CHECK(format::format_text(messy) == canonical);
+  CHECK(format::format_text(canonical) == canonical);
 }
