@@ -46,6 +46,7 @@ std::string_view verb(const ir::Rule& r) {
   bool egress = r.direction == ir::Direction::Egress;
   if (r.action == ir::Action::Allow && r.origin.one_sided) return egress ? "may send to" : "may receive from";
   if (r.action == ir::Action::Allow) return egress ? "may reach" : "may be reached by";
+  if (r.action == ir::Action::Pass) return egress ? "defer reach" : "defer be reached by";
   return egress ? "must not reach" : "must not be reached by";
 }
 
@@ -150,6 +151,10 @@ std::vector<Line> rule_lines(const ir::Program& program, const std::map<std::str
   for (const auto& r : program.rules) {
     if (r.origin.implied) continue;
     std::string head = fmt::format("{} {} ", endpoint_text(r.subject, ns_names), verb(r));
+    // A tier's rule says where it stands: `admin priority 10: ...`.
+    if (r.tier != ir::Tier::Namespace && r.tier_block >= 0 && static_cast<std::size_t>(r.tier_block) < program.tier_blocks.size()) {
+      head = fmt::format("{} priority {}: {}", ir::tier_name(r.tier), program.tier_blocks[static_cast<std::size_t>(r.tier_block)].priority, head);
+    }
     std::string l7 = http_text(r.http);
     for (const auto& p : r.peers) {
       auto peer = peer_text(p, ns_names);
