@@ -18,7 +18,9 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Selectors, in Calico's syntax. Label keys and values are restricted to characters that need no
-// escaping inside single quotes.
+// escaping inside single quotes. Calico's reference documents `k != 'v'` as matching only
+// resources that have the label k, whereas a Kubernetes `k!=v` (Fence's meaning) also matches
+// resources without it; `k not in {'v'}` matches both, as documented, so `!=` is written that way.
 
 std::string requirement(const net::Requirement& r) {
   auto values = [&] {
@@ -30,7 +32,7 @@ std::string requirement(const net::Requirement& r) {
     case net::SelOp::Equals:
       return fmt::format("{} == '{}'", r.key, r.values.empty() ? std::string() : r.values[0]);
     case net::SelOp::NotEquals:
-      return fmt::format("{} != '{}'", r.key, r.values.empty() ? std::string() : r.values[0]);
+      return fmt::format("{} not in {{'{}'}}", r.key, r.values.empty() ? std::string() : r.values[0]);
     case net::SelOp::In:
       return fmt::format("{} in {}", r.key, values());
     case net::SelOp::NotIn:
