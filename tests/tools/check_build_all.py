@@ -56,7 +56,7 @@ def main():
             for d in docs:
                 path = f"{target}/shop/{kind}-{d['metadata']['name']}.yaml"
                 expect(files.get(path) == d, f"{path} differs from its golden document")
-        expect(all(k.split("/")[0] in ("k8s", "cilium") for k in files), f"files outside the target folders: {sorted(files)}")
+        expect(all(k.split("/")[0] in ("k8s", "cilium", "calico") for k in files), f"files outside the target folders: {sorted(files)}")
 
         # Cluster-wide objects go under cluster/.
         out = os.path.join(tmp, "cluster")
