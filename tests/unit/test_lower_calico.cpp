@@ -124,7 +124,7 @@ TEST_CASE("calico selectors: every requirement in Calico's syntax", "[lower][cal
   CHECK(calico_selector(sel({{"tier", SelOp::NotIn, {"a", "b"}}})) == "tier not in {'a', 'b'}");
   // Kubernetes' `!=` holds without the label; Calico's `!=` does not, its `not in` does.
   CHECK(calico_selector(sel({{"env", SelOp::NotEquals, {"dev"}}})) == "env not in {'dev'}");
-  CHECK(calico_selector(sel({{"app", SelOp::Equals, {"web"}}, {"canary", SelOp::DoesNotExist, {}}})) == "!has(canary) && app == 'web'");
+  CHECK(calico_selector(sel({{"app", SelOp::Equals, {"web"}}, {"canary", SelOp::DoesNotExist, {}}})) == "app == 'web' && !has(canary)");
 }
 
 TEST_CASE("calico namespace selectors: by name, by labels, every namespace", "[lower][calico]") {
@@ -170,15 +170,16 @@ TEST_CASE("calico: a namespace block is NetworkPolicies in the default tier", "[
   CHECK(!r["destination"]["namespaceSelector"]);  // the policy's own namespace
   CHECK(r["destination"]["ports"][0].as<int>() == 5432);
 
-  // The ingress side of `web may reach db` (db's namespace denies ingress), then the backup.
+  // The backup, then the ingress side of `web may reach db` (db's namespace denies ingress),
+  // which the IR lists after the statements.
   auto db = by_name(all, "db");
   CHECK(strings(db["spec"]["types"]) == std::vector<std::string>{"Ingress"});
   REQUIRE(db["spec"]["ingress"].size() == 2);
-  CHECK(db["spec"]["ingress"][0]["source"]["selector"].as<std::string>() == "app == 'web'");
-  CHECK(db["spec"]["ingress"][0]["destination"]["ports"][0].as<int>() == 5432);
-  CHECK(db["spec"]["ingress"][1]["source"]["selector"].as<std::string>() == "app == 'backup'");
-  CHECK(db["spec"]["ingress"][1]["source"]["namespaceSelector"].as<std::string>() == "team == 'ops'");
-  CHECK(!db["spec"]["ingress"][1]["destination"]);  // every port
+  CHECK(db["spec"]["ingress"][0]["source"]["selector"].as<std::string>() == "app == 'backup'");
+  CHECK(db["spec"]["ingress"][0]["source"]["namespaceSelector"].as<std::string>() == "team == 'ops'");
+  CHECK(!db["spec"]["ingress"][0]["destination"]);  // every port
+  CHECK(db["spec"]["ingress"][1]["source"]["selector"].as<std::string>() == "app == 'web'");
+  CHECK(db["spec"]["ingress"][1]["destination"]["ports"][0].as<int>() == 5432);
 }
 
 TEST_CASE("calico: pods of another namespace by name", "[lower][calico]") {
