@@ -135,7 +135,7 @@ class Completion(unittest.TestCase):
         self.assertEqual(self.complete(script, "fence ch"), ["check"])
         self.assertEqual(sorted(self.complete(script, "fence c")), ["check", "codes", "completion"])
         self.assertEqual(self.complete(script, "fence build --tar"), ["--target"])
-        self.assertEqual(sorted(self.complete(script, "fence build --target ")), ["all", "cilium", "k8s"])
+        self.assertEqual(sorted(self.complete(script, "fence build --target ")), ["all", "calico", "cilium", "k8s"])
         self.assertEqual(sorted(self.complete(script, "fence check --format ")), ["json", "sarif", "text"])
         self.assertEqual(self.complete(script, "fence codes W060"), [f"W060{i}" for i in (2, 3, 4, 5, 6, 7, 8)])
         self.assertIn("--werror", self.complete(script, "fence check --w"))
@@ -148,11 +148,11 @@ class Completion(unittest.TestCase):
             self.assertEqual(p.returncode, 0)
             for cmd in COMMANDS:
                 self.assertIn(cmd, p.stdout)
-            self.assertIn("k8s cilium all", p.stdout)
+            self.assertIn("k8s cilium calico all", p.stdout)
             self.assertIn("target", p.stdout)
         self.assertTrue(fence("completion", "zsh").stdout.startswith("#compdef fence\n"))
         fish = fence("completion", "fish").stdout
-        self.assertIn("complete -c fence -n '__fish_seen_subcommand_from build' -s t -l target -x -a 'k8s cilium all'", fish)
+        self.assertIn("complete -c fence -n '__fish_seen_subcommand_from build' -s t -l target -x -a 'k8s cilium calico all'", fish)
         for shell in ("zsh", "fish"):
             if shutil.which(shell):
                 p = subprocess.run([shell, "-n"], input=fence("completion", shell).stdout, capture_output=True, text=True)
