@@ -59,6 +59,9 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   sub.add_option("-e,--env", envs, envs_help)->type_name("ENV")->allow_extra_args(false);
   sub.add_flag("--all-envs", all_envs, "Every environment the program declares");
   sub.add_flag("--allow-l4-fallback", allow_l4_fallback, "For --target k8s: allow HTTP rules' ports without the rules, with a warning each");
+  sub.add_flag("--staged", staged,
+               "For --target calico: StagedNetworkPolicy and StagedGlobalNetworkPolicy, which Calico evaluates without enforcing, "
+               "for a rollout in steps (docs/targets.md)");
   sub.add_flag("--werror", werror, "Treat warnings as errors (silenced ones aside)");
   sub.add_option("--allow", allow, "Silence a warning or info code everywhere (repeatable), e.g. --allow W0603")
       ->type_name("CODE")
@@ -96,6 +99,7 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
 driver::Options CompileFlags::driver_options() const {
   driver::Options opt;
   opt.k8s.allow_l4_fallback = allow_l4_fallback;
+  opt.calico.staged = staged;
   opt.loader.max_file_bytes = max_file_bytes();
   opt.policy.werror = werror;
   for (const auto& code : allow) opt.policy.allowed.push_back(find_code(code)->code);

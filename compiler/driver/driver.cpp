@@ -8,6 +8,7 @@
 #include "check/suppress.h"
 #include "driver/project.h"
 #include "emit/yaml.h"
+#include "lower/calico/lower.h"
 #include "lower/cilium/lower.h"
 
 namespace fence::driver {
@@ -151,6 +152,8 @@ std::vector<emit::Object> lower_program(const ir::Program& program, const std::s
     out = lower::k8s::lower(program, sm, options.k8s, sink);
   } else if (target == "cilium") {
     out = lower::cilium::lower(program, sm, sink);
+  } else if (target == "calico") {
+    out = lower::calico::lower(program, sm, options.calico, sink);
   } else {
     throw std::invalid_argument("unknown target: " + target);
   }

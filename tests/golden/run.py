@@ -44,12 +44,18 @@ def declared_envs(path):
 
 
 def example_targets(path):
-    """Targets an example is compiled for: `# targets: k8s, cilium` in its header, default both."""
+    """Targets an example is compiled for: `# targets: k8s, cilium` in its header, else the
+    program's own `targets` line, default every target."""
     with open(os.path.join(ROOT, path), encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"#\s*targets:\s*(.*)$", line.strip())
-            if m:
-                return [t.strip() for t in m.group(1).split(",") if t.strip()]
+        lines = f.readlines()
+    for line in lines:
+        m = re.match(r"#\s*targets:\s*(.*)$", line.strip())
+        if m:
+            return [t.strip() for t in m.group(1).split(",") if t.strip()]
+    for line in lines:
+        m = re.match(r"targets\s+([^#]*)", line)
+        if m:
+            return [t.strip() for t in m.group(1).split(",") if t.strip()]
     return None
 
 

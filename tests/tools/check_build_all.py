@@ -56,7 +56,7 @@ def main():
             for d in docs:
                 path = f"{target}/shop/{kind}-{d['metadata']['name']}.yaml"
                 expect(files.get(path) == d, f"{path} differs from its golden document")
-        expect(all(k.split("/")[0] in ("k8s", "cilium") for k in files), f"files outside the target folders: {sorted(files)}")
+        expect(all(k.split("/")[0] in ("k8s", "cilium", "calico") for k in files), f"files outside the target folders: {sorted(files)}")
 
         # Cluster-wide objects go under cluster/.
         out = os.path.join(tmp, "cluster")
@@ -78,14 +78,16 @@ def main():
         out = os.path.join(tmp, "one-env")
         p = run(args.fence, ["build", "--target", "all", "--env", "prod", "-o", out, src])
         expect(p.returncode == 0, f"build --env prod: exit {p.returncode}\n{p.stderr}")
-        expect(sorted(tree(out)) == ["cilium/shop/ciliumnetworkpolicy-web.yaml", "k8s/shop/networkpolicy-web-egress.yaml"],
-               f"one environment, two targets: {sorted(tree(out))}")
+        expect(sorted(tree(out)) == ["calico/shop/networkpolicy-web.yaml", "cilium/shop/ciliumnetworkpolicy-web.yaml",
+                                     "k8s/shop/networkpolicy-web-egress.yaml"],
+               f"one environment, every target: {sorted(tree(out))}")
         out = os.path.join(tmp, "all-envs")
         p = run(args.fence, ["build", "--target", "all", "--all-envs", "-o", out, src])
         expect(p.returncode == 0, f"build --all-envs: exit {p.returncode}\n{p.stderr}")
         expect(sorted(tree(out)) == [f"{e}/{t}" for e in ("dev", "prod") for t in
-                                     ("cilium/shop/ciliumnetworkpolicy-web.yaml", "k8s/shop/networkpolicy-web-egress.yaml")],
-               f"two environments, two targets: {sorted(tree(out))}")
+                                     ("calico/shop/networkpolicy-web.yaml", "cilium/shop/ciliumnetworkpolicy-web.yaml",
+                                               "k8s/shop/networkpolicy-web-egress.yaml")],
+               f"two environments, every target: {sorted(tree(out))}")
 
     for f in failures:
         print("FAIL", f, file=sys.stderr)
