@@ -100,7 +100,7 @@ def main():
             if jsonnet and n <= args.jsonnet_max:
                 r["jsonnet"] = timed([jsonnet, "-y", "estate.jsonnet"], cwd=d)
             rows.append(r)
-            print(f"# {n}: done", file=sys.stderr)
+            print(f"# {n}: {json.dumps(r)}", file=sys.stderr, flush=True)  # each size's figures as soon as they exist
 
     def cmd(x):
         return f"{x[0]:.2f} s ({x[2]:.2f} s CPU, {x[1]:.0f} MiB)"
