@@ -166,16 +166,18 @@ std::string scalar_text(std::string_view value) {
   return plain_safe(value) ? std::string(value) : double_quoted(value);
 }
 
+void append_to_stream(std::string& out, const Object& o) {
+  out += "---\n";
+  if (o.yaml.empty()) {
+    out += to_yaml(o.doc);
+  } else {
+    out += o.yaml;
+  }
+}
+
 std::string to_yaml_stream(const std::vector<Object>& objects) {
   std::string out;
-  for (const auto& o : objects) {
-    out += "---\n";
-    if (o.yaml.empty()) {
-      out += to_yaml(o.doc);
-    } else {
-      out += o.yaml;
-    }
-  }
+  for (const auto& o : objects) append_to_stream(out, o);
   return out;
 }
 

@@ -23,6 +23,8 @@ std::string document_yaml(const Object& o);
 std::string scalar_text(std::string_view value);
 
 std::string to_yaml_stream(const std::vector<Object>& objects);
+// Appends one object's document of that stream ("---" and its YAML) to `out`.
+void append_to_stream(std::string& out, const Object& o);
 // True when `s` can be written without quotes and read back as the same string.
 bool plain_safe(std::string_view s);
 std::string double_quoted(std::string_view s);

@@ -1,6 +1,7 @@
 #include "lower/cilium/lower.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -265,7 +266,7 @@ class Lowering {
   const ir::Program& prog_;
   const SourceManager& sm_;
   DiagnosticSink& sink_;
-  std::vector<Group> groups_;
+  std::deque<Group> groups_;  // not a vector: growing one copied every Group (hash sets, maps)
   std::map<std::pair<ir::Scope, ir::Endpoint>, std::size_t> group_index_;
 };
 

@@ -1,6 +1,7 @@
 #include "lower/k8s/lower.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -392,13 +393,22 @@ std::vector<emit::Object> Lowering::run() {
     std::vector<std::set<Peer>> peers_seen;                     // per rule, as rule_with_ports
     std::vector<std::unordered_set<std::string>> origins_seen;
   };
-  std::map<std::string, std::vector<Group>> by_ns;  // namespace -> groups in order of appearance
+  // namespace -> groups in order of appearance. A deque: a Group (hash sets, maps) was copied,
+  // not moved, each time a vector of them grew.
+  std::map<std::string, std::deque<Group>> by_ns;
+  std::deque<Group>* last_groups = nullptr;  // rules come by namespace: the last one's, found once
+  const std::string* last_ns = nullptr;
   ir::SubjectTable group_index;  // numbers the groups of every namespace together
   std::vector<std::size_t> where;  // a group's number -> its place in by_ns[namespace]
   std::size_t seen = 0;
 
   auto find_group = [&](const std::string& ns, const ir::Endpoint& subject, ir::Direction dir) -> Group& {
-    auto& groups = by_ns[ns];
+    if (last_ns == nullptr || *last_ns != ns) {
+      auto at = by_ns.try_emplace(ns).first;
+      last_ns = &at->first;
+      last_groups = &at->second;
+    }
+    auto& groups = *last_groups;
     auto [number, fresh] = group_index.insert(ir::Scope{false, ns}, dir, subject);
     if (!fresh) return groups[where[number]];
     where.push_back(groups.size());
@@ -573,7 +583,7 @@ std::vector<emit::Object> Lowering::run() {
       objects.push_back(std::move(p));
     }
     // The namespace's groups and their indexes are done with: free them before the next one.
-    std::vector<Group>().swap(groups);
+    std::deque<Group>().swap(groups);
     for (auto& p : objects) {
       out.push_back(to_object(p));
       emit::seal(out.back());
