@@ -59,6 +59,10 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   sub.add_option("-e,--env", envs, envs_help)->type_name("ENV")->allow_extra_args(false);
   sub.add_flag("--all-envs", all_envs, "Every environment the program declares");
   sub.add_flag("--allow-l4-fallback", allow_l4_fallback, "For --target k8s: allow HTTP rules' ports without the rules, with a warning each");
+  sub.add_option("--cnp-channel", cnp_channel,
+                 "For --target cnp: the ClusterNetworkPolicy CRD's channel; experimental adds egress domainNames and nodes peers")
+      ->check(CLI::IsMember({"standard", "experimental"}))
+      ->capture_default_str();
   sub.add_flag("--werror", werror, "Treat warnings as errors (silenced ones aside)");
   sub.add_option("--allow", allow, "Silence a warning or info code everywhere (repeatable), e.g. --allow W0603")
       ->type_name("CODE")
@@ -96,6 +100,7 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
 driver::Options CompileFlags::driver_options() const {
   driver::Options opt;
   opt.k8s.allow_l4_fallback = allow_l4_fallback;
+  opt.cnp_channel = cnp_channel == "experimental" ? lower::cnp::Channel::Experimental : lower::cnp::Channel::Standard;
   opt.loader.max_file_bytes = max_file_bytes();
   opt.policy.werror = werror;
   for (const auto& code : allow) opt.policy.allowed.push_back(find_code(code)->code);

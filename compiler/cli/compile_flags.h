@@ -35,6 +35,7 @@ struct CompileFlags {
   std::vector<std::string> envs;
   bool all_envs = false;
   bool allow_l4_fallback = false;
+  std::string cnp_channel = "standard";
   bool werror = false;
   std::vector<std::string> allow;  // codes to silence
   std::string max_memory = "auto";  // --max-memory, see cli/memory.h

@@ -9,6 +9,7 @@
 #include "driver/project.h"
 #include "emit/yaml.h"
 #include "lower/cilium/lower.h"
+#include "lower/cnp/lower.h"
 
 namespace fence::driver {
 
@@ -151,6 +152,8 @@ std::vector<emit::Object> lower_program(const ir::Program& program, const std::s
     out = lower::k8s::lower(program, sm, options.k8s, sink);
   } else if (target == "cilium") {
     out = lower::cilium::lower(program, sm, sink);
+  } else if (target == "cnp") {
+    out = lower::cnp::lower(program, sm, lower::cnp::Options{options.cnp_channel, options.k8s}, sink);
   } else {
     throw std::invalid_argument("unknown target: " + target);
   }

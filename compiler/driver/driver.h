@@ -13,6 +13,7 @@
 #include "inventory/inventory.h"
 #include "inventory/load.h"
 #include "ir/ir.h"
+#include "lower/cnp/lower.h"
 #include "lower/k8s/lower.h"
 #include "sema/loader.h"
 #include "sema/resolve.h"
@@ -36,6 +37,8 @@ struct Options {
   // --allow and --werror; `# fence:allow` comments apply whatever this says.
   check::Policy policy;
   lower::k8s::Options k8s;
+  // --cnp-channel: the ClusterNetworkPolicy CRD's release channel.
+  lower::cnp::Channel cnp_channel = lower::cnp::Channel::Standard;
   // The inventory of the cluster's workloads. Paths given here (--inventory) replace the
   // program's `set inventory`; objects without a namespace belong to `inventory_namespace`. The
   // language server keeps a cache across compilations.

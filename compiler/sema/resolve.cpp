@@ -1650,7 +1650,7 @@ ir::Program resolve(const LoadedProgram& program, const SourceManager& sm, const
 }
 
 const std::vector<std::string>& known_targets() {
-  static const std::vector<std::string> t = {"k8s", "cilium"};
+  static const std::vector<std::string> t = {"k8s", "cilium", "cnp"};
   return t;
 }
 
