@@ -114,8 +114,8 @@ struct Endpoint {
   std::string ip;
   std::string dns;  // the name the source looked up, for `domainNames` peers; empty: none
 
-  static Endpoint of(const Pod& p) { return {&p, p.ip}; }
-  static Endpoint external(std::string address) { return {nullptr, std::move(address)}; }
+  static Endpoint of(const Pod& p) { return {&p, p.ip, {}}; }
+  static Endpoint external(std::string address) { return {nullptr, std::move(address), {}}; }
   std::string str() const { return pod != nullptr ? pod->ns + "/" + pod->name : ip; }
 };
 

@@ -9,10 +9,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <sstream>
 
+#include "../netpol/np_eval.h"
 #include "emit/yaml.h"
 #include "helpers.h"
+#include "ir/deny.h"
 #include "lower/cnp/lower.h"
 
 namespace {
@@ -129,7 +132,7 @@ TEST_CASE("a tier block is a ClusterNetworkPolicy of its tier and priority, rule
       "cluster {\n"
       "  all namespaces/all pods must not reach 169.254.169.254/32\n"
       "  all namespaces/all pods may send to kube-system/pods[k8s-app=kube-dns]:{53/udp, 53/tcp}\n"
-      "  all namespaces/all pods must not receive from ns[tenant]\n"
+      "  all namespaces/all pods must not be reached by ns[tenant]\n"
       "}\n",
       {{Tier::Admin, 10}});
   auto all = l.docs();
@@ -185,12 +188,12 @@ TEST_CASE("pass, and subjects: one object each, equal subjects together, disjoin
   auto l = lower(
       "cluster {\n"
       "  production/all pods may send to monitoring/prometheus:9090\n"
-      "  staging/all pods must not send to production/all pods\n"
-      "  production/all pods must not send to all namespaces\n"
+      "  staging/all pods must not reach production/all pods\n"
+      "  production/all pods must not reach all namespaces\n"
       "  staging/all pods may send to all namespaces\n"
       "}\n"
       "cluster {\n"
-      "  all namespaces/pods[app=web] must not send to 10.0.0.0/8\n"
+      "  all namespaces/pods[app=web] must not reach 10.0.0.0/8\n"
       "}\n",
       {{Tier::Admin, 20}, {Tier::Baseline, 20}}, Channel::Standard, [](fence::ir::Program& p) {
         // `defer`: the second statement passes to the next tier.
@@ -219,7 +222,7 @@ TEST_CASE("pass, and subjects: one object each, equal subjects together, disjoin
 TEST_CASE("overlapping subjects in one block are an error at the later subject", "[lower][cnp]") {
   auto l = lower(
       "cluster {\n"
-      "  all namespaces/all pods must not send to 10.0.0.0/8\n"
+      "  all namespaces/all pods must not reach 10.0.0.0/8\n"
       "  ns[team=payments] may send to 10.1.0.0/16\n"
       "}\n",
       {{Tier::Admin, 10}});
@@ -232,7 +235,7 @@ TEST_CASE("overlapping subjects in one block are an error at the later subject",
       "  ns[team=payments] may send to 10.1.0.0/16\n"
       "}\n"
       "cluster {\n"
-      "  all namespaces/all pods must not send to 10.0.0.0/8\n"
+      "  all namespaces/all pods must not reach 10.0.0.0/8\n"
       "}\n",
       {{Tier::Admin, 10}, {Tier::Admin, 11}});
   CHECK(ok.ok);
@@ -240,7 +243,7 @@ TEST_CASE("overlapping subjects in one block are an error at the later subject",
   // Overlap in different directions only: each object holds one direction, no pod meets two.
   auto dirs = lower(
       "cluster {\n"
-      "  all namespaces/all pods must not send to 10.0.0.0/8\n"
+      "  all namespaces/all pods must not reach 10.0.0.0/8\n"
       "  ns[team=payments] may receive from ns[team=shop]\n"
       "}\n",
       {{Tier::Admin, 10}});
@@ -257,10 +260,10 @@ TEST_CASE("excepts become the CIDRs that cover the difference", "[lower][cnp]") 
 }
 
 TEST_CASE("ingress from addresses or from anything is an error", "[lower][cnp]") {
-  CHECK(lower("cluster {\n  all namespaces/all pods must not receive from 203.0.113.0/24\n}\n", {{Tier::Admin, 1}}).has_code("E1102"));
-  CHECK(lower("cluster {\n  all namespaces/all pods must not receive from anything\n}\n", {{Tier::Admin, 1}}).has_code("E1102"));
+  CHECK(lower("cluster {\n  all namespaces/all pods must not be reached by 203.0.113.0/24\n}\n", {{Tier::Admin, 1}}).has_code("E1102"));
+  CHECK(lower("cluster {\n  all namespaces/all pods must not be reached by anything\n}\n", {{Tier::Admin, 1}}).has_code("E1102"));
   // Egress to anything: every namespace and every address.
-  auto l = lower("cluster {\n  all namespaces/all pods must not send to anything\n}\n", {{Tier::Baseline, 1}});
+  auto l = lower("cluster {\n  all namespaces/all pods must not reach anything\n}\n", {{Tier::Baseline, 1}});
   auto to = l.docs()[0]["spec"]["egress"][0]["to"];
   REQUIRE(to.size() == 2);
   CHECK(to[0]["namespaces"].size() == 0);
@@ -280,7 +283,7 @@ TEST_CASE("DNS names: experimental, egress accepts only", "[lower][cnp]") {
   CHECK(s(names[0]) == "api.stripe.com");
   CHECK(s(names[1]) == "*.stripe.com");
   golden(exp, "experimental-domain-names");
-  auto deny = lower("cluster {\n  all namespaces/all pods must not send to evil.example.com\n}\n", {{Tier::Admin, 1}}, Channel::Experimental);
+  auto deny = lower("cluster {\n  all namespaces/all pods must not reach evil.example.com\n}\n", {{Tier::Admin, 1}}, Channel::Experimental);
   CHECK(deny.has_code("E1103"));
 }
 
@@ -332,7 +335,7 @@ TEST_CASE("the API's limits: 25 peers, networks and protocols a rule, 25 rules a
   SECTION("more than 25 pod peers: consecutive rules of the same action") {
     std::string peers;
     for (int i = 1; i <= 30; ++i) peers += (i > 1 ? ", " : "") + std::string("shop/pods[n=p") + std::to_string(i) + "]";
-    auto l = lower("cluster {\n  all namespaces/all pods must not send to " + peers + "\n}\n", {{Tier::Admin, 1}});
+    auto l = lower("cluster {\n  all namespaces/all pods must not reach " + peers + "\n}\n", {{Tier::Admin, 1}});
     auto eg = l.docs()[0]["spec"]["egress"];
     REQUIRE(eg.size() == 2);
     CHECK(eg[0]["to"].size() == 25);
@@ -346,7 +349,7 @@ TEST_CASE("the API's limits: 25 peers, networks and protocols a rule, 25 rules a
   SECTION("more than 25 CIDRs: networks entries of 25") {
     std::string cidrs;
     for (int i = 1; i <= 30; ++i) cidrs += (i > 1 ? ", " : "") + std::string("10.") + std::to_string(i) + ".0.0/16";
-    auto l = lower("cluster {\n  all namespaces/all pods must not send to " + cidrs + "\n}\n", {{Tier::Admin, 1}});
+    auto l = lower("cluster {\n  all namespaces/all pods must not reach " + cidrs + "\n}\n", {{Tier::Admin, 1}});
     auto to = l.docs()[0]["spec"]["egress"][0]["to"];
     REQUIRE(to.size() == 2);
     CHECK(to[0]["networks"].size() == 25);
@@ -362,7 +365,7 @@ TEST_CASE("the API's limits: 25 peers, networks and protocols a rule, 25 rules a
     CHECK(eg[1]["protocols"].size() == 5);
   }
   SECTION("more than 25 rules of one action: several objects of the priority") {
-    auto l = lower("cluster {\n" + many("  all namespaces/all pods must not send to 10.{}.0.0/16\n", 27) + "}\n", {{Tier::Admin, 1}});
+    auto l = lower("cluster {\n" + many("  all namespaces/all pods must not reach 10.{}.0.0/16\n", 27) + "}\n", {{Tier::Admin, 1}});
     auto all = l.docs();
     REQUIRE(all.size() == 2);
     CHECK(all[0]["spec"]["egress"].size() == 25);
@@ -371,7 +374,7 @@ TEST_CASE("the API's limits: 25 peers, networks and protocols a rule, 25 rules a
     CHECK(all[1]["spec"]["priority"].as<int>() == 1);
   }
   SECTION("more than 25 rules of both actions: an error at the 26th") {
-    auto l = lower("cluster {\n" + many("  all namespaces/all pods must not send to 10.{}.0.0/16\n", 25) +
+    auto l = lower("cluster {\n" + many("  all namespaces/all pods must not reach 10.{}.0.0/16\n", 25) +
                        "  all namespaces/all pods may send to 192.168.0.0/16\n}\n",
                    {{Tier::Admin, 1}});
     CHECK(l.count("E1108") == 1);
@@ -381,8 +384,235 @@ TEST_CASE("the API's limits: 25 peers, networks and protocols a rule, 25 rules a
 
 TEST_CASE("long rule names are cut to the API's 100 characters", "[lower][cnp]") {
   std::string long_sel = "shop/pods[" + std::string(60, 'a') + "=x, " + std::string(60, 'b') + "=y]";
-  auto l = lower("cluster {\n  all namespaces/all pods must not send to " + long_sel + "\n}\n", {{Tier::Admin, 1}});
+  auto l = lower("cluster {\n  all namespaces/all pods must not reach " + long_sel + "\n}\n", {{Tier::Admin, 1}});
   auto name = s(l.docs()[0]["spec"]["egress"][0]["name"]);
   CHECK(name.size() == 100);
   CHECK(name.ends_with("..."));
+}
+
+TEST_CASE("the output, read by the reference evaluator: admin, then NetworkPolicy, then baseline", "[lower][cnp][np_eval]") {
+  auto l = lower(
+      "namespace shop {\n  web may reach db:5432\n}\n"
+      "cluster {\n"
+      "  all namespaces/all pods must not reach 169.254.169.254/32\n"
+      "  all namespaces/all pods may send to kube-system/pods[k8s-app=kube-dns]:53/udp\n"
+      "}\n"
+      "cluster {\n"
+      "  all namespaces/all pods must not be reached by all namespaces\n"
+      "}\n",
+      {{Tier::Admin, 10}, {Tier::Baseline, 50}});
+  INFO(l.diagnostics());
+  REQUIRE(l.ok);
+  npeval::Cluster c;
+  c.add_namespace("shop", {});
+  c.add_namespace("kube-system", {});
+  auto pod = [&](const std::string& ns, const std::string& name, npeval::Labels labels, const std::string& ip) {
+    npeval::Pod p;
+    p.ns = ns;
+    p.name = name;
+    p.labels = std::move(labels);
+    p.ip = ip;
+    c.pods.push_back(p);
+  };
+  pod("shop", "web", {{"app", "web"}}, "10.1.0.1");
+  pod("shop", "db", {{"app", "db"}}, "10.1.0.2");
+  pod("kube-system", "dns", {{"k8s-app", "kube-dns"}}, "10.1.0.3");
+  npeval::Evaluator e(c, npeval::parse_objects(l.yaml()));
+  auto at = [&](const std::string& s) { return s.find('/') != std::string::npos ? npeval::Endpoint::of(c.pod(s)) : npeval::Endpoint::external(s); };
+  auto ok = [&](const std::string& a, const std::string& b, int port, const std::string& proto = "TCP") { return e.allowed(at(a), at(b), port, proto); };
+  // Egress: the admin tier first (its accept and deny), then web's NetworkPolicy.
+  CHECK_FALSE(e.egress_allowed(at("shop/web"), at("169.254.169.254"), 80, "TCP"));
+  CHECK_FALSE(e.egress_allowed(at("shop/db"), at("169.254.169.254"), 80, "TCP"));
+  CHECK(e.egress_allowed(at("shop/web"), at("kube-system/dns"), 53, "UDP"));  // accepted above web's NetworkPolicy
+  CHECK(e.egress_allowed(at("shop/web"), at("shop/db"), 5432, "TCP"));
+  CHECK_FALSE(e.egress_allowed(at("shop/web"), at("8.8.8.8"), 443, "TCP"));  // web's NetworkPolicy isolates it
+  CHECK(ok("shop/db", "8.8.8.8", 443));                                       // nothing isolates db's egress
+  // Ingress: no NetworkPolicy isolates db or dns, so the baseline's deny decides.
+  CHECK_FALSE(e.ingress_allowed(at("shop/web"), at("shop/db"), 5432, "TCP"));
+  CHECK_FALSE(ok("shop/web", "kube-system/dns", 53, "UDP"));
+  CHECK(ok("8.8.8.8", "shop/db", 5432));  // not a pod: the baseline's peer does not match it
+}
+
+// A property test of the tier lowering: random tier blocks, lowered, read back by the reference
+// evaluator (which shares no code with the compiler), against the tiers' meaning evaluated on the
+// IR directly (first match within a block, blocks by priority, admin before baseline, pass to the
+// next tier, default allow), for every pair of a model cluster on a few ports.
+namespace {
+
+struct Model {
+  npeval::Cluster c;
+  std::vector<npeval::Endpoint> ends;
+};
+
+Model model_cluster() {
+  Model m;
+  m.c.add_namespace("a", {{"team", "x"}});
+  m.c.add_namespace("b", {});
+  m.c.add_namespace("c", {{"team", "x"}});
+  int n = 1;
+  auto pod = [&](const std::string& ns, const std::string& name, npeval::Labels labels, std::vector<npeval::ContainerPort> ports = {}) {
+    npeval::Pod p;
+    p.ns = ns;
+    p.name = name;
+    p.labels = std::move(labels);
+    p.ip = "10.1.0." + std::to_string(n++);
+    p.ports = std::move(ports);
+    m.c.pods.push_back(p);
+  };
+  pod("a", "web", {{"app", "web"}}, {{"http", 80, "TCP"}});
+  pod("a", "db", {{"app", "db"}});
+  pod("b", "web", {{"app", "web"}}, {{"http", 8080, "TCP"}});
+  pod("c", "web", {{"app", "web"}});
+  pod("c", "api", {{"app", "api"}}, {{"http", 80, "TCP"}});
+  for (const auto& p : m.c.pods) m.ends.push_back(npeval::Endpoint::of(p));
+  for (const char* ip : {"10.2.0.1", "10.200.0.1", "8.8.8.8"}) m.ends.push_back(npeval::Endpoint::external(ip));
+  return m;
+}
+
+std::map<std::string, std::string> ns_labels(const npeval::Cluster& c, const std::string& ns) {
+  return c.ns(ns).labels;
+}
+
+bool ir_endpoint_matches(const fence::ir::Endpoint& e, const npeval::Cluster& c, const npeval::Pod& p) {
+  using K = fence::ir::NamespaceSel::Kind;
+  if (e.ns.kind == K::Named && e.ns.name != p.ns) return false;
+  if (e.ns.kind == K::Selector && !e.ns.selector.matches(ns_labels(c, p.ns))) return false;
+  return e.pods.matches(p.labels);
+}
+
+bool ir_peer_matches(const fence::ir::Peer& peer, const npeval::Cluster& c, const npeval::Endpoint& ep) {
+  switch (peer.kind) {
+    case fence::ir::Peer::Kind::Any:
+      return true;
+    case fence::ir::Peer::Kind::Endpoint:
+      return ep.pod != nullptr && ir_endpoint_matches(peer.endpoint, c, *ep.pod);
+    case fence::ir::Peer::Kind::Cidr:
+      return fence::ir::peer_addresses(peer).contains(*fence::net::parse_cidr(ep.ip + "/32").cidr);
+    default:
+      break;
+  }
+  FAIL("a peer the model does not know");
+  return false;
+}
+
+bool ir_port_matches(const std::vector<fence::net::Port>& ports, const npeval::Endpoint& dst, int port, const std::string& proto) {
+  if (ports.empty()) return true;
+  for (const auto& p : ports) {
+    if (std::string(fence::net::protocol_name(p.protocol)) != proto) continue;
+    switch (p.kind) {
+      case fence::net::Port::Kind::All:
+        return true;
+      case fence::net::Port::Kind::Number:
+      case fence::net::Port::Kind::Range:
+        if (port >= p.first && port <= p.last) return true;
+        break;
+      case fence::net::Port::Kind::Named:
+        if (dst.pod != nullptr) {
+          for (const auto& cp : dst.pod->ports) {
+            if (cp.name == p.name && cp.number == port && cp.protocol == proto) return true;
+          }
+        }
+        break;
+    }
+  }
+  return false;
+}
+
+// The tiers' meaning at one end, on the IR: no namespace blocks, so admin, baseline, allow.
+bool ir_side(const fence::ir::Program& prog, const npeval::Cluster& c, bool egress, const npeval::Pod& subject, const npeval::Endpoint& peer,
+             const npeval::Endpoint& dst, int port, const std::string& proto) {
+  for (auto tier : {Tier::Admin, Tier::Baseline}) {
+    std::vector<std::size_t> blocks;
+    for (std::size_t i = 0; i < prog.tier_blocks.size(); ++i) {
+      if (prog.tier_blocks[i].tier == tier) blocks.push_back(i);
+    }
+    std::sort(blocks.begin(), blocks.end(), [&](std::size_t x, std::size_t y) { return prog.tier_blocks[x].priority < prog.tier_blocks[y].priority; });
+    bool passed = false;
+    for (auto b : blocks) {
+      for (const auto& r : prog.rules) {
+        if (r.tier_block != static_cast<int>(b) || (r.direction == fence::ir::Direction::Egress) != egress) continue;
+        if (!ir_endpoint_matches(r.subject, c, subject)) continue;
+        bool peer_ok = std::any_of(r.peers.begin(), r.peers.end(), [&](const fence::ir::Peer& p) { return ir_peer_matches(p, c, peer); });
+        if (!peer_ok || !ir_port_matches(r.ports, dst, port, proto)) continue;
+        if (r.action == Action::Allow) return true;
+        if (r.action == Action::Deny) return false;
+        passed = true;
+        break;
+      }
+      if (passed) break;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("property: tier blocks lowered and read back by the reference evaluator mean what the IR means", "[lower][cnp][np_eval][property]") {
+  auto m = model_cluster();
+  std::mt19937 rng(11);
+  auto pick = [&](const std::vector<std::string>& v) { return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)]; };
+  const std::vector<std::string> disjoint = {"a/all pods", "b/all pods", "c/pods[app=web]", "c/pods[app=api]"};
+  const std::vector<std::string> pods = {"a/all pods", "b/pods[app=web]", "ns[team=x]", "all namespaces", "c/api", "all namespaces/pods[app=web]"};
+  const std::vector<std::string> addresses = {"10.0.0.0/8 except 10.1.0.0/24", "10.1.0.0/24", "10.1.0.2/32", "0.0.0.0/0 except 10.0.0.0/8", "anything"};
+  const std::vector<std::string> ports = {"", ":80", ":{80, 53/udp}", ":8000-8999", ":*/udp", ":http"};
+  int programs = 0, passes = 0, checked = 0;
+  for (int round = 0; round < 150; ++round) {
+    std::string text;
+    std::vector<Block> blocks;
+    int nblocks = std::uniform_int_distribution<int>(1, 3)(rng);
+    for (int b = 0; b < nblocks; ++b) {
+      bool one_subject = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+      text += "cluster {\n";
+      int nst = std::uniform_int_distribution<int>(1, 6)(rng);
+      for (int s = 0; s < nst; ++s) {
+        std::string subject = one_subject ? "all namespaces/all pods" : pick(disjoint);
+        bool egress = std::uniform_int_distribution<int>(0, 2)(rng) > 0;
+        bool deny = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+        std::string peer, port;
+        if (egress && std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
+          peer = pick(addresses);
+          port = pick(ports);
+          if (port == ":http" || peer.find("except") != std::string::npos || peer == "anything") port = "";
+        } else {
+          peer = pick(pods);
+          port = pick(ports);
+        }
+        std::string verb = egress ? (deny ? "must not reach" : "may send to") : (deny ? "must not be reached by" : "may receive from");
+        text += "  " + subject + " " + verb + " " + peer + port + "\n";
+      }
+      text += "}\n";
+      blocks.push_back({std::uniform_int_distribution<int>(0, 1)(rng) == 0 ? Tier::Admin : Tier::Baseline, b * 10 + 5});
+    }
+    std::uint32_t pass_seed = static_cast<std::uint32_t>(rng());
+    fence::ir::Program seen;
+    auto l = lower(text, blocks, Channel::Standard, [&](fence::ir::Program& p) {
+      std::mt19937 r2(pass_seed);
+      for (auto& rule : p.rules) {
+        if (std::uniform_int_distribution<int>(0, 3)(r2) == 0) {
+          rule.action = Action::Pass;
+          ++passes;
+        }
+      }
+      seen = p;
+    });
+    INFO(text);
+    INFO(l.diagnostics());
+    REQUIRE(l.ok);
+    ++programs;
+    npeval::Evaluator e(m.c, npeval::parse_objects(l.yaml()));
+    for (const auto& src : m.ends) {
+      for (const auto& dst : m.ends) {
+        if (src.pod == nullptr && dst.pod == nullptr) continue;
+        for (auto [port, proto] : std::vector<std::pair<int, std::string>>{{80, "TCP"}, {53, "UDP"}, {8080, "TCP"}, {8500, "TCP"}}) {
+          INFO(src.str() << " -> " << dst.str() << " " << port << "/" << proto);
+          if (src.pod != nullptr) CHECK(e.egress_allowed(src, dst, port, proto) == ir_side(seen, m.c, true, *src.pod, dst, dst, port, proto));
+          if (dst.pod != nullptr) CHECK(e.ingress_allowed(src, dst, port, proto) == ir_side(seen, m.c, false, *dst.pod, src, dst, port, proto));
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(programs == 150);
+  CHECK(passes > 50);
+  CHECK(checked > 10000);
 }
