@@ -439,8 +439,28 @@ std::vector<emit::Object> Lowering::run() {
       ok = false;
       continue;
     }
-    std::vector<Object> mine;
+    // A statement's targets are rules of their own in the IR, one after the other, with one
+    // action: where they share subject, direction and ports, they are one rule (first match of
+    // consecutive rules of one action is their union), so that a statement is one rule (or one
+    // run of split rules) of the object, named after it.
+    std::vector<ir::Rule> merged;
     for (const auto* r : rules) {
+      if (!merged.empty()) {
+        auto& m = merged.back();
+        if (m.origin.statement == r->origin.statement && m.origin.implied == r->origin.implied && m.action == r->action &&
+            m.direction == r->direction && m.subject == r->subject && m.ports == r->ports && m.http.empty() && r->http.empty()) {
+          m.peers.insert(m.peers.end(), r->peers.begin(), r->peers.end());
+          if (m.origin.target.valid() && r->origin.target.valid() && m.origin.target.file == r->origin.target.file) {
+            m.origin.target = Span::cover(m.origin.target, r->origin.target);
+          }
+          continue;
+        }
+      }
+      merged.push_back(*r);
+    }
+    std::vector<Object> mine;
+    for (const auto& rule : merged) {
+      const ir::Rule* r = &rule;
       Rule built;
       if (!build(*r, built)) {
         ok = false;
