@@ -30,6 +30,8 @@ TARGETS      : 'targets';
 SET          : 'set';
 ANYTHING     : 'anything';
 FOR          : 'for';
+// `defer`: a tier's rule that leaves the decision to the next tier (ClusterNetworkPolicy's Pass).
+DEFER        : 'defer';
 // ---- soft keywords (also usable as names where no keyword fits) ----
 CLUSTER      : 'cluster';
 HTTP         : 'http';
@@ -38,6 +40,10 @@ SEND         : 'send';
 TO           : 'to';
 RECEIVE      : 'receive';
 FROM         : 'from';
+// Tier blocks: `admin priority 10 { ... }`, `baseline priority 100 { ... }`.
+ADMIN        : 'admin';
+BASELINE     : 'baseline';
+PRIORITY     : 'priority';
 HEADER       : 'header';
 // HTTP methods, upper case as in the protocol; ANY matches every method.
 METHOD       : 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS' | 'CONNECT' | 'TRACE' | 'ANY';

@@ -26,6 +26,7 @@ item
   | clusterBlock
   | whenBlock
   | forBlock
+  | tierBlock
   | defaultDeny
   | statement
   ;
@@ -51,6 +52,9 @@ clusterBlock   : CLUSTER LBRACE item* RBRACE ;
 whenBlock      : WHEN name ( COMMA name )* targetClause? LBRACE item* RBRACE ;
 // `for cilium { ... }`: items for some targets only.
 forBlock       : targetClause LBRACE item* RBRACE ;
+// `admin priority 10 { ... }`, `baseline priority 100 { ... }`: cluster-wide rules of a tier. The
+// priority is optional here so that the AST builder can say what is missing (E0119).
+tierBlock      : tier=( ADMIN | BASELINE ) ( PRIORITY priority=INT? )? LBRACE item* RBRACE ;
 
 // `default deny ingress for web`: isolates some pods of the namespace, with no rule.
 defaultDeny : DEFAULT DENY direction=( EGRESS | INGRESS | ALL ) ( FOR subjects )? ;
@@ -60,7 +64,8 @@ subjects  : ref ( COMMA ref )* ;
 // Written as two LL(1) steps, so that an error after `may` says "expected 'reach' or 'be'".
 // `send to` and `receive from` state one side of a connection only (its egress, its ingress).
 verb      : modality ( REACH | BE REACHED BY | SEND TO | RECEIVE FROM ) ;
-modality  : MAY | MUST NOT ;
+// `defer`: leave the decision to the next tier (tier blocks only).
+modality  : MAY | MUST NOT | DEFER ;
 
 targetList : target ( COMMA target )* ;
 target     : peer ( portSpec l7? )? ;
@@ -119,4 +124,4 @@ httpRule : METHOD STRING? ( HOST STRING )? ( HEADER STRING )* ;
 // A namespace may be called `default`, Kubernetes' own.
 nsName : name | DEFAULT ;
 
-name : IDENT | CLUSTER | HTTP | HOST | HEADER | SEND | TO | RECEIVE | FROM ;
+name : IDENT | CLUSTER | HTTP | HOST | HEADER | SEND | TO | RECEIVE | FROM | ADMIN | BASELINE | PRIORITY ;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -40,6 +41,55 @@ ir::Direction opposite(ir::Direction d) {
   return d == ir::Direction::Egress ? ir::Direction::Ingress : ir::Direction::Egress;
 }
 
+// One tier at one end: first match in order of evaluation. `allow`, `deny` and `through` (no rule
+// decides, or a defer passes it on) are how certainly each outcome happens.
+struct TierOutcome {
+  Tri allow = Tri::No;
+  Tri deny = Tri::No;
+  Tri through = Tri::Yes;
+  const ir::Rule* decides = nullptr;
+  Caveats caveats;
+};
+
+TierOutcome evaluate_tier(const ir::Program& program, std::vector<const Selected*> rules, const Endpoint& peer, const QueryPort& q,
+                          bool destination_is_pod, bool assume_outside, std::vector<RuleMatch>& matched) {
+  TierOutcome out;
+  std::vector<RuleMatch> order;
+  for (const auto* sel : rules) order.push_back({sel->rule, sel->how});
+  sort_tier_rules(program, order);
+  Tri still = Tri::Yes;  // whether no earlier rule has decided
+  Tri pass = Tri::No;
+  for (const auto& m0 : order) {
+    const auto& r = *m0.rule;
+    auto it = std::find_if(rules.begin(), rules.end(), [&](const Selected* x) { return x->rule == &r; });
+    Caveats c = (*it)->caveats;
+    MatchContext ctx{program, &r, assume_outside};
+    Tri peers = peers_match(r.peers, peer, ctx, c);
+    if (peers == Tri::No) continue;
+    Tri m = tri_and(m0.how, tri_and(peers, ports_match(r.ports, q, destination_is_pod, ctx, c)));
+    if (m == Tri::No) continue;
+    matched.push_back({&r, m});
+    Tri here = tri_and(still, m);
+    switch (r.action) {
+      case ir::Action::Allow:
+        out.allow = tri_or(out.allow, here);
+        break;
+      case ir::Action::Deny:
+        out.deny = tri_or(out.deny, here);
+        break;
+      case ir::Action::Pass:
+        pass = tri_or(pass, here);
+        break;
+    }
+    if (m == Tri::Maybe) add_caveats(out.caveats, c);
+    if (m == Tri::Yes && still == Tri::Yes) out.decides = &r;
+    still = tri_and(still, tri_not(m));
+    if (still == Tri::No) break;
+  }
+  out.through = tri_or(pass, still);
+  return out;
+}
+
 Side evaluate_side(const ir::Program& program, const Selection& sel, const Endpoint& peer, const QueryPort& q, bool destination_is_pod,
                    bool assume_outside) {
   Side s;
@@ -51,8 +101,13 @@ Side evaluate_side(const ir::Program& program, const Selection& sel, const Endpo
   Tri allow = Tri::No;
   Tri deny = Tri::No;
   Caveats isolation_caveats = sel.deny_caveats, allow_caveats, deny_caveats;
+  std::vector<const Selected*> admin_rules, baseline_rules;
   for (const auto& selected : sel.rules) {
     const auto& r = *selected.rule;
+    if (r.tier != ir::Tier::Namespace) {
+      (r.tier == ir::Tier::Admin ? admin_rules : baseline_rules).push_back(&selected);
+      continue;
+    }
     MatchContext ctx{program, &r, assume_outside};
     Caveats c = selected.caveats;
     Tri subject = selected.how;
@@ -82,6 +137,26 @@ Side evaluate_side(const ir::Program& program, const Selection& sel, const Endpo
       if (allow == Tri::Maybe) add_caveats(s.caveats, allow_caveats);
       if (isolated == Tri::Maybe && allow != Tri::Yes) add_caveats(s.caveats, isolation_caveats);
     }
+  }
+  if (admin_rules.empty() && baseline_rules.empty()) return s;
+  // Tiers: the admin tier first; what it leaves goes to the namespace's policies where they
+  // isolate the pod, else to the baseline tier, else it is admitted.
+  s.has_tiers = true;
+  auto admin_tier = evaluate_tier(program, admin_rules, peer, q, destination_is_pod, assume_outside, s.admin);
+  auto baseline_tier = evaluate_tier(program, baseline_rules, peer, q, destination_is_pod, assume_outside, s.baseline);
+  s.admin_decides = admin_tier.decides;
+  s.baseline_decides = baseline_tier.decides;
+  s.admin_through = admin_tier.through;
+  Tri namespaces = s.allowed;  // what the namespace's policies say, where they isolate the pod
+  Tri below = tri_or(tri_and(isolated, namespaces), tri_and(tri_not(isolated), tri_or(baseline_tier.allow, baseline_tier.through)));
+  Caveats namespace_caveats = std::move(s.caveats);
+  s.caveats.clear();
+  s.allowed = tri_or(admin_tier.allow, tri_and(admin_tier.through, below));
+  if (s.allowed == Tri::Maybe) {
+    add_caveats(s.caveats, admin_tier.caveats);
+    if (isolated != Tri::No) add_caveats(s.caveats, namespace_caveats);
+    if (isolated == Tri::Maybe) add_caveats(s.caveats, isolation_caveats);
+    if (isolated != Tri::Yes) add_caveats(s.caveats, baseline_tier.caveats);
   }
   return s;
 }
@@ -131,6 +206,8 @@ std::vector<Suggestion> suggest(const ir::Program& program, const Verdict& v, co
     if (*side && std::any_of((*side)->denies.begin(), (*side)->denies.end(), [](const RuleMatch& m) { return m.how == Tri::Yes; })) {
       return out;  // a deny wins over any allow one could add
     }
+    // An admin rule that refuses the connection decides before any namespace statement.
+    if (*side && (*side)->admin_decides != nullptr && (*side)->admin_decides->action == ir::Action::Deny) return out;
   }
   bool egress_missing = v.egress && v.egress->allowed == Tri::No;
   bool ingress_missing = v.ingress && v.ingress->allowed == Tri::No;
@@ -274,7 +351,7 @@ FarSide far_side(const ir::Program& program, const RuleIndex& index, ir::Directi
   f.isolated = cover.isolated;
   for (const auto* rule : index.candidates(far.ns)) {
     const auto& r = *rule;
-    if (r.direction != d) continue;
+    if (r.direction != d || r.tier != ir::Tier::Namespace) continue;  // the far side's namespace policies only
     MatchContext ctx{program, &r, true};
     Caveats ignored;
     Tri subject = endpoint_matches(r.subject, far, ctx, ignored);
@@ -317,6 +394,10 @@ DirectionView view(const ir::Program& program, const RuleIndex& index, ir::Direc
     Tri subject = endpoint_matches(r.subject, workload, ctx, c);
     if (subject == Tri::No) continue;
     if (subject == Tri::Maybe) add_caveats(caveats, c);
+    if (r.tier != ir::Tier::Namespace) {
+      (r.tier == ir::Tier::Admin ? v.admin : v.baseline).push_back({&r, subject});
+      continue;
+    }
     v.selecting.push_back({&r, subject});
     v.isolated = tri_or(v.isolated, subject);
     for (const auto& p : r.peers) {
@@ -335,6 +416,8 @@ DirectionView view(const ir::Program& program, const RuleIndex& index, ir::Direc
       }
     }
   }
+  sort_tier_rules(program, v.admin);
+  sort_tier_rules(program, v.baseline);
   for (auto& l : v.lines) {
     if (l.action != ir::Action::Allow) continue;
     if (auto rep = representative(l.peer, program, options)) l.far = far_side(program, index, opposite(d), *rep, workload, l.ports);
@@ -343,6 +426,22 @@ DirectionView view(const ir::Program& program, const RuleIndex& index, ir::Direc
 }
 
 }  // namespace
+
+void sort_tier_rules(const ir::Program& program, std::vector<RuleMatch>& rules) {
+  auto key = [&](const RuleMatch& m) {
+    int b = m.rule->tier_block;
+    int priority = b >= 0 && static_cast<std::size_t>(b) < program.tier_blocks.size() ? program.tier_blocks[static_cast<std::size_t>(b)].priority : 0;
+    return std::make_tuple(priority, b, m.rule);  // rules point into program.rules: pointer order is source order
+  };
+  std::stable_sort(rules.begin(), rules.end(), [&](const RuleMatch& a, const RuleMatch& b) { return key(a) < key(b); });
+}
+
+std::string tier_label(const ir::Program& program, const ir::Rule& r) {
+  if (r.tier == ir::Tier::Namespace) return "namespace";
+  int b = r.tier_block;
+  if (b < 0 || static_cast<std::size_t>(b) >= program.tier_blocks.size()) return std::string(ir::tier_name(r.tier));
+  return fmt::format("{} priority {}", ir::tier_name(r.tier), program.tier_blocks[static_cast<std::size_t>(b)].priority);
+}
 
 RuleIndex::RuleIndex(const ir::Program& program) {
   for (const auto& r : program.rules) {

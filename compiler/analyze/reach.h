@@ -9,6 +9,10 @@
 //     name outside the cluster has no side of its own.
 // The implied rules sema adds (the other side of a connection, where that side's namespace denies
 // by default) are ordinary rules here, marked by their origin.
+// Tiers (docs/tiers.md) come around those rules, at each end: the admin tier's rules first (by
+// block priority, first match within a block; a defer goes on), then the namespace rules above if
+// any isolates the pod, else the baseline tier's, else the connection is admitted. Tier rules
+// isolate nothing.
 #pragma once
 
 #include <map>
@@ -47,9 +51,18 @@ struct Side {
   std::vector<RuleMatch> allows;                       // allows that admit the connection
   std::vector<RuleMatch> denies;                       // denies that stop it
   std::vector<const ir::Rule*> other_ports;            // allows for this peer, on other ports only
-  Tri isolated = Tri::No;
+  Tri isolated = Tri::No;  // by namespace policies (tier rules isolate nothing)
   Tri allowed = Tri::Yes;
   Caveats caveats;  // what an undecided answer depends on
+  // Tiers: the tier rules of this direction that select the pod and match the connection, in
+  // order of evaluation, up to the first that certainly matches; and the rule that decides in each
+  // tier when one certainly does (its action: allow, deny, or pass to the next tier).
+  std::vector<RuleMatch> admin;
+  std::vector<RuleMatch> baseline;
+  const ir::Rule* admin_decides = nullptr;
+  const ir::Rule* baseline_decides = nullptr;
+  Tri admin_through = Tri::Yes;  // whether the admin tier leaves the connection to the next steps
+  bool has_tiers = false;        // whether any tier rule selects the pod in this direction
 };
 
 // A statement that would allow a denied connection, and the namespace block it belongs in.
@@ -146,10 +159,20 @@ struct Line {
 struct DirectionView {
   ir::Direction direction = ir::Direction::Egress;
   std::vector<const ir::DefaultDeny*> default_denies;
-  std::vector<RuleMatch> selecting;
+  std::vector<RuleMatch> selecting;  // namespace rules only
   Tri isolated = Tri::No;
   std::vector<Line> lines;  // in source order of their first rule
+  // The tier rules that select the workload, in order of evaluation.
+  std::vector<RuleMatch> admin;
+  std::vector<RuleMatch> baseline;
 };
+
+// Tier rules in order of evaluation: by their block's priority, then the blocks' source order,
+// then source order within a block.
+void sort_tier_rules(const ir::Program& program, std::vector<RuleMatch>& rules);
+
+// "admin priority 10"
+std::string tier_label(const ir::Program& program, const ir::Rule& r);
 
 struct Explanation {
   Endpoint workload;

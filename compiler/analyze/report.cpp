@@ -39,6 +39,8 @@ class Reporter {
     return text;
   }
   std::string cite(const ir::Rule* r) const { return fmt::format("{}: {}", at(r), statement(r)); }
+  // "admin priority 10 (shop.fence:3)"
+  std::string tier_cite(const ir::Rule* r) const { return fmt::format("{} ({})", tier_label(ctx_.program, *r), at(r)); }
   std::string cite(const ir::DefaultDeny* d) const { return fmt::format("{}: {}", at(d->span), one_line(ctx_.sources.text(d->span))); }
 
   // "shop.fence:3, shop.fence:7": each statement once, in file and line order.
@@ -61,9 +63,15 @@ class Reporter {
   json cite_json(const ir::Rule* r, std::optional<Tri> how = std::nullopt) const {
     json j = location(r->origin.statement);
     j["statement"] = one_line(ctx_.sources.text(r->origin.statement));
-    j["action"] = r->action == ir::Action::Allow ? "allow" : "deny";
+    j["action"] = std::string(ir::action_name(r->action));
     j["direction"] = dir_name(r->direction);
     j["implied"] = r->origin.implied;
+    if (r->tier != ir::Tier::Namespace) {
+      j["tier"] = std::string(ir::tier_name(r->tier));
+      if (r->tier_block >= 0 && static_cast<std::size_t>(r->tier_block) < ctx_.program.tier_blocks.size()) {
+        j["priority"] = ctx_.program.tier_blocks[static_cast<std::size_t>(r->tier_block)].priority;
+      }
+    }
     if (how) j["certain"] = *how == Tri::Yes;
     return j;
   }
@@ -191,6 +199,19 @@ std::string side_summary(const Side& s, const QueryPort& port, const Reporter& r
     return out;
   };
   auto sure_denies = sure(s.denies);
+  // Tiers: an admin rule that decides; else, where no namespace policy isolates the pod, a
+  // baseline rule that decides.
+  if (s.has_tiers && s.allowed != Tri::Maybe) {
+    const ir::Rule* admin = s.admin_decides;
+    if (admin != nullptr && admin->action != ir::Action::Pass) {
+      return fmt::format("{} is {} by {}, before any namespace policy", dir, s.allowed == Tri::Yes ? "allowed" : "denied", rep.tier_cite(admin));
+    }
+    const ir::Rule* base = s.baseline_decides;
+    if (s.isolated == Tri::No && base != nullptr && base->action != ir::Action::Pass) {
+      return fmt::format("{} is {} by {}: no namespace policy isolates {}", dir, s.allowed == Tri::Yes ? "allowed" : "denied", rep.tier_cite(base),
+                         s.pod.str());
+    }
+  }
   switch (s.allowed) {
     case Tri::Yes:
       if (s.isolated == Tri::No || s.allows.empty()) return fmt::format("{} is open (nothing isolates {})", dir, s.pod.str());
@@ -224,8 +245,28 @@ void cite_lines(std::string& out, std::string_view prefix, const std::vector<Rul
   }
 }
 
+// The tier rules that match a connection at one end, in order of evaluation.
+void tier_lines(std::string& out, const std::vector<RuleMatch>& matches, const Reporter& rep) {
+  std::vector<std::string> seen;
+  for (const auto& m : matches) {
+    auto what = m.rule->action == ir::Action::Allow ? "allows" : m.rule->action == ir::Action::Deny ? "denies" : "defers to the next tier";
+    auto line = fmt::format("  {} {}: {}{}\n", tier_label(rep.ctx().program, *m.rule), what, rep.cite(m.rule), m.how == Tri::Maybe ? " (if it applies: see below)" : "");
+    if (std::find(seen.begin(), seen.end(), line) != seen.end()) continue;
+    seen.push_back(line);
+    out += line;
+  }
+}
+
 void side_details(std::string& out, const Side& s, const QueryPort& port, const Reporter& rep) {
   out += fmt::format("{}: {}\n", side_title(s), s.allowed == Tri::Yes ? "allowed" : s.allowed == Tri::No ? "denied" : "undecided");
+  if (s.has_tiers) {
+    tier_lines(out, s.admin, rep);
+    if (s.admin_decides != nullptr && s.admin_decides->action != ir::Action::Pass) {
+      out += "  the admin tier decides: the namespace's policies and the baseline are not consulted\n";
+      return;
+    }
+    if (s.admin.empty()) out += "  no admin rule matches\n";
+  }
   if (s.isolated == Tri::No) {
     out += fmt::format("  not isolated: no default deny {} covers namespace {}, and no {} rule selects {}\n", dir_name(s.direction), s.pod.ns,
                        dir_name(s.direction), s.pod.str());
@@ -249,6 +290,16 @@ void side_details(std::string& out, const Side& s, const QueryPort& port, const 
     for (const auto* r : s.other_ports) other.push_back({r, Tri::Yes});
     cite_lines(out, "  on other ports only: ", other, "", rep);
   }
+  if (s.has_tiers) {
+    if (s.isolated == Tri::Yes) {
+      if (!s.baseline.empty()) out += "  the baseline is not consulted: the namespace's policies isolate the pod\n";
+    } else {
+      tier_lines(out, s.baseline, rep);
+      if (s.isolated == Tri::No && (s.baseline_decides == nullptr || s.baseline_decides->action == ir::Action::Pass) && s.allowed == Tri::Yes) {
+        out += "  no baseline rule decides: admitted by default\n";
+      }
+    }
+  }
 }
 
 json side_json(const Side& s, const Reporter& rep) {
@@ -265,6 +316,17 @@ json side_json(const Side& s, const Reporter& rep) {
   j["allowed_by"] = rep.cites_json(s.allows);
   j["denied_by"] = rep.cites_json(s.denies);
   j["other_ports"] = rep.cites_json(other);
+  if (s.has_tiers) {
+    j["admin"] = rep.cites_json(s.admin);
+    j["baseline"] = rep.cites_json(s.baseline);
+    const ir::Rule* decides = nullptr;
+    if (s.admin_decides != nullptr && s.admin_decides->action != ir::Action::Pass) {
+      decides = s.admin_decides;
+    } else if (s.isolated == Tri::No && s.baseline_decides != nullptr && s.baseline_decides->action != ir::Action::Pass) {
+      decides = s.baseline_decides;
+    }
+    j["decided_by_tier"] = decides != nullptr ? rep.cite_json(decides) : json(nullptr);
+  }
   return j;
 }
 
@@ -367,9 +429,45 @@ std::string far_phrase(const FarSide& f, ir::Direction far_dir, const Endpoint& 
   return fmt::format("{}: NOT admitted: {} and {}", title, why, lets);
 }
 
+// An explanation's tier rules, in order of evaluation: "  admin priority 10: f:3: stmt".
+void tier_rule_lines(std::string& out, const std::vector<RuleMatch>& rules, const Reporter& rep) {
+  std::vector<std::string> seen;
+  for (const auto& m : rules) {
+    auto line = fmt::format("  {}: {}{}\n", tier_label(rep.ctx().program, *m.rule), rep.cite(m.rule), m.how == Tri::Maybe ? " (if it selects the pod)" : "");
+    if (std::find(seen.begin(), seen.end(), line) != seen.end()) continue;
+    seen.push_back(line);
+    out += line;
+  }
+}
+
+void namespace_direction_text(std::string& out, const DirectionView& v, const Endpoint& w, const Reporter& rep);
+
 void direction_text(std::string& out, const DirectionView& v, const Endpoint& w, const Reporter& rep) {
   auto dir = dir_name(v.direction);
+  if (!v.admin.empty()) {
+    out += fmt::format("{}, first the admin tier (first match decides; a defer goes on):\n", dir);
+    tier_rule_lines(out, v.admin, rep);
+  }
+  namespace_direction_text(out, v, w, rep);
+  if (!v.baseline.empty()) {
+    if (v.isolated == Tri::Yes) {
+      out += fmt::format("{}, baseline tier: not consulted, the namespace's policies isolate it\n", dir);
+    } else {
+      out += fmt::format("{}, then the baseline tier{} (first match decides; else admitted):\n", dir,
+                         v.isolated == Tri::Maybe ? ", if the namespace's policies do not isolate it" : "");
+      tier_rule_lines(out, v.baseline, rep);
+    }
+  }
+}
+
+void namespace_direction_text(std::string& out, const DirectionView& v, const Endpoint& w, const Reporter& rep) {
+  auto dir = dir_name(v.direction);
   if (v.isolated == Tri::No) {
+    if (!v.admin.empty() || !v.baseline.empty()) {
+      out += fmt::format("{}: not isolated: no default deny {} covers namespace {} and no namespace's {} rule selects {}\n", dir, dir, w.ns, dir,
+                         w.str());
+      return;
+    }
     out += fmt::format("{}: open: no default deny {} covers namespace {} and no {} rule selects {}, so {} on every port\n", dir, dir, w.ns, dir,
                        w.str(), v.direction == ir::Direction::Egress ? "it may reach anything" : "anything may reach it");
     return;
@@ -400,6 +498,18 @@ void direction_text(std::string& out, const DirectionView& v, const Endpoint& w,
 void direction_connections(std::vector<ConnectionLine>& out, const DirectionView& v, const std::string& w, const Reporter& rep) {
   bool egress = v.direction == ir::Direction::Egress;
   auto dir = dir_name(v.direction);
+  for (const auto* tier : {&v.admin, &v.baseline}) {
+    for (const auto& m : *tier) {
+      const auto& r = *m.rule;
+      const char* verb = r.action == ir::Action::Allow ? (egress ? "may reach" : "may be reached by")
+                         : r.action == ir::Action::Deny ? (egress ? "must not reach" : "must not be reached by")
+                                                        : (egress ? "defer reach" : "defer be reached by");
+      std::vector<std::string> peers;
+      for (const auto& p : r.peers) peers.push_back(rep.peer(p));
+      out.push_back({fmt::format("{} {}: {} {} on {}", w, tier_label(rep.ctx().program, r), verb, fmt::join(peers, ", "), Reporter::ports(r.ports)),
+                     r.origin.statement});
+    }
+  }
   if (v.isolated == Tri::No) {
     out.push_back({fmt::format("{} {}: open, {}", w, dir, egress ? "it may reach anything" : "anything may reach it"), Span{}});
     return;
@@ -463,6 +573,10 @@ json direction_json(const DirectionView& v, const Endpoint& w, const Reporter& r
   }
   j["allow"] = allow;
   j["deny"] = deny;
+  if (!v.admin.empty() || !v.baseline.empty()) {
+    j["admin"] = rep.cites_json(v.admin);
+    j["baseline"] = rep.cites_json(v.baseline);
+  }
   return j;
 }
 

@@ -20,6 +20,10 @@ std::string_view verb_text(Verb v) {
       return "may send to";
     case Verb::MayReceiveFrom:
       return "may receive from";
+    case Verb::DeferReach:
+      return "defer reach";
+    case Verb::DeferBeReachedBy:
+      return "defer be reached by";
   }
   return "";
 }
@@ -136,6 +140,7 @@ class Shifter {
   }
   void node(Block& n) const {
     name(n.name);
+    name(n.priority);
     names(n.envs);
     names(n.targets);
     for (auto& i : n.items) item(i);

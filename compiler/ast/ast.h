@@ -186,7 +186,9 @@ struct DefaultDeny {
 
 // MaySendTo and MayReceiveFrom state one side of a connection only: the subject's egress, or its
 // ingress, without the other side that `may reach` and `may be reached by` open.
-enum class Verb { MayReach, MayBeReachedBy, MustNotReach, MustNotBeReachedBy, MaySendTo, MayReceiveFrom };
+// DeferReach and DeferBeReachedBy (`defer reach`, `defer be reached by`) belong in tier blocks
+// only: they leave the connection to the next tier (ClusterNetworkPolicy's Pass).
+enum class Verb { MayReach, MayBeReachedBy, MustNotReach, MustNotBeReachedBy, MaySendTo, MayReceiveFrom, DeferReach, DeferBeReachedBy };
 
 struct Statement {
   std::vector<Ref> subjects;
@@ -198,15 +200,22 @@ struct Statement {
 
 struct Item;
 
+// Tier: `admin priority N { ... }` or `baseline priority N { ... }`, cluster-wide rules evaluated
+// before (admin) or after (baseline) the namespaces' own policies.
+enum class Tier { Admin, Baseline };
+
 struct Block {
-  enum class Kind { Namespace, Cluster, When } kind = Kind::Namespace;
+  enum class Kind { Namespace, Cluster, When, Tier } kind = Kind::Namespace;
   Name name;               // Namespace
+  Tier tier = Tier::Admin;  // Tier
+  Name priority;            // Tier: the number as written (empty text when missing, reported)
+  int priority_value = -1;  // Tier: 0-1000, or -1 when missing or out of range (reported)
   // When: `when prod { ... }` has envs, `for cilium { ... }` targets, `when prod for k8s { ... }`
   // both; an empty list holds in every environment (target).
   std::vector<Name> envs;
   std::vector<Name> targets;
   std::vector<Item> items;
-  Span header_span;  // `namespace production` / `when prod` / `for cilium` / `when prod for k8s`
+  Span header_span;  // `namespace production` / `when prod` / `for cilium` / `when prod for k8s` / `admin priority 10`
   Span span;
 };
 

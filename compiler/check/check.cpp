@@ -1,5 +1,7 @@
 #include "check/check.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace fence::check {
@@ -21,6 +23,7 @@ const std::vector<Pass>& passes() {
       {"inventory-pods", "pods and namespaces the inventory does not have (W0805, W0806)", inventory_pods},
       {"inventory-ports", "ports, port names and protocols the selected pods do not serve (W0807-W0809)", inventory_ports},
       {"one-side-refused", "one-sided allows whose other side refuses the connection (W0620)", one_side_refused},
+      {"tiers", "admin denies that cancel namespace allows (W0640), baseline statements that never apply (W0641), priority ties (W0642)", tiers},
   };
   return table;
 }
@@ -56,9 +59,32 @@ std::vector<sema::Scopes::Found> Context::visible_at(const Span& span) {
   return scopes().visible(*f, scopes().block_at(*f, span.begin));
 }
 
+namespace {
+
+// The passes that read the program as namespace policies (isolation, a deny wins, the other side
+// of a connection): with tiers, they see the namespace tier only, and the `tiers` pass the rest.
+bool namespace_pass(std::string_view name) {
+  for (std::string_view n : {"deny-conflicts", "redundant-allows", "dns", "metadata", "default-deny-undone", "implied-sides", "isolating-statements",
+                             "one-side-refused"}) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void run_all(const ir::Program& program, const SourceManager& sm, DiagnosticSink& sink, Inputs inputs) {
-  Context ctx(program, sm, sink, inputs);
-  for (const auto& p : passes()) p.run(ctx);
+  bool tiered = std::any_of(program.rules.begin(), program.rules.end(), [](const ir::Rule& r) { return r.tier != ir::Tier::Namespace; });
+  if (!tiered) {
+    Context ctx(program, sm, sink, inputs);
+    for (const auto& p : passes()) p.run(ctx);
+    return;
+  }
+  ir::Program namespaces = program;
+  std::erase_if(namespaces.rules, [](const ir::Rule& r) { return r.tier != ir::Tier::Namespace; });
+  Context whole(program, sm, sink, inputs);
+  Context local(namespaces, sm, sink, inputs);
+  for (const auto& p : passes()) p.run(namespace_pass(p.name) ? local : whole);
 }
 
 }  // namespace fence::check

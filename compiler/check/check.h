@@ -107,6 +107,7 @@ void isolating_statements(Context& ctx);  // I0617
 void inventory_pods(Context& ctx);       // W0805, W0806
 void inventory_ports(Context& ctx);      // W0807, W0808, W0809
 void one_side_refused(Context& ctx);     // W0620
+void tiers(Context& ctx);                // W0640, W0641, W0642
 
 // Runs after lowering, on any target's objects: two objects of one kind, namespace and name must
 // be the same object (E0611).

@@ -266,7 +266,7 @@ std::string Features::label_key(const ast::Block* block) const {
 // The namespace that a name without one means at the cursor.
 std::string Features::namespace_of(const Cursor& c) const {
   if (c.block == nullptr) return {};
-  if (c.block->kind == ast::Block::Kind::Cluster) return "every namespace";
+  if (c.block->kind == ast::Block::Kind::Cluster || c.block->kind == ast::Block::Kind::Tier) return "every namespace";
   std::string name = c.block->name.text;
   // The block's own name is looked up in the scope around the block (the file's).
   if (auto f = lookup(name, nullptr); f && !f->variants.empty() && f->variants.front()->value.string) name = f->variants.front()->value.string->value;
@@ -607,16 +607,16 @@ Context context_of(const std::vector<std::string>& t) {
   bool has_verb = has({"reach", "by"}) || (t.size() >= 2 && std::any_of(t.begin() + 1, t.end(), [](const std::string& x) { return x == "to" || x == "from"; }) && has({"send", "receive"}));
   if (first == "import") return t.size() == 1 ? Context{K::Keywords, {"std"}} : Context{};
   if (first == "environments") return {};
-  if (first == "targets" || (first == "for" && !has({"{"}))) return last == "targets" || last == "for" || last == "," ? Context{K::Keywords, {"k8s", "cilium"}} : Context{};
+  if (first == "targets" || (first == "for" && !has({"{"}))) return last == "targets" || last == "for" || last == "," ? Context{K::Keywords, {"k8s", "cilium", "cnp", "calico"}} : Context{};
   if (first == "let" || first == "set") {
     if (t.size() == 2) return first == "let" ? Context{K::Keywords, {"in", "for"}} : Context{};
-    if (last == "for" || (last == "," && has({"for"}) && !has({"="}))) return {K::Keywords, {"k8s", "cilium"}};
+    if (last == "for" || (last == "," && has({"for"}) && !has({"="}))) return {K::Keywords, {"k8s", "cilium", "cnp", "calico"}};
     if (last == "in" || (last == "," && !has({"="}))) return {K::Environment, {}};
     if (last == "=" || (last == "," && has({"="})) || last == "except") return first == "let" ? Context{K::Peer, {}} : Context{};
     return {};
   }
   if (first == "when") {
-    if (last == "for" || (last == "," && has({"for"}))) return {K::Keywords, {"k8s", "cilium"}};
+    if (last == "for" || (last == "," && has({"for"}))) return {K::Keywords, {"k8s", "cilium", "cnp", "calico"}};
     if (last == "when" || last == ",") return {K::Environment, {}};
     return has({"for"}) ? Context{} : Context{K::Keywords, {"for"}};
   }
@@ -628,6 +628,10 @@ Context context_of(const std::vector<std::string>& t) {
     if (last == "for" || last == ",") return {K::Subject, {}};
     return {};
   }
+  // `admin priority 10 {`: a tier block's header (a workload may be called `admin` too).
+  if ((first == "admin" || first == "baseline") && t.size() >= 2 && t[1] == "priority") return {};
+  if ((first == "admin" || first == "baseline") && t.size() == 1) return {K::Keywords, {"priority", "may", "must", "defer"}};
+  if (last == "defer") return {K::Keywords, {"reach", "be"}};
   if (last == "may") return {K::Keywords, {"reach", "be", "send", "receive"}};
   if (last == "must") return {K::Keywords, {"not"}};
   if (last == "not") return {K::Keywords, {"reach", "be", "send", "receive"}};
@@ -841,7 +845,7 @@ json Features::completion(std::uint32_t offset) const {
       return items;
     }
     case K::ItemStart:
-      for (const char* k : {"import", "environments", "targets", "let", "set", "namespace", "cluster", "when", "for", "default", "all"}) keyword(k);
+      for (const char* k : {"import", "environments", "targets", "let", "set", "namespace", "cluster", "when", "for", "default", "all", "admin", "baseline"}) keyword(k);
       break;
     case K::Subject:
       keyword("all");
@@ -945,6 +949,9 @@ void Features::block_symbols(const std::vector<ast::Item>& items, json& out) con
           break;
         case ast::Block::Kind::Cluster:
           name = "cluster";
+          break;
+        case ast::Block::Kind::Tier:
+          name = fmt::format("{} priority {}", b->tier == ast::Tier::Admin ? "admin" : "baseline", b->priority.text);
           break;
         case ast::Block::Kind::When: {
           std::vector<std::string> envs, targets;

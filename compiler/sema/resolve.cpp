@@ -152,7 +152,10 @@ class Resolver {
     Lexical lex;
     UseSite use;
     bool in_namespace = false;
-    bool in_cluster = false;
+    bool in_cluster = false;  // also in a tier block
+    // In an `admin` or `baseline` block: its tier, and its index in Program::tier_blocks.
+    ir::Tier tier = ir::Tier::Namespace;
+    int tier_block = -1;
   };
   void walk(const std::vector<ast::Item>& items, const Context& ctx, Place place);
   struct Subject {
@@ -165,6 +168,7 @@ class Resolver {
   std::string label_key_for(const SetTable& sets, const std::string& inherited);
   void settings();
   void add_implied();
+  void add_implied_in_tier(const ir::Rule& r);
 
   // ---- label keys of namespaces ----
   // A workload name that belongs to namespace x is read with the label key x's own blocks use.
@@ -193,6 +197,7 @@ class Resolver {
   std::vector<std::string> targets_;  // declared by `targets`
   bool targets_declared_ = false;
   bool for_block_ = false;  // placement: inside a block with `for`
+  bool in_tier_ = false;    // placement: inside an `admin` or `baseline` block
   std::vector<LetTable> file_lets_;
   std::vector<SetTable> file_sets_;
   std::map<const ast::Block*, LetTable> block_lets_;
@@ -540,6 +545,28 @@ std::optional<Resolver::Misplaced> Resolver::misplacement(const ast::Item& item,
       std::find(kSettings.begin(), kSettings.end(), st->name.text) != kSettings.end()) {
     return Problem{{st->span, fmt::format("{} holds for the whole program: set it at the top level of a file, outside any block", st->name.text)}};
   }
+  // Tier blocks: what they hold, and where they may be.
+  if (const auto* b = std::get_if<ast::Block>(&item.node); b && b->kind == ast::Block::Kind::Tier) {
+    if (in_tier_) return Problem{{b->header_span, "tier blocks do not nest: write each `admin` or `baseline` block at the top level", Code::E0122}};
+    if (where == Place::Block || where == Place::BlockWhen) {
+      return Problem{{b->header_span, "a tier block is cluster-wide: write it at the top level, outside namespace and cluster blocks", Code::E0122}};
+    }
+  }
+  if (in_tier_) {
+    if (std::holds_alternative<ast::DefaultDeny>(item.node)) {
+      return Problem{{item.span(),
+                      "a default deny has no place in a tier block: write `all namespaces must not reach ...` (or `be reached by`) in the block, "
+                      "or the default deny in a namespace block",
+                      Code::E0122}};
+    }
+    if (const auto* b = std::get_if<ast::Block>(&item.node); b && (b->kind == ast::Block::Kind::Namespace || b->kind == ast::Block::Kind::Cluster)) {
+      return Problem{{b->header_span, "a tier block holds statements about namespaces, not namespace or cluster blocks", Code::E0122}};
+    }
+  }
+  if (const auto* st = std::get_if<ast::Statement>(&item.node);
+      st && !in_tier_ && (st->verb == ast::Verb::DeferReach || st->verb == ast::Verb::DeferBeReachedBy)) {
+    return Problem{{st->verb_span, "`defer` leaves a connection to the next tier, so it belongs in an `admin` or `baseline` block", Code::E0123}};
+  }
   if (std::holds_alternative<ast::DefaultDeny>(item.node) && (where == Place::TopLevel || where == Place::TopWhen)) {
     return Problem{{item.span(), "a default deny applies to a namespace: put it inside `namespace NAME { ... }` (or `cluster { ... }`)"}};
   }
@@ -565,9 +592,12 @@ void Resolver::check_placement(const std::vector<ast::Item>& items, Place where)
       Place inner = Place::Block;
       if (b->kind == ast::Block::Kind::When) inner = where == Place::TopLevel ? Place::TopWhen : Place::BlockWhen;
       bool outer = for_block_;
+      bool outer_tier = in_tier_;
       for_block_ = b->kind == ast::Block::Kind::When && !b->targets.empty();
+      if (b->kind == ast::Block::Kind::Tier) in_tier_ = true;
       check_placement(b->items, inner);
       for_block_ = outer;
+      in_tier_ = outer_tier;
     }
   }
 }
@@ -1327,9 +1357,11 @@ void Resolver::statement(const ast::Statement& s, const Context& ctx) {
   auto subs = subjects(s.subjects, ctx);
   if (!subs) return;
 
-  bool egress = s.verb == ast::Verb::MayReach || s.verb == ast::Verb::MustNotReach || s.verb == ast::Verb::MaySendTo;
-  bool allow = s.verb != ast::Verb::MustNotReach && s.verb != ast::Verb::MustNotBeReachedBy;
+  bool egress = s.verb == ast::Verb::MayReach || s.verb == ast::Verb::MustNotReach || s.verb == ast::Verb::MaySendTo || s.verb == ast::Verb::DeferReach;
+  bool defer = s.verb == ast::Verb::DeferReach || s.verb == ast::Verb::DeferBeReachedBy;
+  bool allow = s.verb != ast::Verb::MustNotReach && s.verb != ast::Verb::MustNotBeReachedBy && !defer;
   bool one_sided = s.verb == ast::Verb::MaySendTo || s.verb == ast::Verb::MayReceiveFrom;
+  bool tiered = ctx.tier_block >= 0;
   for (const auto& subj : *subs) {
     Context tctx = ctx;
     if (!ctx.in_namespace && !ctx.in_cluster) {
@@ -1343,9 +1375,11 @@ void Resolver::statement(const ast::Statement& s, const Context& ctx) {
       if (!resolved) continue;
       for (auto& t : *resolved) {
         ir::Rule r;
-        r.action = allow ? ir::Action::Allow : ir::Action::Deny;
+        r.action = defer ? ir::Action::Pass : allow ? ir::Action::Allow : ir::Action::Deny;
         r.direction = egress ? ir::Direction::Egress : ir::Direction::Ingress;
         r.scope = tctx.use.scope;
+        r.tier = ctx.tier;
+        r.tier_block = ctx.tier_block;
         r.subject = subj.ep;
         r.subject_span = subj.span;
         for (auto& p : t.peers) {
@@ -1359,9 +1393,43 @@ void Resolver::statement(const ast::Statement& s, const Context& ctx) {
         r.origin.target = written.span;
         r.origin.one_sided = one_sided;
         out_.rules.push_back(std::move(r));
+        if (tiered && allow && !one_sided) add_implied_in_tier(out_.rules.back());
       }
     }
   }
+}
+
+// Rule 1 in a tier: an allow between pods opens the other side in the same tier block, right
+// after the statement (first-match keeps the statement's place). Unlike rule 1 among namespace
+// policies, it does not depend on default denies: a tier's allow must not be undone by the
+// destination's own policies (admin) or by a later rule of the tier (baseline). A deny or a
+// defer decides its subject's side only.
+void Resolver::add_implied_in_tier(const ir::Rule& r) {
+  std::vector<ir::Rule> implied;
+  auto other = r.direction == ir::Direction::Egress ? ir::Direction::Ingress : ir::Direction::Egress;
+  for (const auto& p : r.peers) {
+    if (p.kind != ir::Peer::Kind::Endpoint) continue;
+    ir::Rule m;
+    m.action = ir::Action::Allow;
+    m.direction = other;
+    m.scope = r.scope;
+    m.subject = p.endpoint;
+    m.subject_span = p.span;
+    ir::Peer back;
+    back.kind = ir::Peer::Kind::Endpoint;
+    back.endpoint = r.subject;
+    back.span = r.subject_span;
+    m.peers.push_back(std::move(back));
+    m.ports = r.ports;
+    m.port_spans = r.port_spans;
+    m.http = r.http;
+    m.origin = r.origin;
+    m.origin.implied = true;
+    m.tier = r.tier;
+    m.tier_block = r.tier_block;
+    implied.push_back(std::move(m));
+  }
+  for (auto& m : implied) out_.rules.push_back(std::move(m));
 }
 
 void Resolver::walk(const std::vector<ast::Item>& items, const Context& ctx, Place place) {
@@ -1385,6 +1453,25 @@ void Resolver::walk(const std::vector<ast::Item>& items, const Context& ctx, Pla
             Context inner = ctx;
             inner.lex.block = &block_lets_[&node];
             inner.use.top_level = false;
+            if (node.kind == ast::Block::Kind::Tier) {
+              // Cluster-wide, like a cluster block; its rules carry the tier and the block.
+              inner.use.scope = ir::Scope{true, {}};
+              inner.in_cluster = true;
+              inner.use.label_key = label_key_for(block_sets_[&node], ctx.use.label_key);
+              ir::TierBlock tb;
+              tb.tier = node.tier == ast::Tier::Admin ? ir::Tier::Admin : ir::Tier::Baseline;
+              tb.priority = std::max(0, node.priority_value);  // missing or out of range: reported by the parser
+              tb.span = node.header_span;
+              tb.priority_span = node.priority.span;
+              inner.tier = tb.tier;
+              inner.tier_block = static_cast<int>(out_.tier_blocks.size());
+              out_.tier_blocks.push_back(tb);
+              bool outer_tier = in_tier_;
+              in_tier_ = true;
+              walk(node.items, inner, Place::Block);
+              in_tier_ = outer_tier;
+              return;
+            }
             if (node.kind == ast::Block::Kind::Namespace) {
               auto name = namespace_name(node.name, ctx.lex);
               if (!name) return;
@@ -1438,6 +1525,7 @@ void Resolver::add_implied() {
   }
   for (const auto& r : out_.rules) {
     if (r.action != ir::Action::Allow || r.origin.one_sided) continue;
+    if (r.tier != ir::Tier::Namespace) continue;  // a tier's rules imply theirs in the tier (add_implied_in_tier)
     auto other = r.direction == ir::Direction::Egress ? ir::Direction::Ingress : ir::Direction::Egress;
     const auto& denying = other == ir::Direction::Ingress ? denying_ingress : denying_egress;
     bool cluster_denies = other == ir::Direction::Ingress ? cluster_ingress : cluster_egress;
@@ -1650,7 +1738,8 @@ ir::Program resolve(const LoadedProgram& program, const SourceManager& sm, const
 }
 
 const std::vector<std::string>& known_targets() {
-  static const std::vector<std::string> t = {"k8s", "cilium", "cnp"};
+  // cnp: ClusterNetworkPolicy (v1alpha2) with NetworkPolicy; calico: Calico's policies, with tiers.
+  static const std::vector<std::string> t = {"k8s", "cilium", "cnp", "calico"};
   return t;
 }
 

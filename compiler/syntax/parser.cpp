@@ -234,6 +234,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
       if (auto* n = dynamic_cast<FenceParser::NamespaceBlockContext*>(ctx); n != nullptr && n->LBRACE() != nullptr) return;
       if (auto* c = dynamic_cast<FenceParser::ClusterBlockContext*>(ctx); c != nullptr && c->LBRACE() != nullptr) return;
       if (auto* w = dynamic_cast<FenceParser::WhenBlockContext*>(ctx); w != nullptr && w->LBRACE() != nullptr) return;
+      if (auto* t = dynamic_cast<FenceParser::TierBlockContext*>(ctx); t != nullptr && t->LBRACE() != nullptr) return;
     }
   }
   const std::set<const antlr4::ParserRuleContext*>& broken() const { return broken_; }
@@ -424,7 +425,8 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
 
   static bool block_level(antlr4::RuleContext* ctx) {
     return dynamic_cast<FenceParser::FileContext*>(ctx) != nullptr || dynamic_cast<FenceParser::NamespaceBlockContext*>(ctx) != nullptr ||
-           dynamic_cast<FenceParser::ClusterBlockContext*>(ctx) != nullptr || dynamic_cast<FenceParser::WhenBlockContext*>(ctx) != nullptr;
+           dynamic_cast<FenceParser::ClusterBlockContext*>(ctx) != nullptr || dynamic_cast<FenceParser::WhenBlockContext*>(ctx) != nullptr ||
+           dynamic_cast<FenceParser::TierBlockContext*>(ctx) != nullptr;
   }
 
   // The index of the first token of the innermost item being parsed.
@@ -545,7 +547,9 @@ class Builder {
   bool broken(FenceParser::ItemContext* it, std::size_t limit) const {
     if (broken_ == nullptr) return false;
     if (broken_->count(it) > 0) return true;
-    if (it->namespaceBlock() != nullptr || it->clusterBlock() != nullptr || it->whenBlock() != nullptr) return false;
+    if (it->namespaceBlock() != nullptr || it->clusterBlock() != nullptr || it->whenBlock() != nullptr || it->tierBlock() != nullptr) {
+      return false;
+    }
     const antlr4::Token* stop = it->getStop();
     if (stop == nullptr || error_tokens_ == nullptr || tokens_ == nullptr) return false;
     for (auto i : *error_tokens_) {
@@ -640,6 +644,7 @@ class Builder {
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
+    if (auto* c = ctx->tierBlock()) return tier_block(c);
     if (auto* c = ctx->defaultDeny()) {
       ast::DefaultDeny d;
       d.span = span(c);
@@ -670,6 +675,38 @@ class Builder {
       return ast::Item{std::move(*s)};
     }
     return std::nullopt;
+  }
+
+  // `admin priority 10 { ... }`. A missing or out-of-range priority is reported here; the block is
+  // kept (without a priority) so that its body is still checked.
+  std::optional<ast::Item> tier_block(FenceParser::TierBlockContext* c) {
+    if (c->tier == nullptr) return std::nullopt;
+    ast::Block b;
+    b.kind = ast::Block::Kind::Tier;
+    b.tier = c->tier->getType() == FenceLexer::BASELINE ? ast::Tier::Baseline : ast::Tier::Admin;
+    const char* word = b.tier == ast::Tier::Admin ? "admin" : "baseline";
+    b.header_span = span(c->tier);
+    if (c->PRIORITY() != nullptr) b.header_span = Span::cover(b.header_span, span(c->PRIORITY()));
+    b.priority = ast::Name{"", Span{file_, 0, 0}};
+    if (c->priority != nullptr) {
+      b.priority = name(c->priority);
+      b.header_span = Span::cover(b.header_span, b.priority.span);
+      const auto& text = b.priority.text;
+      bool small = text.size() <= 4;
+      int v = small ? std::stoi(text) : 1001;
+      if (v > 1000) {
+        sink_.error(Code::E0120, b.priority.span, fmt::format("priority {} is out of range: a tier's priority is from 0 to 1000", text))
+            .hint("lower numbers are evaluated first; leave room between blocks, e.g. 10, 20, 30");
+      } else {
+        b.priority_value = v;
+      }
+    } else {
+      sink_.error(Code::E0119, b.header_span, fmt::format("{} `{}` block needs a priority", b.tier == ast::Tier::Admin ? "an" : "a", word))
+          .hint(fmt::format("write `{} priority N {{ ... }}`, N from 0 (evaluated first) to 1000", word));
+    }
+    b.items = items(c->item());
+    b.span = span(c);
+    return ast::Item{std::move(b)};
   }
 
   static std::optional<ast::Item> wrap(std::optional<ast::Import> i) {
@@ -722,6 +759,24 @@ class Builder {
     s.verb_span = span(v);
     if (v->modality() == nullptr) return std::nullopt;
     bool allow = v->modality()->MAY() != nullptr;
+    if (v->modality()->DEFER() != nullptr) {
+      if (v->REACH() != nullptr) {
+        s.verb = ast::Verb::DeferReach;
+      } else if (v->BY() != nullptr) {
+        s.verb = ast::Verb::DeferBeReachedBy;
+      } else if (v->TO() != nullptr || v->FROM() != nullptr) {
+        bool send = v->TO() != nullptr;
+        // A defer decides one side already (the subject's): there is no other side to leave out.
+        sink_.error(Code::E0121, s.verb_span, fmt::format("`defer {}` is not a statement: a defer only ever applies to its subject's side",
+                                                          send ? "send to" : "receive from"))
+            .hint(send ? "write `defer reach`" : "write `defer be reached by`");
+        return std::nullopt;
+      } else {
+        return std::nullopt;
+      }
+      s.targets = target_list(c->targetList());
+      return s;
+    }
     if (v->REACH() != nullptr) {
       s.verb = allow ? ast::Verb::MayReach : ast::Verb::MustNotReach;
     } else if (v->BY() != nullptr) {
@@ -1167,6 +1222,9 @@ std::vector<LexToken> tokenize(std::string_view text) {
       case FenceLexer::TO:
       case FenceLexer::RECEIVE:
       case FenceLexer::FROM:
+      case FenceLexer::ADMIN:
+      case FenceLexer::BASELINE:
+      case FenceLexer::PRIORITY:
       case FenceLexer::HEADER:
         kind = TokenKind::SoftKeyword;
         break;

@@ -251,6 +251,8 @@ class Lowering {
 
  private:
   bool expressible(const ir::Rule& r);
+  bool tier_reported(const ir::Rule& r);
+  std::set<std::pair<FileId, std::uint32_t>> tier_statements_;  // reported by tier_reported
   bool label_keys_ok(const ir::Endpoint& ep, const Span& where);
   void add(const ir::Rule& r);
   Group& group_for(const ir::Rule& r) { return group_for(r.scope, r.subject); }
@@ -290,8 +292,22 @@ bool Lowering::label_keys_ok(const ir::Endpoint& ep, const Span& where) {
   return ok;
 }
 
+// A statement of an `admin` or `baseline` block: the target has no tiers. Reported once per
+// statement; always false.
+bool Lowering::tier_reported(const ir::Rule& r) {
+  if (!tier_statements_.insert({r.origin.statement.file, r.origin.statement.begin}).second) return false;
+  const char* word = r.tier == ir::Tier::Admin ? "an `admin`" : "a `baseline`";
+  auto& d = sink_.error(Code::E0509, r.origin.statement, fmt::format("a statement of {} block cannot be expressed as Cilium's policies, which have no tiers", word));
+  if (r.tier_block >= 0 && static_cast<std::size_t>(r.tier_block) < prog_.tier_blocks.size()) {
+    d.note(prog_.tier_blocks[static_cast<std::size_t>(r.tier_block)].span, fmt::format("the {} block is here", r.tier == ir::Tier::Admin ? "admin" : "baseline"));
+  }
+  d.hint("compile with --target cnp (ClusterNetworkPolicy) or --target calico, which have tiers");
+  return false;
+}
+
 bool Lowering::expressible(const ir::Rule& r) {
   if (r.origin.implied) return true;  // its statement's own rule reports any problem once
+  if (r.tier != ir::Tier::Namespace) return tier_reported(r);
   bool ok = label_keys_ok(r.subject, r.subject_span);
   bool deny = r.action == ir::Action::Deny;
   for (const auto& p : r.peers) {

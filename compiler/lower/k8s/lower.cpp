@@ -105,6 +105,8 @@ class Lowering {
   const SourceManager& sm_;
   const Options& opt_;
   DiagnosticSink& sink_;
+  bool tier_reported(const ir::Rule& r);
+  std::set<std::pair<FileId, std::uint32_t>> tier_statements_;  // reported by tier_reported
 };
 
 void Lowering::error_at(Code code, const ir::Rule& r, const Span& inner, std::string message, std::string hint) {
@@ -113,8 +115,22 @@ void Lowering::error_at(Code code, const ir::Rule& r, const Span& inner, std::st
   if (!hint.empty()) d.hint(std::move(hint));
 }
 
+// A statement of an `admin` or `baseline` block: the target has no tiers. Reported once per
+// statement; always false.
+bool Lowering::tier_reported(const ir::Rule& r) {
+  if (!tier_statements_.insert({r.origin.statement.file, r.origin.statement.begin}).second) return false;
+  const char* word = r.tier == ir::Tier::Admin ? "an `admin`" : "a `baseline`";
+  auto& d = sink_.error(Code::E0411, r.origin.statement, fmt::format("a statement of {} block cannot be expressed as a Kubernetes NetworkPolicy, which has no tiers", word));
+  if (r.tier_block >= 0 && static_cast<std::size_t>(r.tier_block) < prog_.tier_blocks.size()) {
+    d.note(prog_.tier_blocks[static_cast<std::size_t>(r.tier_block)].span, fmt::format("the {} block is here", r.tier == ir::Tier::Admin ? "admin" : "baseline"));
+  }
+  d.hint("compile with --target cnp (ClusterNetworkPolicy) or --target calico, which have tiers");
+  return false;
+}
+
 bool Lowering::expressible(const ir::Rule& r) {
   if (r.origin.implied) return true;  // its statement's own rule reports any problem once
+  if (r.tier != ir::Tier::Namespace) return tier_reported(r);
   bool ok = true;
   if (r.scope.cluster) {
     sink_

@@ -13,8 +13,8 @@ syn region fenceString start=+"+ skip=+\\.+ end=+"+ end=+$+ oneline contains=fen
 syn match fenceEscape "\\." contained
 
 " BEGIN keywords
-syn keyword fenceKeyword import namespace cluster when environments targets let set default deny
-syn keyword fenceVerb may must not reach be reached by send to receive from
+syn keyword fenceKeyword import namespace cluster when environments targets let set default deny admin baseline priority
+syn keyword fenceVerb may must not defer reach be reached by send to receive from
 syn keyword fenceOperatorWord except in
 syn keyword fenceKeywordOther all pods namespaces egress ingress entity http host header anything for
 " END keywords
