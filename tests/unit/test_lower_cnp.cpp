@@ -220,35 +220,38 @@ TEST_CASE("pass, and subjects: one object each, equal subjects together, disjoin
   golden(l, "subjects-and-pass");
 }
 
-TEST_CASE("overlapping subjects in one block are an error at the later subject", "[lower][cnp]") {
+TEST_CASE("overlapping subjects in one block: disjoint regions, each with every rule that applies to it", "[lower][cnp]") {
   auto l = lower(
       "cluster {\n"
       "  all namespaces/all pods must not reach 10.0.0.0/8\n"
       "  ns[team=payments] may send to 10.1.0.0/16\n"
       "}\n",
       {{Tier::Admin, 10}});
-  CHECK(l.count("E1107") == 1);
-  CHECK(l.objects.empty());
-  CHECK(l.diagnostics().find("test.fence:3:3") != std::string::npos);
-  // The same statements in blocks of their own are fine.
-  auto ok = lower(
-      "cluster {\n"
-      "  ns[team=payments] may send to 10.1.0.0/16\n"
-      "}\n"
-      "cluster {\n"
-      "  all namespaces/all pods must not reach 10.0.0.0/8\n"
-      "}\n",
-      {{Tier::Admin, 10}, {Tier::Admin, 11}});
-  CHECK(ok.ok);
-  CHECK(ok.objects.size() == 2);
-  // Overlap in different directions only: each object holds one direction, no pod meets two.
+  auto all = l.docs();
+  REQUIRE(all.size() == 2);
+  // The payments namespaces: both rules, in source order.
+  CHECK(s(all[0]["spec"]["subject"]["namespaces"]["matchLabels"]["team"]) == "payments");
+  REQUIRE(all[0]["spec"]["egress"].size() == 2);
+  CHECK(s(all[0]["spec"]["egress"][0]["action"]) == "Deny");
+  CHECK(s(all[0]["spec"]["egress"][1]["action"]) == "Accept");
+  // Every other namespace: the first rule only.
+  auto other = all[1]["spec"]["subject"]["namespaces"]["matchExpressions"];
+  REQUIRE(other.size() == 1);
+  CHECK(s(other[0]["key"]) == "team");
+  CHECK(s(other[0]["operator"]) == "NotIn");
+  CHECK(s(other[0]["values"][0]) == "payments");
+  REQUIRE(all[1]["spec"]["egress"].size() == 1);
+  CHECK(s(all[1]["spec"]["egress"][0]["action"]) == "Deny");
+  CHECK(s(all[0]["metadata"]["name"]) != s(all[1]["metadata"]["name"]));
+  golden(l, "overlapping-subjects");
+  // Overlap in different directions only: one object per subject.
   auto dirs = lower(
       "cluster {\n"
       "  all namespaces/all pods must not reach 10.0.0.0/8\n"
       "  ns[team=payments] may receive from ns[team=shop]\n"
       "}\n",
       {{Tier::Admin, 10}});
-  CHECK(dirs.ok);
+  CHECK(dirs.docs().size() == 2);
 }
 
 TEST_CASE("excepts become the CIDRs that cover the difference", "[lower][cnp]") {
@@ -553,6 +556,8 @@ TEST_CASE("property: tier blocks lowered and read back by the reference evaluato
   std::mt19937 rng(11);
   auto pick = [&](const std::vector<std::string>& v) { return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)]; };
   const std::vector<std::string> disjoint = {"a/all pods", "b/all pods", "c/pods[app=web]", "c/pods[app=api]"};
+  const std::vector<std::string> overlapping = {"all namespaces/all pods", "ns[team=x]", "all namespaces/pods[app=web]", "a/all pods", "c/pods[app=api]",
+                                                "ns[team=x]/pods[app!=db]"};
   const std::vector<std::string> pods = {"a/all pods", "b/pods[app=web]", "ns[team=x]", "all namespaces", "c/api", "all namespaces/pods[app=web]"};
   const std::vector<std::string> addresses = {"10.0.0.0/8 except 10.1.0.0/24", "10.1.0.0/24", "10.1.0.2/32", "0.0.0.0/0 except 10.0.0.0/8", "anything"};
   const std::vector<std::string> ports = {"", ":80", ":{80, 53/udp}", ":8000-8999", ":*/udp", ":http"};
@@ -562,11 +567,12 @@ TEST_CASE("property: tier blocks lowered and read back by the reference evaluato
     std::vector<Block> blocks;
     int nblocks = std::uniform_int_distribution<int>(1, 3)(rng);
     for (int b = 0; b < nblocks; ++b) {
-      bool one_subject = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+      int mode = std::uniform_int_distribution<int>(0, 2)(rng);
+      bool one_subject = mode == 0;
       text += "cluster {\n";
       int nst = std::uniform_int_distribution<int>(1, 6)(rng);
       for (int s = 0; s < nst; ++s) {
-        std::string subject = one_subject ? "all namespaces/all pods" : pick(disjoint);
+        std::string subject = one_subject ? "all namespaces/all pods" : mode == 1 ? pick(disjoint) : pick(overlapping);
         bool egress = std::uniform_int_distribution<int>(0, 2)(rng) > 0;
         bool deny = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
         std::string peer, port;

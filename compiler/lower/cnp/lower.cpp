@@ -131,7 +131,10 @@ class Lowering {
   Diagnostic& error_at(Code code, const ir::Rule& r, const Span& inner, std::string message);
   bool build(const ir::Rule& r, Rule& out);
   std::vector<emit::Node> split(const Rule& r);
-  bool check_subjects(const std::vector<const ir::Rule*>& rules);
+  // The objects' subjects for a block's rules (whose distinct subjects are `subjects`): each with
+  // the indexes of the subjects that contain it. Empty after reporting E1107.
+  std::vector<std::pair<ir::Endpoint, std::vector<std::size_t>>> pieces(const std::vector<ir::Endpoint>& subjects,
+                                                                        const std::vector<const ir::Rule*>& rules);
 
   const ir::Program& prog_;
   const SourceManager& sm_;
@@ -374,39 +377,125 @@ std::vector<emit::Node> Lowering::split(const Rule& r) {
   return out;
 }
 
-// One object per subject: where two subjects of a block's rules in one direction overlap
-// without being equal, the objects would share pods at one priority, in an order the API leaves
-// undefined.
-bool Lowering::check_subjects(const std::vector<const ir::Rule*>& rules) {
-  bool ok = true;
+// Pods as namespace labels and pod labels (a conjunction of requirements each).
+struct Region {
+  net::LabelSelector ns;
+  net::LabelSelector pods;
+  std::vector<std::size_t> in;  // the subjects that contain it
+};
+
+bool empty(const Region& r) {
+  return r.ns.selects_nothing() || r.pods.selects_nothing();
+}
+
+net::Requirement negated(net::Requirement r) {
+  switch (r.op) {
+    case net::SelOp::Equals: r.op = net::SelOp::NotEquals; break;
+    case net::SelOp::NotEquals: r.op = net::SelOp::Equals; break;
+    case net::SelOp::In: r.op = net::SelOp::NotIn; break;
+    case net::SelOp::NotIn: r.op = net::SelOp::In; break;
+    case net::SelOp::Exists: r.op = net::SelOp::DoesNotExist; break;
+    case net::SelOp::DoesNotExist: r.op = net::SelOp::Exists; break;
+  }
+  return r;
+}
+
+// `r` less the pods of (ns, pods), as disjoint regions: not(a and b and ...) is (not a), or (a and
+// not b), or ...; a requirement `r` implies already adds nothing.
+std::vector<Region> outside(const Region& r, const net::LabelSelector& ns, const net::LabelSelector& pods) {
+  std::vector<Region> out;
+  Region prefix = r;
+  for (int part = 0; part < 2; ++part) {
+    for (const auto& req : (part == 0 ? ns : pods).reqs) {
+      Region without = prefix;
+      (part == 0 ? without.ns : without.pods).add(negated(req));
+      if (empty(without)) continue;  // the prefix implies req
+      out.push_back(without);
+      (part == 0 ? prefix.ns : prefix.pods).add(req);
+    }
+  }
+  return out;
+}
+
+ir::Endpoint endpoint_of(const Region& r) {
+  ir::Endpoint e;
+  e.pods = r.pods;
+  if (r.ns.selects_all()) {
+    e.ns.kind = ir::NamespaceSel::Kind::Any;
+  } else if (r.ns.reqs.size() == 1 && r.ns.reqs[0].key == net::kNamespaceNameLabel && r.ns.reqs[0].op == net::SelOp::Equals) {
+    e.ns.kind = ir::NamespaceSel::Kind::Named;
+    e.ns.name = r.ns.reqs[0].values.at(0);
+  } else {
+    e.ns.kind = ir::NamespaceSel::Kind::Selector;
+    e.ns.selector = r.ns;
+  }
+  return e;
+}
+
+// One object per subject when the subjects of each direction are equal or disjoint: every pod
+// then meets, in one direction, the rules of one object only. Otherwise the subjects cut the
+// cluster into disjoint regions (label selectors can say "not": NotIn, !=, DoesNotExist), and each
+// region's object carries, in source order, every rule whose subject contains it: objects of one
+// priority apply in an order the API leaves undefined, and disjoint ones never meet.
+std::vector<std::pair<ir::Endpoint, std::vector<std::size_t>>> Lowering::pieces(const std::vector<ir::Endpoint>& subjects,
+                                                                                const std::vector<const ir::Rule*>& rules) {
+  std::vector<std::pair<ir::Endpoint, std::vector<std::size_t>>> out;
+  bool simple = true;
   for (auto dir : {ir::Direction::Egress, ir::Direction::Ingress}) {
-    std::vector<const ir::Rule*> firsts;  // the first rule of each subject
+    std::vector<const ir::Endpoint*> seen;
     for (const auto* r : rules) {
       if (r->direction != dir) continue;
-      bool known = false;
-      for (const auto* f : firsts) {
-        if (f->subject == r->subject) {
-          known = true;
+      if (std::any_of(seen.begin(), seen.end(), [&](const ir::Endpoint* e) { return *e == r->subject; })) continue;
+      for (const auto* e : seen) simple = simple && !ir::overlaps(*e, r->subject);
+      seen.push_back(&r->subject);
+    }
+  }
+  if (simple) {
+    for (std::size_t i = 0; i < subjects.size(); ++i) out.push_back({subjects[i], {i}});
+    return out;
+  }
+  constexpr std::size_t kMaxRegions = 64;
+  std::vector<Region> inside;        // regions within some subject
+  std::vector<Region> rest{Region{}};  // regions within none yet
+  for (std::size_t i = 0; i < subjects.size(); ++i) {
+    auto sns = ir::namespace_labels(subjects[i].ns);
+    const auto& spods = subjects[i].pods;
+    std::vector<Region> next_inside, next_rest;
+    auto cut = [&](const Region& r, std::vector<Region>& in_dst, std::vector<Region>& out_dst) {
+      Region both = r;
+      both.ns = both.ns.conjoin(sns);
+      both.pods = both.pods.conjoin(spods);
+      if (empty(both)) {
+        out_dst.push_back(r);
+        return;
+      }
+      both.in.push_back(i);
+      in_dst.push_back(both);
+      if (sns.contains(r.ns) && spods.contains(r.pods)) return;  // wholly inside
+      for (auto& o : outside(r, sns, spods)) out_dst.push_back(std::move(o));
+    };
+    for (const auto& r : inside) cut(r, next_inside, next_inside);
+    for (const auto& r : rest) cut(r, next_inside, next_rest);
+    inside = std::move(next_inside);
+    rest = std::move(next_rest);
+    if (inside.size() + rest.size() > kMaxRegions) {
+      const ir::Rule* at = nullptr;
+      for (const auto* r : rules) {
+        if (r->subject == subjects[i]) {
+          at = r;
           break;
         }
       }
-      if (known) continue;
-      for (const auto* f : firsts) {
-        if (!ir::overlaps(f->subject, r->subject)) continue;
-        Span at = r->subject_span.valid() ? r->subject_span : r->origin.statement;
-        auto& d = sink_.error(Code::E1107, at,
-                              fmt::format("in one tier block, {} and {} share pods: ClusterNetworkPolicy has one subject per object, and "
-                                          "two objects of one priority apply in an order the API leaves undefined",
-                                          f->subject.str(), r->subject.str()));
-        d.note(f->subject_span.valid() ? f->subject_span : f->origin.statement, "the other subject is here");
-        d.hint("give one of these statements a block of its own with another priority, or make the subjects equal or disjoint");
-        ok = false;
-        break;
-      }
-      firsts.push_back(r);
+      auto& d = sink_.error(Code::E1107, at->subject_span.valid() ? at->subject_span : at->origin.statement,
+                            fmt::format("the subjects of this tier block share pods in too many ways to be written as objects of one priority "
+                                        "(more than {} disjoint groups of pods)",
+                                        kMaxRegions));
+      d.hint("give some of these statements a block of their own with another priority");
+      return {};
     }
   }
-  return ok;
+  for (const auto& r : inside) out.push_back({endpoint_of(r), r.in});
+  return out;
 }
 
 std::vector<emit::Object> Lowering::run() {
@@ -435,10 +524,6 @@ std::vector<emit::Object> Lowering::run() {
   std::vector<Object> objects;
   for (std::size_t b = 0; b < by_block.size(); ++b) {
     const auto& rules = by_block[b];
-    if (!check_subjects(rules)) {
-      ok = false;
-      continue;
-    }
     // A statement's targets are rules of their own in the IR, one after the other, with one
     // action: where they share subject, direction and ports, they are one rule (first match of
     // consecutive rules of one action is their union), so that a statement is one rule (or one
@@ -458,7 +543,22 @@ std::vector<emit::Object> Lowering::run() {
       }
       merged.push_back(*r);
     }
+    std::vector<ir::Endpoint> subjects;
+    for (const auto* r : rules) {
+      if (std::find(subjects.begin(), subjects.end(), r->subject) == subjects.end()) subjects.push_back(r->subject);
+    }
+    auto regions = pieces(subjects, rules);
+    if (regions.empty() && !subjects.empty()) {
+      ok = false;
+      continue;
+    }
     std::vector<Object> mine;
+    for (const auto& [subject, _] : regions) {
+      Object o;
+      o.block = b;
+      o.subject = subject;
+      mine.push_back(std::move(o));
+    }
     for (const auto& rule : merged) {
       const ir::Rule* r = &rule;
       Rule built;
@@ -466,23 +566,21 @@ std::vector<emit::Object> Lowering::run() {
         ok = false;
         continue;
       }
-      auto it = std::find_if(mine.begin(), mine.end(), [&](const Object& o) { return o.subject == r->subject; });
-      if (it == mine.end()) {
-        Object o;
-        o.block = b;
-        o.subject = r->subject;
-        mine.push_back(std::move(o));
-        it = mine.end() - 1;
-      }
-      add_source(it->sources, line_of(sm_, r->origin.statement));
-      if (it->origins.empty() || !(it->origins.back() == r->origin.statement)) it->origins.push_back(r->origin.statement);
-      if (built.peers.empty()) continue;  // it matches nothing
-      bool eg = r->direction == ir::Direction::Egress;
-      auto& list = eg ? it->egress : it->ingress;
-      auto& srcs = eg ? it->egress_src : it->ingress_src;
-      for (auto& n : split(built)) {
-        list.push_back(std::move(n));
-        srcs.push_back(r);
+      auto index = static_cast<std::size_t>(std::find(subjects.begin(), subjects.end(), r->subject) - subjects.begin());
+      auto nodes = built.peers.empty() ? std::vector<emit::Node>{} : split(built);  // no peers: it matches nothing
+      for (std::size_t k = 0; k < regions.size(); ++k) {
+        const auto& in = regions[k].second;
+        if (std::find(in.begin(), in.end(), index) == in.end()) continue;
+        auto& o = mine[k];
+        add_source(o.sources, line_of(sm_, r->origin.statement));
+        if (o.origins.empty() || !(o.origins.back() == r->origin.statement)) o.origins.push_back(r->origin.statement);
+        bool eg = r->direction == ir::Direction::Egress;
+        auto& list = eg ? o.egress : o.ingress;
+        auto& srcs = eg ? o.egress_src : o.ingress_src;
+        for (const auto& n : nodes) {
+          list.push_back(n);
+          srcs.push_back(r);
+        }
       }
     }
     // At most 25 rules a direction. Past that, several objects of the block's priority, whose
