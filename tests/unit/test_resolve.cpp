@@ -268,8 +268,8 @@ TEST_CASE("targets: the program's targets, and what counts as per-target", "[sem
   };
   CHECK(targets_of("namespace a { web may reach db }").empty());
   CHECK(targets_of("targets cilium\nnamespace a { web may reach db }") == std::vector<std::string>{"cilium"});
-  CHECK(targets_of("namespace a { for cilium { web may reach db } }") == std::vector<std::string>{"k8s", "cilium", "cnp"});
-  CHECK(targets_of("let x for k8s = 10.0.0.0/8\nnamespace a { web may reach x }") == std::vector<std::string>{"k8s", "cilium", "cnp"});
+  CHECK(targets_of("namespace a { for cilium { web may reach db } }") == std::vector<std::string>{"k8s", "cilium", "cnp", "calico"});
+  CHECK(targets_of("let x for k8s = 10.0.0.0/8\nnamespace a { web may reach x }") == std::vector<std::string>{"k8s", "cilium", "cnp", "calico"});
   CHECK_FALSE(compile("targets k8s, cilium\nnamespace a { web may reach db }").c->per_target());
   CHECK(compile("namespace a { for k8s { web may reach db } }").c->per_target());
 }
