@@ -62,6 +62,10 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   sub.add_flag("--staged", staged,
                "For --target calico: StagedNetworkPolicy and StagedGlobalNetworkPolicy, which Calico evaluates without enforcing, "
                "for a rollout in steps (docs/targets.md)");
+  sub.add_option("--cnp-channel", cnp_channel,
+                 "For --target cnp: the ClusterNetworkPolicy CRD's channel; experimental adds egress domainNames and nodes peers")
+      ->check(CLI::IsMember({"standard", "experimental"}))
+      ->capture_default_str();
   sub.add_flag("--werror", werror, "Treat warnings as errors (silenced ones aside)");
   sub.add_option("--allow", allow, "Silence a warning or info code everywhere (repeatable), e.g. --allow W0603")
       ->type_name("CODE")
@@ -100,6 +104,7 @@ driver::Options CompileFlags::driver_options() const {
   driver::Options opt;
   opt.k8s.allow_l4_fallback = allow_l4_fallback;
   opt.calico.staged = staged;
+  opt.cnp_channel = cnp_channel == "experimental" ? lower::cnp::Channel::Experimental : lower::cnp::Channel::Standard;
   opt.loader.max_file_bytes = max_file_bytes();
   opt.policy.werror = werror;
   for (const auto& code : allow) opt.policy.allowed.push_back(find_code(code)->code);

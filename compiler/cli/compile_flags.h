@@ -36,6 +36,7 @@ struct CompileFlags {
   bool all_envs = false;
   bool allow_l4_fallback = false;
   bool staged = false;  // --staged (calico)
+  std::string cnp_channel = "standard";
   bool werror = false;
   std::vector<std::string> allow;  // codes to silence
   std::string max_memory = "auto";  // --max-memory, see cli/memory.h

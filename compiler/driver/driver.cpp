@@ -10,6 +10,7 @@
 #include "emit/yaml.h"
 #include "lower/calico/lower.h"
 #include "lower/cilium/lower.h"
+#include "lower/cnp/lower.h"
 
 namespace fence::driver {
 
@@ -154,6 +155,8 @@ std::vector<emit::Object> lower_program(const ir::Program& program, const std::s
     out = lower::cilium::lower(program, sm, sink);
   } else if (target == "calico") {
     out = lower::calico::lower(program, sm, options.calico, sink);
+  } else if (target == "cnp") {
+    out = lower::cnp::lower(program, sm, lower::cnp::Options{options.cnp_channel, options.k8s}, sink);
   } else {
     throw std::invalid_argument("unknown target: " + target);
   }

@@ -14,6 +14,7 @@
 #include "inventory/load.h"
 #include "ir/ir.h"
 #include "lower/calico/lower.h"
+#include "lower/cnp/lower.h"
 #include "lower/k8s/lower.h"
 #include "sema/loader.h"
 #include "sema/resolve.h"
@@ -38,6 +39,8 @@ struct Options {
   check::Policy policy;
   lower::k8s::Options k8s;
   lower::calico::Options calico;  // --staged
+  // --cnp-channel: the ClusterNetworkPolicy CRD's release channel.
+  lower::cnp::Channel cnp_channel = lower::cnp::Channel::Standard;
   // The inventory of the cluster's workloads. Paths given here (--inventory) replace the
   // program's `set inventory`; objects without a namespace belong to `inventory_namespace`. The
   // language server keeps a cache across compilations.

@@ -171,8 +171,12 @@ def main():
         if again.returncode != 0 or again.stdout != out:
             failures.append(f"{path}: formatting its output again changes it (exit {again.returncode}):\n{again.stdout}{again.stderr}")
 
-    # Expected files nobody produces any more are stale.
+    # Expected files nobody produces any more are stale. tests/golden/cnp/ belongs to the unit
+    # tests of --target cnp (tests/unit/test_lower_cnp.cpp, test_cnp_guardrails.cpp), which compare
+    # and rewrite it themselves (FENCE_UPDATE_GOLDEN=1).
     for dirpath, _, files in os.walk(os.path.join(ROOT, "tests", "golden")):
+        if os.path.relpath(dirpath, os.path.join(ROOT, "tests", "golden")).split(os.sep)[0] == "cnp":
+            continue
         for name in files:
             full = os.path.abspath(os.path.join(dirpath, name))
             if (name.endswith(".yaml") or name.endswith(".err") or name.endswith(".out")) and full not in expected_files:

@@ -155,6 +155,130 @@ Policy policy(const YAML::Node& doc, const std::string& default_namespace) {
   return p;
 }
 
+ClusterPeer cluster_peer(const YAML::Node& node, bool subject, bool egress, const std::string& where) {
+  if (!node.IsMap() || node.size() != 1) fail(where + ": exactly one of namespaces, pods" + std::string(subject ? "" : ", networks, nodes, domainNames") + " is required");
+  ClusterPeer p;
+  auto key = node.begin()->first.as<std::string>();
+  const auto& v = node.begin()->second;
+  if (key == "namespaces") {
+    p.kind = ClusterPeer::Kind::Namespaces;
+    p.namespace_selector = selector(v, where + ".namespaces");
+  } else if (key == "pods") {
+    p.kind = ClusterPeer::Kind::Pods;
+    only_keys(v, {"namespaceSelector", "podSelector"}, where + ".pods");
+    if (!v["podSelector"]) fail(where + ".pods: podSelector is required");
+    if (!v["namespaceSelector"]) fail(where + ".pods: namespaceSelector is required");
+    p.namespace_selector = selector(v["namespaceSelector"], where + ".pods.namespaceSelector");
+    p.pod_selector = selector(v["podSelector"], where + ".pods.podSelector");
+  } else if (!subject && egress && key == "networks") {
+    p.kind = ClusterPeer::Kind::Networks;
+    if (!v.IsSequence() || v.size() == 0 || v.size() > 25) fail(where + ".networks: 1 to 25 CIDRs");
+    for (const auto& c : v) p.networks.push_back(Cidr::parse(c.as<std::string>()));
+  } else if (!subject && egress && key == "nodes") {
+    p.kind = ClusterPeer::Kind::Nodes;
+    p.node_selector = selector(v, where + ".nodes");
+    if (!p.node_selector.match_labels.empty() || !p.node_selector.expressions.empty()) fail(where + ".nodes: the model has no node labels");
+  } else if (!subject && egress && key == "domainNames") {
+    p.kind = ClusterPeer::Kind::DomainNames;
+    if (!v.IsSequence() || v.size() == 0 || v.size() > 25) fail(where + ".domainNames: 1 to 25 names");
+    for (const auto& d : v) p.domains.push_back(d.as<std::string>());
+  } else {
+    fail(where + ": unknown or misplaced peer '" + key + "'");
+  }
+  return p;
+}
+
+ClusterRule cluster_rule(const YAML::Node& node, bool egress, const std::string& where) {
+  const char* peers_key = egress ? "to" : "from";
+  only_keys(node, {"name", "action", peers_key, "protocols"}, where);
+  ClusterRule r;
+  if (node["name"]) r.name = node["name"].as<std::string>();
+  if (r.name.size() > 100) fail(where + ": name longer than 100 characters");
+  if (!node["action"]) fail(where + ": action is required");
+  r.action = node["action"].as<std::string>();
+  if (r.action != "Accept" && r.action != "Deny" && r.action != "Pass") fail(where + ": unknown action '" + r.action + "'");
+  if (!node[peers_key] || !node[peers_key].IsSequence() || node[peers_key].size() == 0 || node[peers_key].size() > 25) {
+    fail(where + ": " + peers_key + " needs 1 to 25 peers");
+  }
+  std::size_t i = 0;
+  for (const auto& p : node[peers_key]) r.peers.push_back(cluster_peer(p, false, egress, where + "." + peers_key + "[" + std::to_string(i++) + "]"));
+  for (const auto& p : r.peers) {
+    if (p.kind == ClusterPeer::Kind::DomainNames && r.action != "Accept") fail(where + ": domainNames in a rule that does not Accept");
+  }
+  if (node["protocols"]) {
+    if (!node["protocols"].IsSequence() || node["protocols"].size() == 0 || node["protocols"].size() > 25) fail(where + ": 1 to 25 protocols");
+    i = 0;
+    for (const auto& q : node["protocols"]) {
+      std::string at = where + ".protocols[" + std::to_string(i++) + "]";
+      if (!q.IsMap() || q.size() != 1) fail(at + ": exactly one of tcp, udp, sctp, destinationNamedPort");
+      auto key = q.begin()->first.as<std::string>();
+      const auto& v = q.begin()->second;
+      ClusterPort port;
+      if (key == "destinationNamedPort") {
+        port.name = v.as<std::string>();
+        for (const auto& p : r.peers) {
+          if (p.kind == ClusterPeer::Kind::Networks || p.kind == ClusterPeer::Kind::Nodes || p.kind == ClusterPeer::Kind::DomainNames) {
+            fail(at + ": a named port with networks, nodes or domainNames");
+          }
+        }
+      } else if (key == "tcp" || key == "udp" || key == "sctp") {
+        port.protocol = key == "tcp" ? "TCP" : key == "udp" ? "UDP" : "SCTP";
+        only_keys(v, {"destinationPort"}, at + "." + key);
+        const auto& dp = v["destinationPort"];
+        if (!dp || !dp.IsMap() || dp.size() != 1) fail(at + ": destinationPort needs exactly one of number, range");
+        if (dp["number"]) {
+          port.first = port.last = dp["number"].as<int>();
+        } else if (dp["range"]) {
+          only_keys(dp["range"], {"start", "end"}, at + ".range");
+          port.first = dp["range"]["start"].as<int>();
+          port.last = dp["range"]["end"].as<int>();
+          if (!(port.first < port.last)) fail(at + ": range start must be less than end");
+        } else {
+          fail(at + ": destinationPort needs number or range");
+        }
+        if (port.first < 1 || port.last > 65535) fail(at + ": port out of range");
+      } else {
+        fail(at + ": unknown protocol '" + key + "'");
+      }
+      r.ports.push_back(std::move(port));
+    }
+  }
+  return r;
+}
+
+ClusterPolicy cluster_policy(const YAML::Node& doc) {
+  only_keys(doc, {"apiVersion", "kind", "metadata", "spec"}, "ClusterNetworkPolicy");
+  if (doc["apiVersion"].as<std::string>() != "policy.networking.k8s.io/v1alpha2") fail("unknown apiVersion " + doc["apiVersion"].as<std::string>());
+  ClusterPolicy p;
+  p.name = doc["metadata"]["name"].as<std::string>();
+  if (doc["metadata"]["namespace"]) fail(p.name + ": a ClusterNetworkPolicy has no namespace");
+  const auto& spec = doc["spec"];
+  only_keys(spec, {"tier", "priority", "subject", "ingress", "egress"}, p.name);
+  if (!spec["tier"] || !spec["priority"] || !spec["subject"]) fail(p.name + ": tier, priority and subject are required");
+  auto tier = spec["tier"].as<std::string>();
+  if (tier != "Admin" && tier != "Baseline") fail(p.name + ": unknown tier '" + tier + "'");
+  p.admin = tier == "Admin";
+  p.priority = spec["priority"].as<int>();
+  if (p.priority < 0 || p.priority > 1000) fail(p.name + ": priority out of 0-1000");
+  p.subject = cluster_peer(spec["subject"], true, false, p.name + ".subject");
+  for (const char* dir : {"ingress", "egress"}) {
+    if (!spec[dir]) continue;
+    if (spec[dir].size() > 25) fail(p.name + ": more than 25 " + dir + " rules");
+    std::size_t i = 0;
+    bool egress = std::string(dir) == "egress";
+    for (const auto& r : spec[dir]) (egress ? p.egress : p.ingress).push_back(cluster_rule(r, egress, p.name + "." + dir + "[" + std::to_string(i++) + "]"));
+  }
+  return p;
+}
+
+bool domain_matches(const std::string& pattern, const std::string& name) {
+  if (pattern.rfind("*.", 0) == 0) {
+    auto suffix = pattern.substr(1);  // ".example.com"
+    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return pattern == name;
+}
+
 bool expression_holds(const Selector::Expression& e, const Labels& labels) {
   auto it = labels.find(e.key);
   bool has = it != labels.end();
@@ -242,6 +366,79 @@ std::vector<Policy> parse_policies(const std::string& yaml, const std::string& d
   return out;
 }
 
+Objects parse_objects(const std::string& yaml) {
+  Objects out;
+  for (const auto& doc : YAML::LoadAll(yaml)) {
+    if (doc.IsNull()) continue;
+    auto kind = doc["kind"] ? doc["kind"].as<std::string>() : std::string("(no kind)");
+    if (kind == "NetworkPolicy") {
+      out.policies.push_back(policy(doc, ""));
+    } else if (kind == "ClusterNetworkPolicy") {
+      out.cluster_policies.push_back(cluster_policy(doc));
+    } else {
+      fail("not a NetworkPolicy or ClusterNetworkPolicy: " + kind);
+    }
+  }
+  return out;
+}
+
+bool Evaluator::subject_matches(const ClusterPeer& subject, const Pod& pod) const {
+  if (!subject.namespace_selector.matches(cluster_.ns(pod.ns).labels)) return false;
+  return subject.kind == ClusterPeer::Kind::Namespaces || subject.pod_selector.matches(pod.labels);
+}
+
+bool Evaluator::cluster_peer_matches(const ClusterPeer& peer, const Endpoint& ep) const {
+  switch (peer.kind) {
+    case ClusterPeer::Kind::Namespaces:
+    case ClusterPeer::Kind::Pods:
+      return ep.pod != nullptr && subject_matches(peer, *ep.pod);
+    case ClusterPeer::Kind::Networks: {
+      auto ip = Ip::parse(ep.ip);
+      return std::any_of(peer.networks.begin(), peer.networks.end(), [&](const Cidr& c) { return c.contains(ip); });
+    }
+    case ClusterPeer::Kind::Nodes:
+      return ep.pod == nullptr && std::find(cluster_.node_ips.begin(), cluster_.node_ips.end(), ep.ip) != cluster_.node_ips.end();
+    case ClusterPeer::Kind::DomainNames:
+      return !ep.dns.empty() && std::any_of(peer.domains.begin(), peer.domains.end(), [&](const std::string& d) { return domain_matches(d, ep.dns); });
+  }
+  return false;
+}
+
+std::string Evaluator::tier_verdict(bool admin, bool egress, const Pod& subject, const Endpoint& peer, const Endpoint& dst, int port,
+                                    const std::string& protocol) const {
+  std::map<int, std::vector<const ClusterPolicy*>> by_priority;
+  for (const auto& p : cluster_policies_) {
+    if (p.admin == admin && subject_matches(p.subject, subject)) by_priority[p.priority].push_back(&p);
+  }
+  for (const auto& [priority, objects] : by_priority) {
+    std::string verdict;
+    const ClusterPolicy* decided_by = nullptr;
+    for (const auto* p : objects) {
+      for (const auto& r : egress ? p->egress : p->ingress) {
+        bool peer_ok = std::any_of(r.peers.begin(), r.peers.end(), [&](const ClusterPeer& x) { return cluster_peer_matches(x, peer); });
+        bool port_ok = r.ports.empty() || std::any_of(r.ports.begin(), r.ports.end(), [&](const ClusterPort& q) {
+                         if (!q.name.empty()) {
+                           return dst.pod != nullptr && std::any_of(dst.pod->ports.begin(), dst.pod->ports.end(), [&](const ContainerPort& cp) {
+                                    return cp.name == q.name && cp.protocol == protocol && cp.number == port;
+                                  });
+                         }
+                         return q.protocol == protocol && port >= q.first && port <= q.last;
+                       });
+        if (!(peer_ok && port_ok)) continue;
+        if (decided_by != nullptr && verdict != r.action) {
+          fail("objects " + decided_by->name + " and " + p->name + " of priority " + std::to_string(priority) +
+               " decide differently (" + verdict + ", " + r.action + "), in an order the API leaves undefined");
+        }
+        verdict = r.action;
+        decided_by = p;
+        break;
+      }
+    }
+    if (!verdict.empty()) return verdict;
+  }
+  return "";
+}
+
 bool Evaluator::peer_matches(const Peer& peer, const Policy& policy, const Endpoint& ep) const {
   if (peer.ip_block) {
     auto ip = Ip::parse(ep.ip);
@@ -271,6 +468,9 @@ bool Evaluator::port_matches(const PortSpec& spec, const Endpoint& dst, int port
 
 bool Evaluator::side_allowed(bool egress, const Pod& subject, const Endpoint& peer, const Endpoint& dst, int port,
                              const std::string& protocol) const {
+  auto admin = tier_verdict(true, egress, subject, peer, dst, port, protocol);
+  if (admin == "Accept") return true;
+  if (admin == "Deny") return false;
   bool isolated = false;
   for (const auto& p : policies_) {
     if (p.ns != subject.ns || !p.pod_selector.matches(subject.labels)) continue;
@@ -283,7 +483,8 @@ bool Evaluator::side_allowed(bool egress, const Pod& subject, const Endpoint& pe
       if (peer_ok && port_ok) return true;
     }
   }
-  return !isolated;
+  if (isolated) return false;
+  return tier_verdict(false, egress, subject, peer, dst, port, protocol) != "Deny";
 }
 
 bool Evaluator::egress_allowed(const Endpoint& src, const Endpoint& dst, int port, const std::string& protocol) const {

@@ -31,6 +31,23 @@
 //     NotIn and DoesNotExist hold when the key is absent; an empty selector selects everything.
 //   - Loopback (a pod to itself) is left to the caller: the upstream suite ignores it.
 // Anything the evaluator does not understand is an error, never a silent guess.
+//
+// ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2, network-policy-api v0.2.0), from the
+// CRD's field documentation:
+//   - At each end of a connection (egress at the source pod, ingress at the destination pod) the
+//     Admin tier is evaluated first: the objects whose subject selects the pod, by priority (lower
+//     first), each object's rules of that direction in order; the first rule whose peers and
+//     protocols match decides. Accept allows, Deny refuses, Pass skips the rest of the tier.
+//   - Then the NetworkPolicy tier, as above, when some NetworkPolicy isolates the pod in that
+//     direction; then the Baseline tier, the same way as the Admin tier; then the default: allow.
+//   - Objects of one priority apply in an undefined order: where two that select the pod decide
+//     differently, the evaluator throws (a program whose meaning the API leaves open).
+//   - Subject: `namespaces` (every pod of the namespaces it selects) or `pods` (namespaceSelector
+//     and podSelector). Peers: `namespaces`, `pods` the same way; `networks` (CIDRs, which match pod
+//     IPs too, as the field's documentation says); `nodes` (the model's node addresses);
+//     `domainNames` (an endpoint's DNS name: exact, or `*.` matching one or more leading labels).
+//   - Protocols: tcp/udp/sctp with destinationPort number or range; destinationNamedPort matches
+//     the destination pod's container port of that name; no protocols: every port and protocol.
 #pragma once
 
 #include <array>
@@ -84,6 +101,7 @@ struct Pod {
 struct Cluster {
   std::vector<Namespace> namespaces;
   std::vector<Pod> pods;
+  std::vector<std::string> node_ips;  // what a ClusterNetworkPolicy's `nodes` peer can match
 
   void add_namespace(const std::string& name, Labels labels);
   const Namespace& ns(const std::string& name) const;  // throws Error
@@ -94,9 +112,10 @@ struct Cluster {
 struct Endpoint {
   const Pod* pod = nullptr;
   std::string ip;
+  std::string dns;  // the name the source looked up, for `domainNames` peers; empty: none
 
-  static Endpoint of(const Pod& p) { return {&p, p.ip}; }
-  static Endpoint external(std::string address) { return {nullptr, std::move(address)}; }
+  static Endpoint of(const Pod& p) { return {&p, p.ip, {}}; }
+  static Endpoint external(std::string address) { return {nullptr, std::move(address), {}}; }
   std::string str() const { return pod != nullptr ? pod->ns + "/" + pod->name : ip; }
 };
 
@@ -145,14 +164,56 @@ struct Policy {
   std::vector<Rule> egress;
 };
 
+// A ClusterNetworkPolicy.
+struct ClusterPeer {
+  enum class Kind { Namespaces, Pods, Networks, Nodes, DomainNames } kind = Kind::Namespaces;
+  Selector namespace_selector;  // Namespaces, Pods
+  Selector pod_selector;        // Pods
+  Selector node_selector;       // Nodes: only the empty selector (every node) is evaluated
+  std::vector<Cidr> networks;
+  std::vector<std::string> domains;
+};
+
+struct ClusterPort {
+  std::string protocol;  // TCP, UDP, SCTP; empty for a named port
+  int first = 0;
+  int last = 0;
+  std::string name;  // destinationNamedPort
+};
+
+struct ClusterRule {
+  std::string name;
+  std::string action;  // Accept, Deny, Pass
+  std::vector<ClusterPeer> peers;
+  std::vector<ClusterPort> ports;  // empty: every port and protocol
+};
+
+struct ClusterPolicy {
+  std::string name;
+  bool admin = true;  // tier: Admin, else Baseline
+  int priority = 0;
+  ClusterPeer subject;  // Namespaces or Pods
+  std::vector<ClusterRule> ingress;
+  std::vector<ClusterRule> egress;
+};
+
 // Every NetworkPolicy in a YAML stream. Throws Error on any other kind, on a field the evaluator
 // does not know, and on what the API server would reject. A policy without metadata.namespace is
 // an error, or, when `default_namespace` is given, in that namespace (as `kubectl apply -n` puts it).
 std::vector<Policy> parse_policies(const std::string& yaml, const std::string& default_namespace = "");
 
+// A stream of NetworkPolicy and ClusterNetworkPolicy objects.
+struct Objects {
+  std::vector<Policy> policies;
+  std::vector<ClusterPolicy> cluster_policies;
+};
+Objects parse_objects(const std::string& yaml);
+
 class Evaluator {
  public:
   Evaluator(const Cluster& cluster, std::vector<Policy> policies) : cluster_(cluster), policies_(std::move(policies)) {}
+  Evaluator(const Cluster& cluster, Objects objects)
+      : cluster_(cluster), policies_(std::move(objects.policies)), cluster_policies_(std::move(objects.cluster_policies)) {}
 
   bool egress_allowed(const Endpoint& src, const Endpoint& dst, int port, const std::string& protocol) const;
   bool ingress_allowed(const Endpoint& src, const Endpoint& dst, int port, const std::string& protocol) const;
@@ -165,8 +226,15 @@ class Evaluator {
   bool peer_matches(const Peer& peer, const Policy& policy, const Endpoint& ep) const;
   bool port_matches(const PortSpec& spec, const Endpoint& dst, int port, const std::string& protocol) const;
 
+  // The verdict of one tier at one end: "Accept", "Deny", "Pass" or "" (no rule matched).
+  std::string tier_verdict(bool admin, bool egress, const Pod& subject, const Endpoint& peer, const Endpoint& dst, int port,
+                           const std::string& protocol) const;
+  bool cluster_peer_matches(const ClusterPeer& peer, const Endpoint& ep) const;
+  bool subject_matches(const ClusterPeer& subject, const Pod& pod) const;
+
   const Cluster& cluster_;
   std::vector<Policy> policies_;
+  std::vector<ClusterPolicy> cluster_policies_;
 };
 
 }  // namespace npeval

@@ -56,7 +56,11 @@ def main():
             for d in docs:
                 path = f"{target}/shop/{kind}-{d['metadata']['name']}.yaml"
                 expect(files.get(path) == d, f"{path} differs from its golden document")
-        expect(all(k.split("/")[0] in ("k8s", "cilium", "calico") for k in files), f"files outside the target folders: {sorted(files)}")
+        # The program has namespace blocks only: cnp writes them as k8s does.
+        k8s_files = {k[len("k8s/"):]: v for k, v in files.items() if k.startswith("k8s/")}
+        cnp_files = {k[len("cnp/"):]: v for k, v in files.items() if k.startswith("cnp/")}
+        expect(cnp_files and cnp_files == k8s_files, f"cnp/ does not hold the k8s objects: {sorted(cnp_files)}")
+        expect(all(k.split("/")[0] in ("k8s", "cilium", "cnp", "calico") for k in files), f"files outside the target folders: {sorted(files)}")
 
         # Cluster-wide objects go under cluster/.
         out = os.path.join(tmp, "cluster")
@@ -79,14 +83,14 @@ def main():
         p = run(args.fence, ["build", "--target", "all", "--env", "prod", "-o", out, src])
         expect(p.returncode == 0, f"build --env prod: exit {p.returncode}\n{p.stderr}")
         expect(sorted(tree(out)) == ["calico/shop/networkpolicy-web.yaml", "cilium/shop/ciliumnetworkpolicy-web.yaml",
-                                     "k8s/shop/networkpolicy-web-egress.yaml"],
+                                     "cnp/shop/networkpolicy-web-egress.yaml", "k8s/shop/networkpolicy-web-egress.yaml"],
                f"one environment, every target: {sorted(tree(out))}")
         out = os.path.join(tmp, "all-envs")
         p = run(args.fence, ["build", "--target", "all", "--all-envs", "-o", out, src])
         expect(p.returncode == 0, f"build --all-envs: exit {p.returncode}\n{p.stderr}")
         expect(sorted(tree(out)) == [f"{e}/{t}" for e in ("dev", "prod") for t in
                                      ("calico/shop/networkpolicy-web.yaml", "cilium/shop/ciliumnetworkpolicy-web.yaml",
-                                               "k8s/shop/networkpolicy-web-egress.yaml")],
+                                      "cnp/shop/networkpolicy-web-egress.yaml", "k8s/shop/networkpolicy-web-egress.yaml")],
                f"two environments, every target: {sorted(tree(out))}")
 
     for f in failures:
