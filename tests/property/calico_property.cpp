@@ -10,6 +10,7 @@
 //     labels (and one without labels) in each, namespaces with the labels namespace selectors
 //     ask for, container ports for the named ports, and addresses in and out of each ipBlock.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -76,7 +77,7 @@ struct Tally {
 bool compare(const std::string& what, const std::string& text, const std::string& k8s, const std::string& calico, bool staged,
              const npeval::Cluster& cluster, const std::vector<npeval::Endpoint>& endpoints, const std::vector<std::pair<int, std::string>>& ports,
              Tally& t) {
-  npeval::Evaluator np(cluster, npeval::parse_policies(k8s));
+  npeval::Evaluator np(cluster, npeval::parse_objects(k8s));
   calicoeval::Evaluator ce(cluster, calicoeval::parse(calico, staged));
   int shown = 0;
   for (const auto& src : endpoints) {
@@ -138,8 +139,63 @@ Derived derive(const std::string& k8s) {
   std::set<std::string> named;
   std::set<std::pair<int, std::string>> ports = {{80, "TCP"}, {53, "UDP"}};
   std::set<std::string> addresses = {"192.0.2.10", "203.0.113.5", "169.254.169.254", "8.8.8.8", "2001:db8::1"};
+  auto note_namespaces = [&](const YAML::Node& sel) {
+    std::set<std::map<std::string, std::string>> one;
+    collect_labels(sel, one);
+    for (const auto& l : one) {
+      auto it = l.find("kubernetes.io/metadata.name");
+      if (it != l.end()) {
+        namespaces.insert(it->second);
+      } else {
+        ns_labels.insert(l);
+      }
+    }
+  };
   for (const auto& doc : YAML::LoadAll(k8s)) {
     if (!doc || !doc["spec"]) continue;
+    if (doc["kind"] && doc["kind"].as<std::string>() == "ClusterNetworkPolicy") {
+      // The tier blocks, as --target cnp writes them: the namespaces, pods, addresses and ports
+      // that their subjects, peers and protocols name.
+      const auto& spec = doc["spec"];
+      for (const auto& where : {spec["subject"]}) {
+        if (where["namespaces"]) note_namespaces(where["namespaces"]);
+        if (where["pods"]) {
+          note_namespaces(where["pods"]["namespaceSelector"]);
+          collect_labels(where["pods"]["podSelector"], pod_labels);
+        }
+      }
+      for (const char* dir : {"ingress", "egress"}) {
+        for (const auto& r : spec[dir]) {
+          for (const auto& peer : r[std::string(dir) == "ingress" ? "from" : "to"]) {
+            if (peer["namespaces"]) note_namespaces(peer["namespaces"]);
+            if (peer["pods"]) {
+              note_namespaces(peer["pods"]["namespaceSelector"]);
+              collect_labels(peer["pods"]["podSelector"], pod_labels);
+            }
+            for (const auto& net : peer["networks"]) addresses.insert(host_in(net.as<std::string>(), 1));
+          }
+          for (const auto& p : r["protocols"]) {
+            if (p["destinationNamedPort"]) {
+              named.insert(p["destinationNamedPort"].as<std::string>() + "/TCP");
+              continue;
+            }
+            for (const char* proto : {"tcp", "udp", "sctp"}) {
+              if (!p[proto]) continue;
+              std::string upper = proto;
+              for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+              const auto& dp = p[proto]["destinationPort"];
+              if (dp && dp["number"]) ports.insert({dp["number"].as<int>(), upper});
+              if (dp && dp["range"]) {
+                ports.insert({dp["range"]["start"].as<int>(), upper});
+                ports.insert({dp["range"]["end"].as<int>(), upper});
+                if (dp["range"]["end"].as<int>() < 65535) ports.insert({dp["range"]["end"].as<int>() + 1, upper});
+              }
+            }
+          }
+        }
+      }
+      continue;
+    }
     namespaces.insert(doc["metadata"]["namespace"].as<std::string>());
     collect_labels(doc["spec"]["podSelector"], pod_labels);
     for (const char* dir : {"ingress", "egress"}) {
@@ -275,6 +331,7 @@ int main(int argc, char** argv) try {
 
   // The examples that the k8s target compiles (some are Cilium's own).
   int examples = 0;
+  int tiered = 0;  // of which with tier blocks, compared with their cnp build
   std::vector<std::string> paths;
   for (const auto& e : std::filesystem::recursive_directory_iterator(std::string(FENCE_SOURCE_DIR) + "/examples")) {
     auto name = e.path().filename().string();
@@ -292,8 +349,13 @@ int main(int argc, char** argv) try {
     if (envs.empty()) envs.push_back("");
     for (const auto& env : envs) {
       std::optional<std::string> e = env.empty() ? std::nullopt : std::optional<std::string>(env);
-      auto k8s = build(text, "k8s", false, e, path);
+      // A program with tier blocks is compared with its ClusterNetworkPolicy build (NetworkPolicy
+      // for the namespace blocks, ClusterNetworkPolicy for the tiers), which np_eval reads.
+      static const std::regex tier_block(R"((^|\n)\s*(admin|baseline) priority )");
+      bool tiers = std::regex_search(text, tier_block);
+      auto k8s = build(text, tiers ? "cnp" : "k8s", false, e, path);
       if (!k8s.ok) continue;
+      if (tiers) ++tiered;
       auto calico = build(text, "calico", false, e, path);
       if (!calico.ok) {
         std::cout << fmt::format("{} ({}) compiles for k8s but not for calico:\n{}\n", path, env, calico.diagnostics);
@@ -305,10 +367,10 @@ int main(int argc, char** argv) try {
     }
   }
 
-  std::cout << fmt::format("{} generated programs and {} example builds compared ({} skipped: the k8s target rejects them), {} queries, {} "
-                           "allowed; {} disagreements in {} programs\n",
-                           t.programs, examples, t.skipped, t.queries, t.allowed, t.disagreements, t.failed);
-  return t.failed == 0 && examples > 0 ? 0 : 1;
+  std::cout << fmt::format("{} generated programs and {} example builds ({} with tier blocks) compared ({} skipped: the k8s target rejects "
+                           "them), {} queries, {} allowed; {} disagreements in {} programs\n",
+                           t.programs, examples, tiered, t.skipped, t.queries, t.allowed, t.disagreements, t.failed);
+  return t.failed == 0 && examples > 0 && tiered > 0 ? 0 : 1;
 } catch (const std::exception& e) {
   std::cout << "error: " << e.what() << "\n";
   return 1;
