@@ -12,10 +12,12 @@
 #include <random>
 #include <sstream>
 
+#include "../netpol/calico_eval.h"
 #include "../netpol/np_eval.h"
 #include "emit/yaml.h"
 #include "helpers.h"
 #include "ir/deny.h"
+#include "lower/calico/lower.h"
 #include "lower/cnp/lower.h"
 
 namespace {
@@ -437,9 +439,9 @@ TEST_CASE("the output, read by the reference evaluator: admin, then NetworkPolic
   CHECK(ok("8.8.8.8", "shop/db", 5432));  // not a pod: the baseline's peer does not match it
 }
 
-// A property test of the tier lowering: random tier blocks, lowered, read back by the reference
-// evaluator (which shares no code with the compiler), against the tiers' meaning evaluated on the
-// IR directly (first match within a block, blocks by priority, admin before baseline, pass to the
+// A property test of the tier lowering: random tier blocks, lowered for cnp and for calico, read back
+// by the reference evaluators (np_eval, calico_eval; neither shares code with the compiler),
+// against the tiers' meaning evaluated on the IR directly (first match within a block, blocks by priority, admin before baseline, pass to the
 // next tier, default allow), for every pair of a model cluster on a few ports.
 namespace {
 
@@ -551,7 +553,7 @@ bool ir_side(const fence::ir::Program& prog, const npeval::Cluster& c, bool egre
 
 }  // namespace
 
-TEST_CASE("property: tier blocks lowered and read back by the reference evaluator mean what the IR means", "[lower][cnp][np_eval][property]") {
+TEST_CASE("property: tier blocks lowered (cnp and calico) and read back by the reference evaluators mean what the IR means", "[lower][cnp][np_eval][property]") {
   auto m = model_cluster();
   std::mt19937 rng(11);
   auto pick = [&](const std::vector<std::string>& v) { return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)]; };
@@ -607,13 +609,28 @@ TEST_CASE("property: tier blocks lowered and read back by the reference evaluato
     REQUIRE(l.ok);
     ++programs;
     npeval::Evaluator e(m.c, npeval::parse_objects(l.yaml()));
+    // The same tiers written by --target calico, read by the Calico reference evaluator.
+    fence::DiagnosticSink calico_sink;
+    auto calico = fence::emit::to_yaml_stream(fence::lower::calico::lower(seen, l.c->sources(), fence::lower::calico::Options{}, calico_sink));
+    INFO(fence::render_all(calico_sink, l.c->sources()));
+    REQUIRE_FALSE(calico_sink.has_errors());
+    calicoeval::Evaluator ce(m.c, calicoeval::parse(calico));
+    INFO(calico);
     for (const auto& src : m.ends) {
       for (const auto& dst : m.ends) {
         if (src.pod == nullptr && dst.pod == nullptr) continue;
         for (auto [port, proto] : std::vector<std::pair<int, std::string>>{{80, "TCP"}, {53, "UDP"}, {8080, "TCP"}, {8500, "TCP"}}) {
           INFO(src.str() << " -> " << dst.str() << " " << port << "/" << proto);
-          if (src.pod != nullptr) CHECK(e.egress_allowed(src, dst, port, proto) == ir_side(seen, m.c, true, *src.pod, dst, dst, port, proto));
-          if (dst.pod != nullptr) CHECK(e.ingress_allowed(src, dst, port, proto) == ir_side(seen, m.c, false, *dst.pod, src, dst, port, proto));
+          if (src.pod != nullptr) {
+            bool want = ir_side(seen, m.c, true, *src.pod, dst, dst, port, proto);
+            CHECK(e.egress_allowed(src, dst, port, proto) == want);
+            CHECK(ce.egress_allowed(src, dst, port, proto) == want);
+          }
+          if (dst.pod != nullptr) {
+            bool want = ir_side(seen, m.c, false, *dst.pod, src, dst, port, proto);
+            CHECK(e.ingress_allowed(src, dst, port, proto) == want);
+            CHECK(ce.ingress_allowed(src, dst, port, proto) == want);
+          }
           ++checked;
         }
       }
