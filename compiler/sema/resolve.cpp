@@ -1769,6 +1769,19 @@ bool items_per_target(const std::vector<ast::Item>& items) {
   }
   return false;
 }
+
+// The targets that the `for` clauses of some items name.
+void named_targets(const std::vector<ast::Item>& items, std::set<std::string>& out) {
+  for (const auto& item : items) {
+    if (const auto* l = std::get_if<ast::Let>(&item.node)) {
+      for (const auto& t : l->targets) out.insert(t.text);
+    }
+    if (const auto* b = std::get_if<ast::Block>(&item.node)) {
+      for (const auto& t : b->targets) out.insert(t.text);
+      named_targets(b->items, out);
+    }
+  }
+}
 }  // namespace
 
 bool uses_per_target(const LoadedProgram& program) {
@@ -1783,8 +1796,17 @@ std::vector<std::string> program_targets(const LoadedProgram& program) {
       if (std::holds_alternative<ast::Targets>(item.node)) return {};  // declared, all unknown: reported as E0230
     }
   }
-  if (uses_per_target(program)) return known_targets();
-  return {};
+  if (!uses_per_target(program)) return {};
+  // Without a `targets` line, a program that says what differs per target builds for k8s and
+  // cilium (as it did before cnp and calico existed) and for any other target its `for` clauses
+  // name: a tier target is built only where the program names it.
+  std::set<std::string> named = {"k8s", "cilium"};
+  for (const auto& f : program.files) named_targets(f.ast.items, named);
+  std::vector<std::string> out;
+  for (const auto& t : known_targets()) {
+    if (named.count(t) != 0) out.push_back(t);
+  }
+  return out;
 }
 
 std::vector<std::string> declared_environments(const LoadedProgram& program) {

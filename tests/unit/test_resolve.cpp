@@ -268,8 +268,11 @@ TEST_CASE("targets: the program's targets, and what counts as per-target", "[sem
   };
   CHECK(targets_of("namespace a { web may reach db }").empty());
   CHECK(targets_of("targets cilium\nnamespace a { web may reach db }") == std::vector<std::string>{"cilium"});
-  CHECK(targets_of("namespace a { for cilium { web may reach db } }") == std::vector<std::string>{"k8s", "cilium", "cnp", "calico"});
-  CHECK(targets_of("let x for k8s = 10.0.0.0/8\nnamespace a { web may reach x }") == std::vector<std::string>{"k8s", "cilium", "cnp", "calico"});
+  // Without a `targets` line: k8s and cilium, and the other targets the `for` clauses name.
+  CHECK(targets_of("namespace a { for cilium { web may reach db } }") == std::vector<std::string>{"k8s", "cilium"});
+  CHECK(targets_of("let x for k8s = 10.0.0.0/8\nnamespace a { web may reach x }") == std::vector<std::string>{"k8s", "cilium"});
+  CHECK(targets_of("let x for calico = 10.0.0.0/8\nnamespace a { when prod for cnp { web may reach x } }") ==
+        std::vector<std::string>{"k8s", "cilium", "cnp", "calico"});
   CHECK_FALSE(compile("targets k8s, cilium\nnamespace a { web may reach db }").c->per_target());
   CHECK(compile("namespace a { for k8s { web may reach db } }").c->per_target());
 }
