@@ -159,7 +159,7 @@ ClusterPeer cluster_peer(const YAML::Node& node, bool subject, bool egress, cons
   if (!node.IsMap() || node.size() != 1) fail(where + ": exactly one of namespaces, pods" + std::string(subject ? "" : ", networks, nodes, domainNames") + " is required");
   ClusterPeer p;
   auto key = node.begin()->first.as<std::string>();
-  const auto& v = node.begin()->second;
+  YAML::Node v = node.begin()->second;  // a copy: the iterator, and what it points at, are temporaries
   if (key == "namespaces") {
     p.kind = ClusterPeer::Kind::Namespaces;
     p.namespace_selector = selector(v, where + ".namespaces");
@@ -212,7 +212,7 @@ ClusterRule cluster_rule(const YAML::Node& node, bool egress, const std::string&
       std::string at = where + ".protocols[" + std::to_string(i++) + "]";
       if (!q.IsMap() || q.size() != 1) fail(at + ": exactly one of tcp, udp, sctp, destinationNamedPort");
       auto key = q.begin()->first.as<std::string>();
-      const auto& v = q.begin()->second;
+      YAML::Node v = q.begin()->second;  // a copy, as in cluster_peer
       ClusterPort port;
       if (key == "destinationNamedPort") {
         port.name = v.as<std::string>();
