@@ -20,16 +20,12 @@
 
 #include "ast/ast.h"
 #include "diag/diagnostic.h"
+#include "syntax/parser.h"
 
 namespace fence::lsp {
 
-struct Piece {
-  std::uint32_t begin = 0;
-  std::uint32_t end = 0;
-};
-
-// Where a file may be cut: the pieces cover the whole text, in order.
-std::vector<Piece> split_items(std::string_view text);
+using syntax::Piece;
+using syntax::split_items;
 
 class ParseCache {
  public:

@@ -1,7 +1,11 @@
 #include "syntax/parser.h"
 
 #include <algorithm>
+#include <exception>
+#include <memory>
 #include <set>
+#include <system_error>
+#include <thread>
 
 #include <antlr4-runtime.h>
 #include <fmt/format.h>
@@ -1130,11 +1134,148 @@ std::size_t invalid_utf8(std::string_view s) {
   return utf8::first_invalid(s);
 }
 
+namespace {
+
+// ANTLR's generated lexer and parser share one DFA cache per grammar across all their instances,
+// behind locks in ANTLR 4.9 whose thread safety Fence does not rely on. A parse on a thread of its
+// own brings its own caches instead: they start empty and fill within the first few items. (ANTLR's
+// setInterpreter deletes the interpreter it replaces; the recognizer deletes the new one.)
+class OwnCaches {
+ public:
+  OwnCaches() {
+    const auto& latn = lexer_atn();
+    for (std::size_t i = 0; i < latn.getNumberOfDecisions(); ++i) lexer_dfa_.emplace_back(latn.getDecisionState(i), i);
+    const auto& patn = parser_atn();
+    for (std::size_t i = 0; i < patn.getNumberOfDecisions(); ++i) parser_dfa_.emplace_back(patn.getDecisionState(i), i);
+  }
+  void install(FenceLexer& lexer) {
+    lexer.setInterpreter(new antlr4::atn::LexerATNSimulator(&lexer, lexer.getATN(), lexer_dfa_, lexer_cache_));
+  }
+  void install(FenceParser& parser) {
+    parser.setInterpreter(new antlr4::atn::ParserATNSimulator(&parser, parser.getATN(), parser_dfa_, parser_cache_));
+  }
+
+ private:
+  static const antlr4::atn::ATN& lexer_atn() {
+    Utf8Stream input{std::string_view()};
+    FenceLexer lexer(&input);
+    return lexer.getATN();
+  }
+  static const antlr4::atn::ATN& parser_atn() {
+    Utf8Stream input{std::string_view()};
+    FenceLexer lexer(&input);
+    antlr4::CommonTokenStream tokens(&lexer);
+    FenceParser parser(&tokens);
+    return parser.getATN();
+  }
+  std::vector<antlr4::dfa::DFA> lexer_dfa_;
+  std::vector<antlr4::dfa::DFA> parser_dfa_;
+  antlr4::atn::PredictionContextCache lexer_cache_;
+  antlr4::atn::PredictionContextCache parser_cache_;
+};
+
+ast::File parse_bytes(const SourceManager& sm, FileId id, std::uint32_t begin, std::uint32_t end, DiagnosticSink& sink, OwnCaches* own);
+
+// Files at least this large are parsed on several threads when the machine has them: below it,
+// starting threads and warming their caches costs more than it saves.
+constexpr std::size_t kParallelBytes = 256 * 1024;
+constexpr std::size_t kParallelStretch = 128 * 1024;
+
+}  // namespace
+
 ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink) {
-  return parse_range(sm, id, 0, static_cast<std::uint32_t>(sm.file(id).text.size()), sink);
+  auto size = sm.file(id).text.size();
+  if (size >= kParallelBytes) {
+    unsigned threads = std::min(4u, std::thread::hardware_concurrency());
+    if (threads > 1) return parse_in_parallel(sm, id, sink, threads, kParallelStretch);
+  }
+  return parse_range(sm, id, 0, static_cast<std::uint32_t>(size), sink);
+}
+
+ast::File parse_in_parallel(const SourceManager& sm, FileId id, DiagnosticSink& sink, unsigned threads, std::size_t min_bytes,
+                            std::size_t* stretches_parsed) {
+  const std::string& text = sm.file(id).text;
+  if (stretches_parsed != nullptr) *stretches_parsed = 1;
+  auto whole = [&] { return parse_range(sm, id, 0, static_cast<std::uint32_t>(text.size()), sink); };
+  if (threads < 2 || invalid_utf8(text) != std::string_view::npos) return whole();
+  // Cut at the item boundaries nearest to equal shares of the bytes.
+  std::size_t count = std::min<std::size_t>(threads, std::max<std::size_t>(1, text.size() / std::max<std::size_t>(1, min_bytes)));
+  if (count < 2) return whole();
+  auto pieces = split_items(text);
+  std::vector<Piece> stretches;
+  std::uint32_t start = 0;
+  for (const auto& p : pieces) {
+    auto share = static_cast<double>(text.size()) * static_cast<double>(stretches.size() + 1) / static_cast<double>(count);
+    if (p.begin > start && static_cast<double>(p.begin) >= share && stretches.size() + 1 < count) {
+      stretches.push_back(Piece{start, p.begin});
+      start = p.begin;
+    }
+  }
+  stretches.push_back(Piece{start, static_cast<std::uint32_t>(text.size())});
+  if (stretches.size() < 2) return whole();
+
+  struct Part {
+    ast::File file;
+    DiagnosticSink sink;
+    std::exception_ptr failed;
+  };
+  std::vector<Part> parts(stretches.size());
+  std::vector<std::thread> workers;
+  try {
+    for (std::size_t i = 1; i < stretches.size(); ++i) {
+      workers.emplace_back([&, i] {
+        try {
+          OwnCaches caches;
+          parts[i].file = parse_bytes(sm, id, stretches[i].begin, stretches[i].end, parts[i].sink, &caches);
+        } catch (...) {
+          parts[i].failed = std::current_exception();
+        }
+      });
+    }
+  } catch (...) {
+    // No thread to be had: what started finishes, and the file is parsed whole below.
+    parts.front().failed = std::current_exception();
+  }
+  if (!parts.front().failed) {
+    try {
+      parts.front().file = parse_bytes(sm, id, stretches.front().begin, stretches.front().end, parts.front().sink, nullptr);
+    } catch (...) {
+      parts.front().failed = std::current_exception();
+    }
+  }
+  for (auto& w : workers) w.join();
+  bool clean = workers.size() + 1 == parts.size();
+  for (auto& part : parts) {
+    // Running out of memory (the --memory-limit) is reported as it is for a parse on one thread.
+    if (part.failed) {
+      try {
+        std::rethrow_exception(part.failed);
+      } catch (const std::system_error&) {
+        clean = false;
+      }
+    }
+    clean = clean && part.sink.raw().empty() && part.sink.dropped() == 0;
+  }
+  if (!clean) {
+    parts.clear();
+    return whole();
+  }
+  if (stretches_parsed != nullptr) *stretches_parsed = parts.size();
+  ast::File out = std::move(parts.front().file);
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    for (auto& item : parts[i].file.items) out.items.push_back(std::move(item));
+    for (auto& c : parts[i].file.comments) out.comments.push_back(std::move(c));
+  }
+  return out;
 }
 
 ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, std::uint32_t end, DiagnosticSink& sink) {
+  return parse_bytes(sm, id, begin, end, sink, nullptr);
+}
+
+namespace {
+
+ast::File parse_bytes(const SourceManager& sm, FileId id, std::uint32_t begin, std::uint32_t end, DiagnosticSink& sink, OwnCaches* own) {
   const std::string& whole = sm.file(id).text;
   end = std::min<std::uint32_t>(end, static_cast<std::uint32_t>(whole.size()));
   begin = std::min(begin, end);
@@ -1152,6 +1293,7 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
 
   Utf8Stream input(text);
   Lexer lexer(&input);
+  if (own != nullptr) own->install(lexer);
   lexer.removeErrorListeners();
   lexer.addErrorListener(&listener);
   antlr4::CommonTokenStream tokens(&lexer);
@@ -1168,6 +1310,7 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
   if (!prescan(tokens, listener, sink)) return result;
 
   FenceParser parser(&tokens);
+  if (own != nullptr) own->install(parser);
   parser.removeErrorListeners();
   // Fast path: SLL prediction and bail at the first error; only then re-parse with full LL and
   // error recovery, so that every error of the file is reported.
@@ -1202,6 +1345,8 @@ ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, s
   result.items = std::move(items);
   return result;
 }
+
+}  // namespace
 
 std::vector<LexToken> tokenize(std::string_view text) {
   std::vector<LexToken> out;

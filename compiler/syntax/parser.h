@@ -20,6 +20,27 @@ ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink);
 // e.g. at a line start between items; the language server parses a file piece by piece this way.
 ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, std::uint32_t end, DiagnosticSink& sink);
 
+// Parses file `id` as parse() does, cut into up to `threads` stretches of at least `min_bytes`
+// each, parsed at once on their own threads. The cuts are where split_items allows; if any
+// stretch has a diagnostic, the file is parsed again whole, so the AST and the diagnostics are
+// always exactly parse()'s. parse() does this by itself for large files.
+// `stretches`, when given, is set to how many stretches were parsed apart (1: the file was parsed
+// whole, from the start or again).
+ast::File parse_in_parallel(const SourceManager& sm, FileId id, DiagnosticSink& sink, unsigned threads, std::size_t min_bytes,
+                            std::size_t* stretches = nullptr);
+
+// A stretch [begin, end) of a file's bytes.
+struct Piece {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+};
+// Where a file may be cut so that each piece parses on its own as it does within the file: before
+// a line that starts, outside any brace or selector, with a keyword that can only begin an item
+// (`namespace`, `let`, `import`, ...). A piece that parses without errors ends with complete items,
+// and the next piece starts with a token that cannot continue any of them. The pieces cover the
+// whole text, in order.
+std::vector<Piece> split_items(std::string_view text);
+
 // The offset of the first byte of `text` that is not valid UTF-8, or npos. parse() rejects a
 // file with any.
 std::size_t invalid_utf8(std::string_view text);

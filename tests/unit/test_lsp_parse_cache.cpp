@@ -138,7 +138,16 @@ Result whole(const std::string& text) {
   DiagnosticSink sink;
   auto id = sm.add("t.fence", text);
   Dump d;
-  d.file(syntax::parse(sm, id, sink));
+  d.file(syntax::parse_range(sm, id, 0, static_cast<std::uint32_t>(text.size()), sink));  // on one thread, whatever the size
+  return {d.out, render_all(sink, sm)};
+}
+
+Result in_parallel(const std::string& text, std::size_t* stretches) {
+  SourceManager sm;
+  DiagnosticSink sink;
+  auto id = sm.add("t.fence", text);
+  Dump d;
+  d.file(syntax::parse_in_parallel(sm, id, sink, 4, 1, stretches));
   return {d.out, render_all(sink, sm)};
 }
 
@@ -382,4 +391,41 @@ TEST_CASE("damaged programs parse piecewise exactly as whole", "[lsp][parse-cach
     INFO("iteration " << i);
     same(cache, damage(inputs[static_cast<std::size_t>(i) % inputs.size()], rng));
   }
+}
+
+// syntax::parse cuts a large file where split_items allows and parses the stretches on threads of
+// their own, each with its own ANTLR caches; any diagnostic in any stretch means a parse of the
+// whole file instead. Either way the AST and the diagnostics are the one-thread parse's.
+TEST_CASE("the parse on several threads equals the one-thread parse", "[parse][parallel]") {
+  std::size_t stretches = 0;
+  auto big = big_program(60);
+  auto a = whole(big);
+  auto b = in_parallel(big, &stretches);
+  CHECK(stretches == 4);  // parsed apart, not whole again
+  CHECK(a.diagnostics.empty());
+  CHECK(b.diagnostics == a.diagnostics);
+  CHECK(b.ast == a.ast);
+  for (const auto& text : corpus()) {
+    INFO("input:\n" << text);
+    auto c = in_parallel(text, &stretches);
+    auto w = whole(text);
+    CHECK(c.diagnostics == w.diagnostics);
+    CHECK(c.ast == w.ast);
+  }
+  // Damaged programs: a stretch with errors, or a cut inside a block or selector, means a parse of
+  // the whole file, with the whole file's diagnostics.
+  std::mt19937 rng(7);
+  std::size_t apart = 0, again = 0;
+  for (int round = 0; round < 150; ++round) {
+    auto text = damage(big_program(12), rng);
+    auto w = whole(text);
+    auto c = in_parallel(text, &stretches);
+    INFO("input:\n" << text);
+    REQUIRE(c.diagnostics == w.diagnostics);
+    REQUIRE(c.ast == w.ast);
+    (stretches > 1 ? apart : again) += 1;
+    if (!w.diagnostics.empty()) CHECK(stretches == 1);
+  }
+  CHECK(apart > 10);
+  CHECK(again > 10);
 }
