@@ -62,7 +62,7 @@ void CompileFlags::add_to(CLI::App& sub, const std::string& envs_help) {
   sub.add_flag("--staged", staged,
                "For --target calico: StagedNetworkPolicy and StagedGlobalNetworkPolicy, which Calico evaluates without enforcing, "
                "for a rollout in steps (docs/targets.md)");
-  sub.add_option("--cnp-channel", cnp_channel,
+  cnp_channel_option = sub.add_option("--cnp-channel", cnp_channel,
                  "For --target cnp: the ClusterNetworkPolicy CRD's channel; experimental adds egress domainNames and nodes peers")
       ->check(CLI::IsMember({"standard", "experimental"}))
       ->capture_default_str();
@@ -175,12 +175,27 @@ int report_out_of_memory(const ReportFlags* flags) {
 }
 
 std::vector<std::string> CompileFlags::chosen_targets(const std::vector<std::string>& program_targets) const {
-  if (!target_given()) return program_targets.empty() ? std::vector<std::string>{target} : program_targets;
-  if (target == "all") return program_targets.empty() ? driver::targets() : program_targets;
-  if (!program_targets.empty() && std::find(program_targets.begin(), program_targets.end(), target) == program_targets.end()) {
+  std::vector<std::string> out;
+  if (!target_given()) {
+    out = program_targets.empty() ? std::vector<std::string>{target} : program_targets;
+  } else if (target == "all") {
+    out = program_targets.empty() ? driver::targets() : program_targets;
+  } else if (!program_targets.empty() && std::find(program_targets.begin(), program_targets.end(), target) == program_targets.end()) {
     throw UsageError{fmt::format("--target {}: the program builds for {} only (its `targets` line)", target, fmt::join(program_targets, ", "))};
+  } else {
+    out = {target};
   }
-  return {target};
+  // A flag for a target that is not built would be ignored: say so rather than build without it.
+  auto builds = [&](const char* t) { return std::find(out.begin(), out.end(), t) != out.end(); };
+  if (staged && !builds("calico")) {
+    throw UsageError{fmt::format("--staged is for the calico target, and this builds for {}: add --target calico, or leave --staged out",
+                                 fmt::join(out, ", "))};
+  }
+  if (cnp_channel_option != nullptr && cnp_channel_option->count() > 0 && !builds("cnp")) {
+    throw UsageError{fmt::format("--cnp-channel is for the cnp target, and this builds for {}: add --target cnp, or leave --cnp-channel out",
+                                 fmt::join(out, ", "))};
+  }
+  return out;
 }
 
 namespace {

@@ -54,10 +54,12 @@ struct CompileFlags {
   void add_to(CLI::App& sub, const std::string& envs_help);
   // The targets to compile for: --target when given (`all`: every target of the program), else
   // the ones the program builds for (sema::program_targets), else k8s. Throws UsageError for a
-  // target the program's `targets` line leaves out.
+  // target the program's `targets` line leaves out, and for --staged or --cnp-channel when the
+  // target they are for is not among them.
   std::vector<std::string> chosen_targets(const std::vector<std::string>& program_targets = {}) const;
   bool target_given() const { return target_option != nullptr && target_option->count() > 0; }
   const CLI::Option* target_option = nullptr;
+  const CLI::Option* cnp_channel_option = nullptr;
   // The driver's options these flags choose. Throws UsageError for an inventory path that does
   // not exist.
   driver::Options driver_options() const;
