@@ -94,6 +94,18 @@ std::string SourceManager::where(const Span& s) const {
   return fmt::format("{}:{}:{}", f.path, lc.line, lc.col);
 }
 
+std::string shell_quote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 std::string one_line(std::string_view text, std::size_t max_chars) {
   std::string out;
   bool space = false;

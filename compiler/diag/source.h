@@ -53,6 +53,10 @@ struct SourceFile {
 // text longer than `max_chars` is cut, ending in "...".
 std::string one_line(std::string_view text, std::size_t max_chars = 100);
 
+// `text` as one POSIX shell word: in single quotes, each ' written '\'' (for the scripts and
+// completions Fence writes).
+std::string shell_quote(std::string_view text);
+
 class SourceManager {
  public:
   FileId add(std::string path, std::string text);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "diag/source.h"
 #include "probe/probe.h"
 
 namespace fence::probe {
@@ -28,19 +29,6 @@ std::string_view to_kind_name(Probe::To t) {
       return "name";
   }
   return "?";
-}
-
-// Single-quoted for sh.
-std::string sq(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
 }
 
 }  // namespace
@@ -198,9 +186,9 @@ probe() {
     for (const auto& c : p.decided_by) cites.push_back(c.where());
     s += fmt::format("# expected {}: {}{}\n", p.expect_allowed ? "allowed" : "denied", p.reason,
                      cites.empty() ? std::string() : fmt::format(" [{}]", fmt::join(cites, ", ")));
-    s += fmt::format("probe {} {} {} {} {} {} {}", sq(p.id), p.expect_allowed ? "allowed" : "denied", sq(p.from.ns), sq(p.from.resource()),
-                     p.kind == Kind::Dns ? "dns" : "tcp", sq(p.host), p.host_port);
-    if (p.host.empty()) s += fmt::format(" {} {}", sq(p.to.ns), sq(p.selector));
+    s += fmt::format("probe {} {} {} {} {} {} {}", shell_quote(p.id), p.expect_allowed ? "allowed" : "denied", shell_quote(p.from.ns), shell_quote(p.from.resource()),
+                     p.kind == Kind::Dns ? "dns" : "tcp", shell_quote(p.host), p.host_port);
+    if (p.host.empty()) s += fmt::format(" {} {}", shell_quote(p.to.ns), shell_quote(p.selector));
     s += "\n";
   }
   s += R"(
