@@ -154,7 +154,17 @@ std::string to_yaml(const Node& doc) {
 
 void seal(Object& o) {
   if (!o.yaml.empty()) return;
-  o.yaml = to_yaml(o.doc);
+  // Written into a buffer kept from object to object, then copied at its exact size: a string
+  // grown by appending holds up to twice its bytes, and every sealed object's YAML stays alive
+  // until the build is written (a quarter more memory than the YAML itself).
+  thread_local std::string scratch;
+  scratch.clear();
+  if (is_block(o.doc)) {
+    write(scratch, o.doc, 0);
+  } else {
+    scratch = scalar(o.doc) + "\n";
+  }
+  o.yaml = std::string(scratch);
   o.doc = Node{};
 }
 

@@ -97,8 +97,13 @@ class Lowering {
   std::string origin_comment(const ir::Rule& r) const;
   // Rule 3: the allow's rules with what the denies take out; false (after reporting why) when
   // NetworkPolicy cannot say exactly that. `deny_sources` receives the denies that took something.
-  bool lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::vector<Rule>& out, std::vector<std::size_t>& deny_sources);
+  // With `build` false, only reports: `out` is left alone where nothing can go wrong.
+  bool lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::vector<Rule>& out, std::vector<std::size_t>& deny_sources,
+                   bool build = true);
   Rule plain_rule(const ir::Rule& r) const;
+  // One namespace's objects: its allows' policies, the policies its denies need, its default denies.
+  void lower_namespace(const std::string& ns, const std::vector<std::uint32_t>& allows, const std::vector<std::uint32_t>& deny_rules,
+                       const std::vector<std::uint32_t>& default_denies, const ir::DenyIndex& deny_index, std::vector<emit::Object>& out);
   bool report_conflict(const ir::Rule& allow, const ir::Remainder::Conflict& c);
   const ir::Rule& rule_at(std::size_t i) const { return prog_.rules.at(i); }
 
@@ -269,15 +274,16 @@ bool Lowering::report_conflict(const ir::Rule& allow, const ir::Remainder::Confl
   return false;
 }
 
-bool Lowering::lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::vector<Rule>& out, std::vector<std::size_t>& deny_sources) {
+bool Lowering::lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::vector<Rule>& out, std::vector<std::size_t>& deny_sources,
+                           bool build) {
   if (denies.empty()) {
-    out.push_back(plain_rule(r));
+    if (build) out.push_back(plain_rule(r));
     return true;
   }
   auto cidrs = ir::peer_addresses(r.peers);
   auto port_set = net::PortSet::of(r.ports);
   if (!denies.touches(r, cidrs, port_set)) {
-    out.push_back(plain_rule(r));
+    if (build) out.push_back(plain_rule(r));
     return true;
   }
   auto rem = ir::subtract(denies, r, cidrs, port_set);
@@ -290,7 +296,7 @@ bool Lowering::lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::
     return false;
   }
   if (!rem.changed()) {
-    out.push_back(plain_rule(r));
+    if (build) out.push_back(plain_rule(r));
     return true;
   }
   deny_sources = rem.takers(prog_);
@@ -381,11 +387,68 @@ bool Lowering::lower_allow(const ir::Rule& r, const ir::DenyIndex& denies, std::
 }
 
 std::vector<emit::Object> Lowering::run() {
+  ir::DenyIndex deny_index(prog_);
+  std::vector<Rule> lowered;  // reused from rule to rule
+  std::vector<std::size_t> deny_sources;
+
+  // First what the target cannot express, in program order, with nothing built: errors in rules
+  // end the lowering (before the default denies are looked at).
+  bool ok = true;
+  for (const auto& r : prog_.rules) {
+    bool rule_ok = expressible(r);
+    if (rule_ok && !r.scope.cluster && r.action == ir::Action::Allow) {
+      deny_sources.clear();
+      rule_ok = lower_allow(r, deny_index, lowered, deny_sources, false);  // reports what the denies make inexpressible
+    }
+    ok = rule_ok && ok;
+  }
+  if (!ok) return {};
+  for (const auto& dd : prog_.default_denies) ok = expressible(dd) && ok;
+  if (!ok || opt_.diagnostics_only) return {};
+
+  // Then the objects, one namespace at a time (in name order, as they are written), so that only
+  // one namespace's policies are being built at any time. A namespace's rules come from all over
+  // the program (the ingress side of another namespace's `may reach`): they are gathered first,
+  // each namespace's in program order.
+  struct Work {
+    std::vector<std::uint32_t> allows;
+    std::vector<std::uint32_t> denies;
+    std::vector<std::uint32_t> default_denies;
+  };
+  std::map<std::string_view, Work> by_ns;
+  {
+    Work* last = nullptr;
+    std::string_view last_ns;
+    auto work = [&](const std::string& ns) -> Work& {
+      if (last == nullptr || last_ns != ns) {
+        last = &by_ns[ns];
+        last_ns = ns;
+      }
+      return *last;
+    };
+    for (std::size_t i = 0; i < prog_.rules.size(); ++i) {
+      const auto& r = prog_.rules[i];
+      if (r.scope.cluster) continue;
+      auto& w = work(r.scope.ns);
+      (r.action == ir::Action::Deny ? w.denies : w.allows).push_back(static_cast<std::uint32_t>(i));
+    }
+    for (std::size_t i = 0; i < prog_.default_denies.size(); ++i) work(prog_.default_denies[i].scope.ns).default_denies.push_back(static_cast<std::uint32_t>(i));
+  }
+
+  std::vector<emit::Object> out;
+  for (const auto& [ns_view, w] : by_ns) {
+    std::string ns(ns_view);
+    lower_namespace(ns, w.allows, w.denies, w.default_denies, deny_index, out);
+  }
+  return out;
+}
+
+void Lowering::lower_namespace(const std::string& ns, const std::vector<std::uint32_t>& allows, const std::vector<std::uint32_t>& deny_rules,
+                               const std::vector<std::uint32_t>& default_denies, const ir::DenyIndex& deny_index, std::vector<emit::Object>& out) {
   struct Group {
     NetworkPolicy policy;
     ir::Endpoint subject;
     ir::Direction direction;
-    std::size_t first_seen;
     std::vector<Span> origins;  // the statements behind the policy
     // Indexes that keep merging linear in the rules of a group (thousands, in a big namespace).
     std::unordered_set<std::string> sources_seen;  // what policy.sources holds
@@ -393,29 +456,18 @@ std::vector<emit::Object> Lowering::run() {
     std::vector<std::set<Peer>> peers_seen;                     // per rule, as rule_with_ports
     std::vector<std::unordered_set<std::string>> origins_seen;
   };
-  // namespace -> groups in order of appearance. A deque: a Group (hash sets, maps) was copied,
+  // The namespace's groups in order of appearance. A deque: a Group (hash sets, maps) was copied,
   // not moved, each time a vector of them grew.
-  std::map<std::string, std::deque<Group>> by_ns;
-  std::deque<Group>* last_groups = nullptr;  // rules come by namespace: the last one's, found once
-  const std::string* last_ns = nullptr;
-  ir::SubjectTable group_index;  // numbers the groups of every namespace together
-  std::vector<std::size_t> where;  // a group's number -> its place in by_ns[namespace]
-  std::size_t seen = 0;
+  std::deque<Group> groups;
+  ir::SubjectTable group_index;
+  const ir::Scope scope{false, ns};
 
-  auto find_group = [&](const std::string& ns, const ir::Endpoint& subject, ir::Direction dir) -> Group& {
-    if (last_ns == nullptr || *last_ns != ns) {
-      auto at = by_ns.try_emplace(ns).first;
-      last_ns = &at->first;
-      last_groups = &at->second;
-    }
-    auto& groups = *last_groups;
-    auto [number, fresh] = group_index.insert(ir::Scope{false, ns}, dir, subject);
-    if (!fresh) return groups[where[number]];
-    where.push_back(groups.size());
+  auto find_group = [&](const ir::Endpoint& subject, ir::Direction dir) -> Group& {
+    auto [number, fresh] = group_index.insert(scope, dir, subject);
+    if (!fresh) return groups[number];
     Group g;
     g.subject = subject;
     g.direction = dir;
-    g.first_seen = seen++;
     g.policy.ns = ns;
     g.policy.pod_selector = selector(subject.pods);
     g.policy.egress_type = dir == ir::Direction::Egress;
@@ -430,47 +482,15 @@ std::vector<emit::Object> Lowering::run() {
     if (g.origins.empty() || !(g.origins.back() == r.origin.statement)) g.origins.push_back(r.origin.statement);
   };
 
-  ir::DenyIndex deny_index(prog_);
-  std::vector<const ir::Rule*> deny_rules;
   std::vector<Rule> lowered;  // reused from rule to rule
   std::vector<std::size_t> deny_sources;
-  if (opt_.diagnostics_only) {
-    // The same checks in the same order as below, where errors in rules end the lowering.
-    bool rules_ok = true;
-    for (const auto& r : prog_.rules) {
-      bool rule_ok = expressible(r);
-      if (rule_ok && !r.scope.cluster && r.action == ir::Action::Allow) {
-        lowered.clear();
-        deny_sources.clear();
-        rule_ok = lower_allow(r, deny_index, lowered, deny_sources);  // reports what the denies make inexpressible
-      }
-      rules_ok = rule_ok && rules_ok;
-    }
-    if (rules_ok) {
-      for (const auto& dd : prog_.default_denies) expressible(dd);
-    }
-    return {};
-  }
-
-  bool ok = true;
-  for (const auto& r : prog_.rules) {
-    if (!expressible(r)) {
-      ok = false;
-      continue;
-    }
-    if (r.scope.cluster) continue;
-    if (r.action == ir::Action::Deny) {
-      deny_rules.push_back(&r);
-      continue;
-    }
+  for (auto i : allows) {
+    const auto& r = rule_at(i);
     lowered.clear();
     deny_sources.clear();
-    if (!lower_allow(r, deny_index, lowered, deny_sources)) {
-      ok = false;
-      continue;
-    }
+    lower_allow(r, deny_index, lowered, deny_sources);  // the first pass found nothing to report
     // The policy exists even when the denies took the whole rule: it still isolates its pods.
-    auto& g = find_group(r.scope.ns, r.subject, r.direction);
+    auto& g = find_group(r.subject, r.direction);
     auto& rules = r.direction == ir::Direction::Egress ? g.policy.egress : g.policy.ingress;
     add_source(g, r);
     for (auto d : deny_sources) add_source(g, rule_at(d));
@@ -501,34 +521,29 @@ std::vector<emit::Object> Lowering::run() {
   // Rule 2 holds for denies too: a deny isolates its subject in its direction. Where nothing
   // else does (no default deny, no policy for these pods or more), a policy with no rules does:
   // the subject may then reach nothing, which the check W0604 points out when DNS is among it.
-  std::map<std::pair<std::string, ir::Direction>, ir::ContainmentIndex> policies;  // the allows' groups, by subject
-  for (const auto& [ns, groups] : by_ns) {
-    if (deny_rules.empty()) break;
-    for (std::size_t i = 0; i < groups.size(); ++i) policies[{ns, groups[i].direction}].add(groups[i].subject, i);
-  }
-  for (const auto* d : deny_rules) {
-    if (prog_.namespace_denies(d->scope.ns, d->direction)) continue;
-    auto& index = policies[{d->scope.ns, d->direction}];
-    auto covering = index.containing(d->subject);
-    if (!covering.empty()) continue;
-    add_source(find_group(d->scope.ns, d->subject, d->direction), *d);
-    index.add(d->subject, by_ns[d->scope.ns].size() - 1);  // it isolates narrower denied subjects too
-  }
-  if (!ok) return {};
-
-  // Default denies, one object per distinct (namespace, directions).
-  std::map<std::string, std::vector<NetworkPolicy>> denies;
-  for (const auto& dd : prog_.default_denies) {
-    if (!expressible(dd)) {
-      ok = false;
-      continue;
+  if (!deny_rules.empty()) {
+    std::map<ir::Direction, ir::ContainmentIndex> policies;  // the allows' groups, by subject
+    for (std::size_t i = 0; i < groups.size(); ++i) policies[groups[i].direction].add(groups[i].subject, i);
+    for (auto i : deny_rules) {
+      const auto& d = rule_at(i);
+      if (prog_.namespace_denies(ns, d.direction)) continue;
+      auto& index = policies[d.direction];
+      if (!index.containing(d.subject).empty()) continue;
+      add_source(find_group(d.subject, d.direction), d);
+      index.add(d.subject, groups.size() - 1);  // it isolates narrower denied subjects too
     }
+  }
+
+  // Default denies, one object per distinct directions.
+  std::vector<NetworkPolicy> objects;
+  for (auto i : default_denies) {
+    const auto& dd = prog_.default_denies[i];
     if (!dd.whole()) {
       // For some pods: the policy that selects them, with the policy type and no rule (merged
       // with their own rules of that direction, which isolate them the same way).
       for (auto dir : {ir::Direction::Ingress, ir::Direction::Egress}) {
         if (!dd.covers(dir)) continue;
-        auto& g = find_group(dd.scope.ns, *dd.subject, dir);
+        auto& g = find_group(*dd.subject, dir);
         lower::add_source(g.policy.sources, g.sources_seen, line_of(sm_, dd.span));
         g.origins.push_back(dd.span);
       }
@@ -539,58 +554,45 @@ std::vector<emit::Object> Lowering::run() {
     p.egress_type = dd.egress;
     p.ingress_type = dd.ingress;
     p.name = dd.egress && dd.ingress ? "default-deny-all" : dd.egress ? "default-deny-egress" : "default-deny-ingress";
-    auto& list = denies[p.ns];
     auto src = line_of(sm_, dd.span);
-    auto same = std::find_if(list.begin(), list.end(), [&](const NetworkPolicy& x) { return x.name == p.name; });
-    if (same != list.end()) {
+    auto same = std::find_if(objects.begin(), objects.end(), [&](const NetworkPolicy& x) { return x.name == p.name; });
+    if (same != objects.end()) {
       if (std::find(same->sources.begin(), same->sources.end(), src) == same->sources.end()) same->sources.push_back(src);
       same->origins.push_back(dd.span);
       continue;
     }
     p.sources.push_back(src);
     p.origins.push_back(dd.span);
-    list.push_back(std::move(p));
+    objects.push_back(std::move(p));
   }
-  if (!ok) return {};
 
-  std::set<std::string> namespaces;
-  for (const auto& [ns, _] : by_ns) namespaces.insert(ns);
-  for (const auto& [ns, _] : denies) namespaces.insert(ns);
-
-  std::vector<emit::Object> out;
-  for (const auto& ns : namespaces) {
-    std::vector<NetworkPolicy> objects = denies[ns];
-    std::set<std::string> reserved;
-    for (const auto& d : objects) reserved.insert(d.name);
-    auto& groups = by_ns[ns];
-    std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.first_seen < b.first_seen; });
-    // Names: the subject's slug and the direction; where two differ only in what the slug lost,
-    // both get a hash of their selector.
-    std::map<std::string, int> count;
-    std::vector<std::string> base;
-    for (const auto& g : groups) {
-      base.push_back(fmt::format("{}-{}", subject_slug(g.subject.pods), ir::direction_name(g.direction)));
-      ++count[base.back()];
-    }
-    for (std::size_t i = 0; i < groups.size(); ++i) {
-      auto& p = groups[i].policy;
-      p.origins = groups[i].origins;
-      p.name = base[i];
-      if (count[base[i]] > 1 || reserved.count(base[i])) {
-        p.name = fmt::format("{}-{}", base[i], short_hash(groups[i].subject.pods.str()));
-      }
-      cap_sources(p.sources);
-      objects.push_back(std::move(p));
-    }
-    // The namespace's groups and their indexes are done with: free them before the next one.
-    std::deque<Group>().swap(groups);
-    for (auto& p : objects) {
-      out.push_back(to_object(p));
-      emit::seal(out.back());
-      p = NetworkPolicy{};
-    }
+  std::set<std::string> reserved;
+  for (const auto& d : objects) reserved.insert(d.name);
+  // Names: the subject's slug and the direction; where two differ only in what the slug lost,
+  // both get a hash of their selector.
+  std::map<std::string, int> count;
+  std::vector<std::string> base;
+  for (const auto& g : groups) {
+    base.push_back(fmt::format("{}-{}", subject_slug(g.subject.pods), ir::direction_name(g.direction)));
+    ++count[base.back()];
   }
-  return out;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    auto& p = groups[i].policy;
+    p.origins = std::move(groups[i].origins);
+    p.name = base[i];
+    if (count[base[i]] > 1 || reserved.count(base[i])) {
+      p.name = fmt::format("{}-{}", base[i], short_hash(groups[i].subject.pods.str()));
+    }
+    cap_sources(p.sources);
+    objects.push_back(std::move(p));
+  }
+  // The groups and their indexes are done with: free them before the objects are written.
+  std::deque<Group>().swap(groups);
+  for (auto& p : objects) {
+    out.push_back(to_object(p));
+    emit::seal(out.back());
+    p = NetworkPolicy{};
+  }
 }
 
 }  // namespace
