@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -63,18 +64,44 @@ std::vector<std::pair<std::string, std::string>> stdlib_lets(const std::vector<s
   return out;
 }
 
+struct PlainRange {
+  Position start, end;
+};
+struct PlainRelated {
+  std::string uri;
+  PlainRange range;
+  std::string message;
+};
+// One diagnostic as publishDiagnostics sends it (`code` empty: none; the source is "fence").
+struct PlainDiagnostic {
+  PlainRange range;
+  int severity = 0;
+  std::string code;
+  std::string message;
+  std::vector<PlainRelated> related;
+};
+
 class Features {
  public:
   explicit Features(const DocContext& d) : d_(d), a_(d.analysis), sm_(d.analysis.sources()) {}
 
   // ---- places ----
   json range(const Span& s) const {
-    if (s.valid() && s.file == a_.root_id()) return range_json(d_.lines, d_.encoding, s.begin, s.end);
-    if (!s.valid()) return range_json(d_.lines, d_.encoding, 0, 0);
-    // Indexed once per file: an imported file may have thousands of warnings.
-    auto it = other_lines_.find(s.file);
-    if (it == other_lines_.end()) it = other_lines_.emplace(s.file, LineIndex(sm_.file(s.file).text)).first;
-    return range_json(it->second, d_.encoding, s.begin, s.end);
+    auto r = place(s);
+    return json{{"start", position_json(r.start)}, {"end", position_json(r.end)}};
+  }
+  PlainRange place(const Span& s) const {
+    const LineIndex* lines = &d_.lines;
+    std::uint32_t begin = s.begin, end = s.end;
+    if (!s.valid()) {
+      begin = end = 0;
+    } else if (s.file != a_.root_id()) {
+      // Indexed once per file: an imported file may have thousands of warnings.
+      auto it = other_lines_.find(s.file);
+      if (it == other_lines_.end()) it = other_lines_.emplace(s.file, LineIndex(sm_.file(s.file).text)).first;
+      lines = &it->second;
+    }
+    return PlainRange{lines->position(begin, d_.encoding), lines->position(end, d_.encoding)};
   }
   std::string uri_of_file(std::size_t index) const {
     if (index == 0) return d_.uri;
@@ -91,14 +118,15 @@ class Features {
     return kNotLoaded;
   }
   // A place in a file of the program, or in another file the analysis read (an inventory's).
-  json location(const Span& s) const {
+  json location(const Span& s) const { return json{{"uri", location_uri(s)}, {"range", range(s)}}; }
+  std::string location_uri(const Span& s) const {
     auto index = file_index(s.file);
-    if (index != kNotLoaded) return json{{"uri", uri_of_file(index)}, {"range", range(s)}};
+    if (index != kNotLoaded) return uri_of_file(index);
     std::error_code ec;
     const auto& path = sm_.file(s.file).path;
     const auto& root = a_.compilation().root();
     auto abs = root.empty() ? std::filesystem::absolute(path, ec) : std::filesystem::path(root) / path;
-    return json{{"uri", path_to_uri(ec ? path : abs.lexically_normal().string())}, {"range", range(s)}};
+    return path_to_uri(ec ? path : abs.lexically_normal().string());
   }
   // Where the root file names its inventory, for diagnostics in the inventory's files.
   Span inventory_setting() const {
@@ -111,7 +139,11 @@ class Features {
   std::string_view source(const Span& s) const { return s.valid() ? sm_.text(s) : std::string_view(); }
 
   // ---- diagnostics ----
+  // The published diagnostics, as plain records: diagnostics() makes them JSON values,
+  // diagnostics_text() writes their JSON text directly (the same text, much faster).
+  std::vector<PlainDiagnostic> plain_diagnostics() const;
   json diagnostics() const;
+  std::string diagnostics_text() const;
 
   // ---- names ----
   std::optional<sema::Scopes::Found> lookup(const std::string& name, const ast::Block* block) const {
@@ -160,8 +192,9 @@ class Features {
 // =============================================================================================
 // Diagnostics
 
-json Features::diagnostics() const {
-  json out = json::array();
+std::vector<PlainDiagnostic> Features::plain_diagnostics() const {
+  std::vector<PlainDiagnostic> out;
+  out.reserve(a_.diagnostics().size() + 1);
   const auto& prog = a_.program();
   // Which of the root's imports leads to each file, for diagnostics in imported files.
   std::vector<Span> via(prog.files.size());
@@ -186,7 +219,7 @@ json Features::diagnostics() const {
     }
   }
   for (const auto& d : a_.diagnostics()) {
-    json j;
+    PlainDiagnostic& j = out.emplace_back();
     std::string message = d.message;
     Span at = d.span;
     if (d.span.valid() && d.span.file != a_.root_id()) {
@@ -194,34 +227,126 @@ json Features::diagnostics() const {
       at = idx != kNotLoaded && via[idx].valid() ? via[idx] : idx == kNotLoaded ? inventory_setting() : Span{};
       message = fmt::format("in {}: {}", where(d.span), d.message);
     }
-    json related = json::array();
-    if (d.span.valid() && d.span.file != a_.root_id()) related.push_back(json{{"location", location(d.span)}, {"message", d.message}});
+    if (d.span.valid() && d.span.file != a_.root_id()) j.related.push_back(PlainRelated{location_uri(d.span), place(d.span), d.message});
     for (const auto& n : d.notes) {
       if (n.span.valid()) {
-        related.push_back(json{{"location", location(n.span)}, {"message", n.message}});
+        j.related.push_back(PlainRelated{location_uri(n.span), place(n.span), n.message});
       } else {
         message += "\nnote: " + n.message;
       }
     }
     for (const auto& h : d.help) message += "\nhelp: " + h;
-    j["range"] = range(at);
-    j["severity"] = d.severity == fence::Severity::Error     ? kError
-                    : d.severity == fence::Severity::Warning ? kWarning
-                    : verbose_only(d.code)                   ? kHint
-                                                             : kInformation;
-    j["code"] = std::string(code_info(d.code).id);
-    j["source"] = "fence";
-    j["message"] = message;
-    if (!related.empty()) j["relatedInformation"] = std::move(related);
-    out.push_back(std::move(j));
+    j.range = place(at);
+    j.severity = d.severity == fence::Severity::Error     ? kError
+                 : d.severity == fence::Severity::Warning ? kWarning
+                 : verbose_only(d.code)                   ? kHint
+                                                          : kInformation;
+    j.code = std::string(code_info(d.code).id);
+    j.message = std::move(message);
   }
   if (a_.dropped() > 0) {
-    out.push_back(json{{"range", range(Span{})},
-                       {"severity", kInformation},
-                       {"source", "fence"},
-                       {"message", fmt::format("{} more errors are not shown: fence stops listing errors after {}", a_.dropped(),
-                                               a_.compilation().sink().error_count())}});
+    PlainDiagnostic& j = out.emplace_back();
+    j.range = place(Span{});
+    j.severity = kInformation;
+    j.message = fmt::format("{} more errors are not shown: fence stops listing errors after {}", a_.dropped(), a_.compilation().sink().error_count());
   }
+  return out;
+}
+
+json Features::diagnostics() const {
+  json out = json::array();
+  auto range_of = [](const PlainRange& r) { return json{{"start", position_json(r.start)}, {"end", position_json(r.end)}}; };
+  for (auto& d : plain_diagnostics()) {
+    json j;
+    j["range"] = range_of(d.range);
+    j["severity"] = d.severity;
+    if (!d.code.empty()) j["code"] = std::move(d.code);
+    j["source"] = "fence";
+    j["message"] = std::move(d.message);
+    if (!d.related.empty()) {
+      json related = json::array();
+      for (auto& r : d.related) related.push_back(json{{"location", json{{"uri", std::move(r.uri)}, {"range", range_of(r.range)}}}, {"message", std::move(r.message)}});
+      j["relatedInformation"] = std::move(related);
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+namespace {
+
+// A JSON string as nlohmann's dump(-1, ' ', false, replace) writes it. Plain ASCII is escaped
+// here; a string with other bytes goes through nlohmann itself (it replaces invalid UTF-8).
+void append_json_string(std::string& out, std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+      return;
+    }
+  }
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_range(std::string& out, const PlainRange& r) {
+  fmt::format_to(std::back_inserter(out), R"({{"end":{{"character":{},"line":{}}},"start":{{"character":{},"line":{}}}}})", r.end.character, r.end.line,
+                 r.start.character, r.start.line);
+}
+
+}  // namespace
+
+// Keys in the order nlohmann's objects (std::map) keep them, so that the text is byte for byte
+// what diagnostics().dump() gives (a unit test compares them).
+std::string Features::diagnostics_text() const {
+  std::string out = "[";
+  bool first = true;
+  for (const auto& d : plain_diagnostics()) {
+    if (!first) out += ',';
+    first = false;
+    out += '{';
+    if (!d.code.empty()) {
+      out += "\"code\":";
+      append_json_string(out, d.code);
+      out += ',';
+    }
+    out += "\"message\":";
+    append_json_string(out, d.message);
+    out += ",\"range\":";
+    append_range(out, d.range);
+    if (!d.related.empty()) {
+      out += ",\"relatedInformation\":[";
+      for (std::size_t i = 0; i < d.related.size(); ++i) {
+        if (i > 0) out += ',';
+        out += "{\"location\":{\"range\":";
+        append_range(out, d.related[i].range);
+        out += ",\"uri\":";
+        append_json_string(out, d.related[i].uri);
+        out += "},\"message\":";
+        append_json_string(out, d.related[i].message);
+        out += '}';
+      }
+      out += ']';
+    }
+    fmt::format_to(std::back_inserter(out), R"(,"severity":{},"source":"fence"}})", d.severity);
+  }
+  out += ']';
   return out;
 }
 
@@ -982,6 +1107,9 @@ json Features::symbols() const {
 
 json diagnostics(const DocContext& doc) {
   return Features(doc).diagnostics();
+}
+std::string diagnostics_text(const DocContext& doc) {
+  return Features(doc).diagnostics_text();
 }
 json hover(const DocContext& doc, std::uint32_t offset) {
   return Features(doc).hover(offset);

@@ -26,6 +26,9 @@ struct DocContext {
 // textDocument/publishDiagnostics' `diagnostics`: those of the document itself, and those of
 // files it imports, shown at the import that leads to them.
 nlohmann::json diagnostics(const DocContext& doc);
+// The same as JSON text, byte for byte diagnostics(doc).dump(-1, ' ', false, replace), written
+// without building the JSON values (a file may have thousands of warnings).
+std::string diagnostics_text(const DocContext& doc);
 
 // textDocument/hover: what the name, selector or value under the cursor resolves to, and the
 // YAML that the statement around it generates. Null when there is nothing to say.

@@ -104,7 +104,7 @@ int Server::run(std::istream& in, std::ostream& out, std::function<bool()> pendi
   FrameReader reader(in, options_.max_message_bytes, std::move(pending));
   FrameWriter writer(out);
   auto flush = [&] {
-    for (const auto& m : take_output()) writer.write(m.dump(-1, ' ', false, json::error_handler_t::replace));
+    for (const auto& m : take_frames()) writer.write(m);
   };
   while (!exited_) {
     if (!reader.pending()) {
@@ -427,22 +427,28 @@ void Server::refresh(Document& doc) {
 
 void Server::publish(Document& doc) {
   DocContext ctx{*doc.analysis, doc.text, doc.lines, encoding_, doc.uri};
-  notify("textDocument/publishDiagnostics", json{{"uri", doc.uri}, {"version", doc.version}, {"diagnostics", diagnostics(ctx)}});
+  // Written as text, as notify() would dump {"uri", "version", "diagnostics"} (keys sorted).
+  std::string text = R"({"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"diagnostics":)";
+  text += diagnostics_text(ctx);
+  text += R"(,"uri":)";
+  text += json(doc.uri).dump(-1, ' ', false, json::error_handler_t::replace);
+  text += fmt::format(R"(,"version":{}}}}})", doc.version);
+  out_.push_back(Outgoing{nullptr, std::move(text)});
 }
 
 // =============================================================================================
 // Output
 
 void Server::reply(const json& id, json result) {
-  out_.push_back(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+  out_.push_back(Outgoing{json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}, {}});
 }
 
 void Server::reply_error(const json& id, int code, const std::string& message) {
-  out_.push_back(json{{"jsonrpc", "2.0"}, {"id", id}, {"error", json{{"code", code}, {"message", message}}}});
+  out_.push_back(Outgoing{json{{"jsonrpc", "2.0"}, {"id", id}, {"error", json{{"code", code}, {"message", message}}}}, {}});
 }
 
 void Server::notify(const std::string& method, json params) {
-  out_.push_back(json{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}});
+  out_.push_back(Outgoing{json{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}}, {}});
 }
 
 void Server::log(int type, const std::string& message) {
@@ -451,7 +457,15 @@ void Server::log(int type, const std::string& message) {
 
 std::vector<json> Server::take_output() {
   std::vector<json> out;
-  out.swap(out_);
+  for (auto& m : out_) out.push_back(m.text.empty() ? std::move(m.value) : json::parse(m.text));
+  out_.clear();
+  return out;
+}
+
+std::vector<std::string> Server::take_frames() {
+  std::vector<std::string> out;
+  for (auto& m : out_) out.push_back(m.text.empty() ? m.value.dump(-1, ' ', false, json::error_handler_t::replace) : std::move(m.text));
+  out_.clear();
   return out;
 }
 

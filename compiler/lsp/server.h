@@ -58,6 +58,8 @@ class Server {
   void handle(const std::string& body);
   void idle();
   std::vector<nlohmann::json> take_output();
+  // The same as the protocol's message bodies (JSON text), as run() writes them.
+  std::vector<std::string> take_frames();
 
   bool exited() const { return exited_; }
   int exit_code() const { return shutdown_ ? 0 : 1; }
@@ -96,7 +98,13 @@ class Server {
   bool shutdown_ = false;
   bool exited_ = false;
   std::map<std::string, std::unique_ptr<Document>> docs_;  // by URI
-  std::vector<nlohmann::json> out_;
+  // What is queued for the client: a JSON value, or (when `text` is set) a message written as
+  // JSON text already (publishDiagnostics, which may carry thousands of diagnostics).
+  struct Outgoing {
+    nlohmann::json value;
+    std::string text;
+  };
+  std::vector<Outgoing> out_;
   std::vector<std::unique_ptr<Analysis>> retired_;  // replaced analyses, freed once output is sent
   double last_analysis_ms_ = 0;
 };

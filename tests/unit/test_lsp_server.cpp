@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <tuple>
@@ -11,6 +13,7 @@
 
 #include "format/format.h"
 #include "helpers.h"
+#include "lsp/features.h"
 #include "lsp/jsonrpc.h"
 #include "lsp/server.h"
 #include "lsp/text.h"
@@ -943,4 +946,44 @@ TEST_CASE("lsp: after a syntax error the rest of the document is still checked",
   for (const auto& x : d) codes.push_back(x["code"].get<std::string>());
   std::sort(codes.begin(), codes.end());
   CHECK(codes == std::vector<std::string>{"E0101", "E0304"});
+}
+
+TEST_CASE("lsp: the diagnostics are written as JSON text byte for byte as the JSON values dump", "[lsp]") {
+  // publishDiagnostics is written as text without building JSON values (diagnostics_text): it must
+  // be exactly what dumping diagnostics() gives, for every shape of diagnostic.
+  const std::string lib_path = kDir + "/lib.fence";
+  std::map<std::string, std::string> files = {
+      {lib_path, "let x = 10.0.0.0/33\n"},
+      {kDir + "/bad.fence", "# \xed\xa0\x80 \xff\nlet x = 10.0.0.0/8\n"},
+  };
+  std::string capped = "namespace a {\n";
+  for (int i = 0; i < 80; ++i) capped += "  w may reach x:" + std::to_string(70000 + i) + "\n";
+  capped += "}\n";
+  const std::vector<std::pair<const char*, std::string>> programs = {
+      {"no diagnostics", kProgram},
+      {"an error in an imported file", "\nimport \"lib.fence\"\nnamespace a {\n  w may reach x\n}\n"},
+      {"an imported file that is not UTF-8", "import \"bad.fence\"  # \xc3\xa9\nnamespace a {\n  w may reach x\n}\n"},
+      {"syntax errors at a control character and at non-ASCII text", "namespace a {\n  w may reach \x01 \"\xc3\xa9\\\"\t\" \xe2\x82\xac\n}\n"},
+      {"more errors than are listed", capped},
+      {"a warning with a note and help, and hints", "namespace a {\n  default deny egress\n  w may reach v:80\n}\n"},
+  };
+  for (const auto& [what, text] : programs) {
+    INFO(what);
+    lsp::AnalysisOptions options;
+    options.stdlib_path = test::stdlib_path();
+    lsp::ParseCache cache;
+    lsp::Analysis analysis(kDir + "/main.fence", text, options, cache, [&](const std::string& p) -> std::optional<std::string> {
+      auto it = files.find(p);
+      if (it == files.end()) return sema::read_disk(p);  // the standard library
+      return it->second;
+    });
+    lsp::LineIndex lines(text);
+    for (auto encoding : {lsp::Encoding::Utf16, lsp::Encoding::Utf8}) {
+      lsp::DocContext ctx{analysis, text, lines, encoding, kUri};
+      auto values = lsp::diagnostics(ctx);
+      CHECK(lsp::diagnostics_text(ctx) == values.dump(-1, ' ', false, json::error_handler_t::replace));
+      if (std::string(what) != "no diagnostics") CHECK(!values.empty());
+      if (std::string(what) == "an error in an imported file") CHECK(values.at(0).contains("relatedInformation"));
+    }
+  }
 }
