@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -14,14 +15,18 @@ namespace fence::cli::memory {
 
 namespace {
 
-// Plain counters: fence is single-threaded. They start at zero before any allocation.
-std::size_t g_limit = 0;
-std::size_t g_in_use = 0;
-std::size_t g_peak = 0;
+// The compilation lowers on a second thread while it checks (driver::Compilation::analyze), so
+// the counters are atomic; relaxed, as nothing else is ordered by them. Two threads may both pass
+// the limit check before either adds: the limit can be overshot by what they allocate at once.
+// Constant-initialized: they are zero before any allocation.
+std::atomic<std::size_t> g_limit{0};
+std::atomic<std::size_t> g_in_use{0};
+std::atomic<std::size_t> g_peak{0};
 
 void* allocate(std::size_t size, bool nothrow) {
   if (size == 0) size = 1;
-  if (g_limit != 0 && (size > g_limit || g_in_use > g_limit - size)) {
+  auto limit = g_limit.load(std::memory_order_relaxed);
+  if (limit != 0 && (size > limit || g_in_use.load(std::memory_order_relaxed) > limit - size)) {
     if (nothrow) return nullptr;
     throw std::bad_alloc();
   }
@@ -30,14 +35,17 @@ void* allocate(std::size_t size, bool nothrow) {
     if (nothrow) return nullptr;
     throw std::bad_alloc();
   }
-  g_in_use += ::malloc_usable_size(p);
-  if (g_in_use > g_peak) g_peak = g_in_use;
+  auto usable = ::malloc_usable_size(p);
+  auto now = g_in_use.fetch_add(usable, std::memory_order_relaxed) + usable;
+  auto peak = g_peak.load(std::memory_order_relaxed);
+  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
   return p;
 }
 
 void release(void* p) noexcept {
   if (p == nullptr) return;
-  g_in_use -= ::malloc_usable_size(p);
+  g_in_use.fetch_sub(::malloc_usable_size(p), std::memory_order_relaxed);
   std::free(p);
 }
 
@@ -105,16 +113,16 @@ std::size_t default_limit() {
 }
 
 void set_limit(std::size_t bytes) {
-  g_limit = bytes;
+  g_limit.store(bytes, std::memory_order_relaxed);
 }
 std::size_t limit() {
-  return g_limit;
+  return g_limit.load(std::memory_order_relaxed);
 }
 std::size_t in_use() {
-  return g_in_use;
+  return g_in_use.load(std::memory_order_relaxed);
 }
 std::size_t peak() {
-  return g_peak;
+  return g_peak.load(std::memory_order_relaxed);
 }
 
 }  // namespace fence::cli::memory
