@@ -1,6 +1,7 @@
 #include "driver/driver.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <limits>
@@ -111,11 +112,13 @@ bool Compilation::analyze(const std::optional<std::string>& environment, const s
   // is computed lazily, and neither keeps state of its own beyond a call), so the lowering runs
   // on a second thread meanwhile. It is waited for before this returns: the next analysis
   // replaces the IR. On an exception here, the future's destructor waits for it.
+  std::atomic<bool> stop{false};  // the checks found errors: lower no further target
   std::future<std::map<std::string, Lowered>> ahead;
   if (errors(sink_) == errors_before_analysis_ && options_.run_checks && loaded_.ok && !lower_ahead.empty()) {
-    auto lower_all = [this, targets = lower_ahead]() {
+    auto lower_all = [this, &stop, targets = lower_ahead]() {
       std::map<std::string, Lowered> out;
       for (const auto& t : targets) {
+        if (stop.load(std::memory_order_relaxed)) break;
         Lowered l{{}, unlimited_sink()};
         l.objects = lower_program(ir_, t, sm_, options_, l.sink);
         check::object_names(l.objects, l.sink);
@@ -148,6 +151,7 @@ bool Compilation::analyze(const std::optional<std::string>& environment, const s
     if (analyzed_ok_) {
       lowered_ahead_ = ahead.get();  // rethrows what the lowering threw
     } else {
+      stop.store(true, std::memory_order_relaxed);
       ahead.wait();  // not lowered, as far as anyone can tell: not even an exception
     }
   }
