@@ -325,11 +325,12 @@ CompileOutcome compile(const CompileFlags& flags, const CompileMode& mode) {
     r.ok = true;
     for (const auto& analysis_target : analyses) {
       UnitRange range{env.value_or(""), analysis_target.value_or(""), c.sink().raw().size(), 0};
-      bool analyzed = c.analyze(env, analysis_target);
+      std::vector<std::string> lower_to;
+      if (mode.lower) lower_to = analysis_target ? std::vector<std::string>{*analysis_target} : out.targets;
+      // The lowering runs while the checks do (Compilation::analyze), on the second core.
+      bool analyzed = c.analyze(env, analysis_target, lower_to);
       if (analyzed) {
         if (mode.keep_ir && analysis_target == analyses.front()) r.program = c.program();
-        std::vector<std::string> lower_to;
-        if (mode.lower) lower_to = analysis_target ? std::vector<std::string>{*analysis_target} : out.targets;
         for (const auto& t : lower_to) {
           auto errors_before = c.sink().error_count() + c.sink().dropped();
           auto objects = c.lower(t);

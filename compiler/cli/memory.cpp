@@ -15,8 +15,10 @@ namespace fence::cli::memory {
 
 namespace {
 
-// Shared by the threads that parse or lower at once; relaxed, since only the totals matter. Constant
-// initialisation: they are zero before any allocation.
+// The compilation lowers on a second thread while it checks (driver::Compilation::analyze), so
+// the counters are atomic; relaxed, as nothing else is ordered by them. Two threads may both pass
+// the limit check before either adds: the limit can be overshot by what they allocate at once.
+// Constant-initialized: they are zero before any allocation.
 std::atomic<std::size_t> g_limit{0};
 std::atomic<std::size_t> g_in_use{0};
 std::atomic<std::size_t> g_peak{0};

@@ -1,8 +1,12 @@
 #include "driver/driver.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <future>
+#include <limits>
 #include <stdexcept>
+#include <system_error>
 
 #include "check/check.h"
 #include "check/suppress.h"
@@ -74,10 +78,28 @@ namespace {
 std::size_t errors(const DiagnosticSink& s) {
   return s.error_count() + s.dropped();
 }
+
+// A sink for a stage that runs on another thread: it keeps everything, and append_to() reports
+// it to the compilation's sink afterwards, where the error limit then applies as if it had been
+// reported there in the first place.
+DiagnosticSink unlimited_sink() {
+  return DiagnosticSink(std::numeric_limits<std::size_t>::max());
+}
+
+void append_to(DiagnosticSink& to, DiagnosticSink& from) {
+  for (auto& d : from.mutable_diags()) {
+    auto& copy = to.report(d.code, d.severity, d.span, std::move(d.message));
+    copy.notes = std::move(d.notes);
+    copy.help = std::move(d.help);
+  }
+  from.replace({});
+}
 }  // namespace
 
-bool Compilation::analyze(const std::optional<std::string>& environment, const std::optional<std::string>& target) {
+bool Compilation::analyze(const std::optional<std::string>& environment, const std::optional<std::string>& target,
+                          const std::vector<std::string>& lower_ahead) {
   analyzed_ok_ = false;
+  lowered_ahead_.clear();
   if (!loaded_.ok && !loaded_.resolvable) return false;
   errors_before_analysis_ = errors(sink_);
   auto first = sink_.raw().size();
@@ -86,6 +108,30 @@ bool Compilation::analyze(const std::optional<std::string>& environment, const s
   ro.target = target;
   ir_ = sema::resolve(loaded_, sm_, ro, sink_);
   if (errors(sink_) == errors_before_analysis_) load_inventory();
+  // The checks and the lowering only read the IR, the sources and the options (nothing of them
+  // is computed lazily, and neither keeps state of its own beyond a call), so the lowering runs
+  // on a second thread meanwhile. It is waited for before this returns: the next analysis
+  // replaces the IR. On an exception here, the future's destructor waits for it.
+  std::atomic<bool> stop{false};  // the checks found errors: lower no further target
+  std::future<std::map<std::string, Lowered>> ahead;
+  if (errors(sink_) == errors_before_analysis_ && options_.run_checks && loaded_.ok && !lower_ahead.empty()) {
+    auto lower_all = [this, &stop, targets = lower_ahead]() {
+      std::map<std::string, Lowered> out;
+      for (const auto& t : targets) {
+        if (stop.load(std::memory_order_relaxed)) break;
+        Lowered l{{}, unlimited_sink()};
+        l.objects = lower_program(ir_, t, sm_, options_, l.sink);
+        check::object_names(l.objects, l.sink);
+        out.insert_or_assign(t, std::move(l));
+      }
+      return out;
+    };
+    try {
+      ahead = std::async(std::launch::async, std::move(lower_all));
+    } catch (const std::system_error&) {
+      // No second thread to be had: lower() lowers, after the checks.
+    }
+  }
   if (errors(sink_) == errors_before_analysis_ && options_.run_checks) check::run_all(ir_, sm_, sink_, {&loaded_, inventory_.get(), options_.explain});
   if (!loaded_.ok) {
     // After syntax errors, what parsed is analyzed for its errors only: a warning about the
@@ -101,6 +147,14 @@ bool Compilation::analyze(const std::optional<std::string>& environment, const s
   }
   suppressions_.apply(sink_, first, options_.policy);
   analyzed_ok_ = errors(sink_) == errors_before_analysis_;
+  if (ahead.valid()) {
+    if (analyzed_ok_) {
+      lowered_ahead_ = ahead.get();  // rethrows what the lowering threw
+    } else {
+      stop.store(true, std::memory_order_relaxed);
+      ahead.wait();  // not lowered, as far as anyone can tell: not even an exception
+    }
+  }
   return analyzed_ok_;
 }
 
@@ -139,8 +193,15 @@ std::vector<emit::Object> Compilation::lower(const std::string& target) {
   if (!analyzed_ok_) return {};
   auto before = errors(sink_);
   auto first = sink_.raw().size();
-  auto out = lower_program(ir_, target, sm_, options_, sink_);
-  check::object_names(out, sink_);
+  std::vector<emit::Object> out;
+  if (auto it = lowered_ahead_.find(target); it != lowered_ahead_.end()) {
+    out = std::move(it->second.objects);
+    append_to(sink_, it->second.sink);
+    lowered_ahead_.erase(it);
+  } else {
+    out = lower_program(ir_, target, sm_, options_, sink_);
+    check::object_names(out, sink_);
+  }
   suppressions_.apply(sink_, first, options_.policy);
   if (errors(sink_) > before) return {};
   return out;

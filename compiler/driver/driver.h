@@ -3,6 +3,7 @@
 // reported errors, nothing runs that could produce output.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,7 +73,14 @@ class Compilation {
   // Resolves the loaded program for one environment (none: default values) and target (none:
   // values for every target, `for` blocks left out), then runs the checks. May be called once
   // per environment and target; each call replaces the IR. False on errors.
-  bool analyze(const std::optional<std::string>& environment = std::nullopt, const std::optional<std::string>& target = std::nullopt);
+  //
+  // `lower_ahead`: the targets lower() will be asked for next. Once the program resolved, they
+  // are lowered on a second thread while the checks run on this one; lower() then hands out what
+  // that found, with its diagnostics after the checks', as if it had lowered then. When the
+  // analysis reports errors, the lowering is thrown away (and an exception it threw with it);
+  // otherwise an exception it threw is thrown here.
+  bool analyze(const std::optional<std::string>& environment = std::nullopt, const std::optional<std::string>& target = std::nullopt,
+               const std::vector<std::string>& lower_ahead = {});
   // Lowers the last analyzed program to one target's objects. Empty when this analysis or the
   // lowering reported errors.
   std::vector<emit::Object> lower(const std::string& target);
@@ -118,6 +126,12 @@ class Compilation {
   check::Suppressions suppressions_;
   std::size_t errors_before_analysis_ = 0;
   bool analyzed_ok_ = false;
+  // What analyze() lowered ahead, per target, for lower() to hand out.
+  struct Lowered {
+    std::vector<emit::Object> objects;
+    DiagnosticSink sink;
+  };
+  std::map<std::string, Lowered> lowered_ahead_;
   std::vector<inventory::Source> inventory_sources_;
   std::unique_ptr<inventory::Inventory> inventory_;
   std::vector<Diagnostic> inventory_diagnostics_;
