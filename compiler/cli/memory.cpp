@@ -15,8 +15,9 @@ namespace fence::cli::memory {
 
 namespace {
 
-// The compilation lowers on a second thread while it checks (driver::Compilation::analyze), so
-// the counters are atomic; relaxed, as nothing else is ordered by them. Two threads may both pass
+// The compilation lowers on a second thread while it checks (driver::Compilation::analyze), and a
+// large file is parsed on several (syntax::parse_in_parallel), so the counters are atomic;
+// relaxed, as nothing else is ordered by them. Two threads may both pass
 // the limit check before either adds: the limit can be overshot by what they allocate at once.
 // Constant-initialized: they are zero before any allocation.
 std::atomic<std::size_t> g_limit{0};
