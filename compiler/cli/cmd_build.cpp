@@ -141,9 +141,10 @@ class BuildCommand : public Command {
       return kExitOk;
     }
 
+    // The files take the objects' YAML: nothing below needs it, and the build holds it once.
     std::vector<emit::Unit> units;
-    for (const auto& r : outcome.envs) {
-      for (const auto& [target, objects] : r.objects) units.push_back(emit::Unit{r.env.value_or(""), target, &objects});
+    for (auto& r : outcome.envs) {
+      for (auto& [target, objects] : r.objects) units.push_back(emit::Unit{r.env.value_or(""), target, nullptr, &objects});
     }
     emit::TreeShape shape;
     shape.env_dirs = !outcome.declared.empty() && (flags_.all_envs || flags_.envs.size() != 1);

@@ -25,6 +25,10 @@ struct Unit {
   std::string env;
   std::string target;
   const std::vector<Object>* objects = nullptr;
+  // Instead of `objects`: objects whose YAML the files take, each object's as its file is made
+  // (the object keeps its name and place, with no YAML), so that a build does not hold every
+  // object's YAML twice.
+  std::vector<Object>* take = nullptr;
 };
 
 // Which levels the tree has above the namespaces: DIR[/<env>][/<target>]/<namespace>/...

@@ -34,16 +34,38 @@ std::string kustomization(const std::vector<std::string>& resources) {
   return "# Written by fence: every object below this directory. `kubectl kustomize` renders them.\n" + to_yaml(doc);
 }
 
+std::string file_path(const Object& o, const std::string& prefix) {
+  std::string kind;
+  for (char c : o.kind) kind += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  fs::path p = fs::path(prefix) / (o.ns.empty() ? std::string("cluster") : o.ns) / fmt::format("{}-{}.yaml", kind, o.name);
+  return p.lexically_normal().generic_string();
+}
+
+// "---" and the object's document.
+std::string file_content(const Object& o) {
+  if (o.yaml.empty()) return "---\n" + to_yaml(o.doc);
+  std::string content;
+  content.reserve(4 + o.yaml.size());
+  content += "---\n";
+  content += o.yaml;
+  return content;
+}
+
+// `layout` of objects whose YAML the files take: each object's is freed once copied.
+void take_layout(std::vector<Object>& objects, const std::string& prefix, std::vector<OutputFile>& out) {
+  for (auto& o : objects) {
+    out.push_back(OutputFile{file_path(o, prefix), file_content(o)});
+    o.doc = Node{};
+    std::string().swap(o.yaml);
+  }
+}
+
 }  // namespace
 
 std::vector<OutputFile> layout(const std::vector<Object>& objects, const std::string& prefix) {
   std::vector<OutputFile> out;
-  for (const auto& o : objects) {
-    std::string kind;
-    for (char c : o.kind) kind += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    fs::path p = fs::path(prefix) / (o.ns.empty() ? std::string("cluster") : o.ns) / fmt::format("{}-{}.yaml", kind, o.name);
-    out.push_back(OutputFile{p.lexically_normal().generic_string(), "---\n" + document_yaml(o)});
-  }
+  out.reserve(objects.size());
+  for (const auto& o : objects) out.push_back(OutputFile{file_path(o, prefix), file_content(o)});
   return out;
 }
 
@@ -56,11 +78,13 @@ std::vector<OutputFile> output_tree(const std::vector<Unit>& units, TreeShape sh
     std::string unit_dir = shape.target_dirs ? join_dir(env_dir, u.target) : env_dir;
     // No kustomization above a target level: it would apply two targets' objects together.
     listed[unit_dir];
-    if (u.objects == nullptr) continue;
-    for (auto& f : layout(*u.objects, unit_dir)) {
-      listed[parent_of(f.path)];
-      files.push_back(std::move(f));
+    auto first = files.size();
+    if (u.take != nullptr) {
+      take_layout(*u.take, unit_dir, files);
+    } else if (u.objects != nullptr) {
+      for (auto& f : layout(*u.objects, unit_dir)) files.push_back(std::move(f));
     }
+    for (auto i = first; i < files.size(); ++i) listed[parent_of(files[i].path)];
   }
   std::sort(files.begin(), files.end(), [](const OutputFile& a, const OutputFile& b) { return a.path < b.path; });
   for (std::size_t i = 1; i < files.size(); ++i) {

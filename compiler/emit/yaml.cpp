@@ -38,15 +38,34 @@ bool is_block(const Node& n) {
   return (n.kind == Node::Kind::Map && !n.map.empty()) || (n.kind == Node::Kind::Seq && !n.seq.empty());
 }
 
+// What scalar(n) returns, appended: the writer makes no string per scalar, key or indent.
+void append_scalar(std::string& out, const Node& n) {
+  if (n.kind == Node::Kind::String && plain_safe(n.str)) {
+    out += n.str;
+  } else {
+    out += scalar(n);
+  }
+}
+
+void append_key(std::string& out, const std::string& k) {
+  if (plain_safe(k)) {
+    out += k;
+  } else {
+    out += double_quoted(k);
+  }
+}
+
 void write_comment(std::string& out, const std::string& comment, int indent) {
   if (comment.empty()) return;
-  std::size_t start = 0;
-  while (start <= comment.size()) {
-    auto nl = comment.find('\n', start);
-    auto line = comment.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-    out += std::string(static_cast<std::size_t>(indent), ' ') + "# " + line + "\n";
-    if (nl == std::string::npos) break;
-    start = nl + 1;
+  std::string_view rest = comment;
+  while (true) {
+    auto nl = rest.find('\n');
+    out.append(static_cast<std::size_t>(indent), ' ');
+    out += "# ";
+    out += rest.substr(0, nl);
+    out += '\n';
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
   }
 }
 
@@ -57,9 +76,9 @@ void write(std::string& out, const Node& n, int indent);
 void write_map(std::string& out, const Node& n, int indent, bool first_inline) {
   bool first = true;
   for (const auto& [k, v] : n.map) {
-    if (!(first && first_inline)) out += std::string(static_cast<std::size_t>(indent), ' ');
+    if (!(first && first_inline)) out.append(static_cast<std::size_t>(indent), ' ');
     first = false;
-    out += plain_safe(k) ? k : double_quoted(k);
+    append_key(out, k);
     out += ':';
     if (is_block(v)) {
       out += '\n';
@@ -67,7 +86,7 @@ void write_map(std::string& out, const Node& n, int indent, bool first_inline) {
       write(out, v, indent + 2);
     } else {
       out += ' ';
-      out += scalar(v);
+      append_scalar(out, v);
       out += '\n';
     }
   }
@@ -76,14 +95,15 @@ void write_map(std::string& out, const Node& n, int indent, bool first_inline) {
 void write_seq(std::string& out, const Node& n, int indent) {
   for (const auto& item : n.seq) {
     write_comment(out, item.comment, indent);
-    out += std::string(static_cast<std::size_t>(indent), ' ') + "- ";
+    out.append(static_cast<std::size_t>(indent), ' ');
+    out += "- ";
     if (item.kind == Node::Kind::Map && !item.map.empty()) {
       write_map(out, item, indent + 2, true);
     } else if (item.kind == Node::Kind::Seq && !item.seq.empty()) {
       out += '\n';
       write_seq(out, item, indent + 2);
     } else {
-      out += scalar(item);
+      append_scalar(out, item);
       out += '\n';
     }
   }
@@ -95,7 +115,9 @@ void write(std::string& out, const Node& n, int indent) {
   } else if (n.kind == Node::Kind::Seq) {
     write_seq(out, n, indent);
   } else {
-    out += std::string(static_cast<std::size_t>(indent), ' ') + scalar(n) + "\n";
+    out.append(static_cast<std::size_t>(indent), ' ');
+    append_scalar(out, n);
+    out += '\n';
   }
 }
 
@@ -186,7 +208,12 @@ void append_to_stream(std::string& out, const Object& o) {
 }
 
 std::string to_yaml_stream(const std::vector<Object>& objects) {
+  // Sealed objects know their size: one allocation for the stream, rather than a string that
+  // doubles (and copies, and has the kernel zero fresh pages) a dozen times on the way.
+  std::size_t size = 0;
+  for (const auto& o : objects) size += 4 + o.yaml.size();
   std::string out;
+  out.reserve(size);
   for (const auto& o : objects) append_to_stream(out, o);
   return out;
 }

@@ -7,14 +7,20 @@ namespace fence::lower {
 
 LabelSelector to_label_selector(const net::LabelSelector& s, const std::function<std::string(const std::string&)>& key) {
   LabelSelector out;
+  // The keys of matchLabels so far; a set only for long selectors (most have a requirement or two).
   std::set<std::string> eq_keys;
+  bool long_selector = s.reqs.size() > 8;
+  auto first_equals = [&](const std::string& k) {
+    if (long_selector) return eq_keys.insert(k).second;
+    return std::none_of(out.match_labels.begin(), out.match_labels.end(), [&](const auto& kv) { return kv.first == k; });
+  };
   for (const auto& r : s.reqs) {
     auto k = key ? key(r.key) : r.key;
     switch (r.op) {
       case net::SelOp::Equals:
         // matchLabels holds one value per key; a second value for the same key (which selects
         // nothing, and a check says so) goes to matchExpressions so that nothing is lost.
-        if (eq_keys.insert(k).second) {
+        if (first_equals(k)) {
           out.match_labels.emplace_back(k, r.values.at(0));
         } else {
           out.match_expressions.push_back({k, "In", r.values});

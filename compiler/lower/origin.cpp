@@ -10,12 +10,20 @@ namespace fence::lower {
 
 namespace {
 constexpr std::size_t kMaxSourcesListed = 20;
+constexpr std::size_t kLinearSources = 16;
 }  // namespace
 
 std::string line_of(const SourceManager& sm, const Span& s) {
   if (!s.valid()) return {};
   const auto& f = sm.file(s.file);
-  return fmt::format("{}:{}", f.path, f.locate(s.begin).line);
+  // The line alone: locate() also counts the column's code points, which nothing here needs.
+  auto line = std::to_string(f.line_of(s.begin));
+  std::string out;
+  out.reserve(f.path.size() + 1 + line.size());
+  out += f.path;
+  out += ':';
+  out += line;
+  return out;
 }
 
 std::string origin_comment(const SourceManager& sm, const ir::Rule& r) {
@@ -31,6 +39,13 @@ void add_source(std::vector<std::string>& sources, std::string source) {
 }
 
 void add_source(std::vector<std::string>& sources, std::unordered_set<std::string>& seen, std::string source) {
+  // Most objects have a few sources: a look through them beats hashing, and needs no set. The set
+  // is filled once there are more, and from then on holds what `sources` holds.
+  if (seen.empty() && sources.size() < kLinearSources) {
+    add_source(sources, std::move(source));
+    return;
+  }
+  if (seen.empty()) seen.insert(sources.begin(), sources.end());
   if (seen.insert(source).second) sources.push_back(std::move(source));
 }
 

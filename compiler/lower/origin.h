@@ -19,8 +19,8 @@ std::string line_of(const SourceManager& sm, const Span& s);
 std::string origin_comment(const SourceManager& sm, const ir::Rule& r);
 // Adds `source` to an object's sources unless it is there already.
 void add_source(std::vector<std::string>& sources, std::string source);
-// The same in constant time, for objects built from thousands of statements: `seen` holds what
-// `sources` holds.
+// The same in constant time, for objects built from thousands of statements: `seen` is empty
+// (while `sources` is short) or holds what `sources` holds. Every addition goes through here.
 void add_source(std::vector<std::string>& sources, std::unordered_set<std::string>& seen, std::string source);
 // Keeps an annotation readable: the first 20 sources, then "and N more".
 void cap_sources(std::vector<std::string>& sources);

@@ -237,8 +237,6 @@ struct Group {
   Policy policy;
   ir::Scope scope;
   ir::Endpoint subject;
-  const ir::Peer* first_fqdn = nullptr;     // a DNS name this subject reaches, for E0506
-  std::vector<const ir::Rule*> http_on_53;  // egress HTTP rules on TCP port 53
   std::unordered_set<std::string> sources_seen;  // what policy.sources holds
   // The origins of each merged rule, by list (egress, ingress, egressDeny, ingressDeny) and place.
   std::map<std::pair<int, std::size_t>, std::unordered_set<std::string>> origins_seen;
@@ -261,7 +259,7 @@ class Lowering {
   void finish(Group& g);
   bool l7_conflicts();
   std::vector<Policy> default_denies();
-  std::vector<emit::Object> named(std::vector<Policy> denies);
+  void named(std::vector<Policy>& objects, std::vector<emit::Object>& out);
 
   const ir::Program& prog_;
   const SourceManager& sm_;
@@ -404,7 +402,6 @@ void Lowering::add(const ir::Rule& r) {
       part = parts.end() - 1;
     }
     add_peer(*part, peer, r.scope);
-    if (peer.kind == ir::Peer::Kind::DnsName && g.first_fqdn == nullptr) g.first_fqdn = &peer;
   }
   // Rules with the same peer kind, ports and L7 rules merge: their peers are alternatives.
   for (auto& part : parts) {
@@ -417,9 +414,6 @@ void Lowering::add(const ir::Rule& r) {
     } else {
       list.push_back(std::move(part));
     }
-  }
-  if (egress && r.action == ir::Action::Allow && !r.http.empty() && std::any_of(r.ports.begin(), r.ports.end(), covers_53_tcp)) {
-    g.http_on_53.push_back(&r);
   }
 }
 
@@ -450,12 +444,37 @@ void Lowering::finish(Group& g) {
 
 // Cilium merges every rule for one port of an endpoint into one filter with one L7 parser: HTTP
 // rules cannot share TCP port 53 with the DNS proxy's rules of any policy selecting the same pods.
+// Worked out from the rules alone, before any policy is built: the policies are then built one
+// scope at a time, and this check looks across all of them.
 bool Lowering::l7_conflicts() {
+  auto http_on_53 = [](const ir::Rule& r) {
+    return r.direction == ir::Direction::Egress && r.action == ir::Action::Allow && !r.http.empty() &&
+           std::any_of(r.ports.begin(), r.ports.end(), covers_53_tcp);
+  };
+  if (std::none_of(prog_.rules.begin(), prog_.rules.end(), http_on_53)) return true;
+  // The policies in the order they are first made (the order of their first rules), each with its
+  // HTTP rules on port 53 and the first DNS name it reaches.
+  struct Summary {
+    const ir::Endpoint* subject = nullptr;
+    const ir::Peer* first_fqdn = nullptr;
+    std::vector<const ir::Rule*> http_on_53;
+  };
+  std::vector<Summary> groups;
+  std::map<std::pair<ir::Scope, ir::Endpoint>, std::size_t> index;
+  for (const auto& r : prog_.rules) {
+    auto [it, fresh] = index.try_emplace({r.scope, r.subject}, groups.size());
+    if (fresh) groups.push_back(Summary{&r.subject, nullptr, {}});
+    auto& g = groups[it->second];
+    for (const auto& peer : r.peers) {
+      if (peer.kind == ir::Peer::Kind::DnsName && g.first_fqdn == nullptr) g.first_fqdn = &peer;
+    }
+    if (http_on_53(r)) g.http_on_53.push_back(&r);
+  }
   bool ok = true;
-  for (const auto& with_http : groups_) {
+  for (const auto& with_http : groups) {
     for (const auto* r : with_http.http_on_53) {
-      for (const auto& with_dns : groups_) {
-        if (with_dns.first_fqdn == nullptr || !may_overlap(with_http.subject, with_dns.subject)) continue;
+      for (const auto& with_dns : groups) {
+        if (with_dns.first_fqdn == nullptr || !may_overlap(*with_http.subject, *with_dns.subject)) continue;
         sink_
             .error(Code::E0506, r->origin.target,
                    "HTTP rules on TCP port 53 clash with the DNS proxy's rules for the same pods: Cilium allows one kind of L7 rule per port")
@@ -510,54 +529,81 @@ std::string base_name(const Group& g) {
   return slug;
 }
 
-std::vector<emit::Object> Lowering::named(std::vector<Policy> denies) {
-  // Objects per scope: the cluster's first, then each namespace's, default denies first.
-  std::map<std::pair<bool, std::string>, std::vector<Policy>> by_scope;
-  for (auto& d : denies) by_scope[{!d.cluster_wide, d.ns}].push_back(std::move(d));
-  std::map<std::pair<bool, std::string>, std::vector<Group*>> groups;
-  for (auto& g : groups_) groups[{!g.scope.cluster, g.policy.ns}].push_back(&g);
-  for (const auto& [key, _] : groups) by_scope[key];
-
-  std::vector<emit::Object> out;
-  for (auto& [key, objects] : by_scope) {
-    std::set<std::string> reserved;
-    for (const auto& d : objects) reserved.insert(d.name);
-    auto& list = groups[key];
-    std::map<std::string, int> count;
-    for (const auto* g : list) ++count[base_name(*g)];
-    for (auto* g : list) {
-      auto base = base_name(*g);
-      g->policy.name = count[base] > 1 || reserved.count(base) ? fmt::format("{}-{}", base, short_hash(g->subject.str())) : base;
-      objects.push_back(std::move(g->policy));
-    }
-    for (auto& p : objects) {
-      cap_sources(p.sources);
-      out.push_back(to_object(p));
-      emit::seal(out.back());
-      p = Policy{};
-    }
+// One scope's objects (`objects` holds its default denies), named, written and freed.
+void Lowering::named(std::vector<Policy>& objects, std::vector<emit::Object>& out) {
+  std::set<std::string> reserved;
+  for (const auto& d : objects) reserved.insert(d.name);
+  std::map<std::string, int> count;
+  for (const auto& g : groups_) ++count[base_name(g)];
+  for (auto& g : groups_) {
+    auto base = base_name(g);
+    g.policy.name = count[base] > 1 || reserved.count(base) ? fmt::format("{}-{}", base, short_hash(g.subject.str())) : base;
+    objects.push_back(std::move(g.policy));
   }
-  return out;
+  // The groups and their indexes are done with: free them before the objects are written.
+  std::deque<Group>().swap(groups_);
+  group_index_.clear();
+  for (auto& p : objects) {
+    cap_sources(p.sources);
+    out.push_back(to_object(p));
+    emit::seal(out.back());
+    p = Policy{};
+  }
 }
 
 std::vector<emit::Object> Lowering::run() {
   bool ok = true;
   for (const auto& r : prog_.rules) ok = expressible(r) && ok;
   if (!ok) return {};
-  for (const auto& r : prog_.rules) add(r);
-  // A default deny for some pods: an empty rule in their policy, as for a whole namespace.
   for (const auto& dd : prog_.default_denies) {
-    if (dd.whole()) continue;
-    ok = label_keys_ok(*dd.subject, dd.subject_span) && ok;
-    auto& g = group_for(dd.scope, *dd.subject);
-    g.policy.deny_all_egress = g.policy.deny_all_egress || dd.egress;
-    g.policy.deny_all_ingress = g.policy.deny_all_ingress || dd.ingress;
-    add_source(g.policy.sources, g.sources_seen, line_of(sm_, dd.span));
+    if (!dd.whole()) ok = label_keys_ok(*dd.subject, dd.subject_span) && ok;
   }
   if (!ok) return {};
-  for (auto& g : groups_) finish(g);
   if (!l7_conflicts()) return {};
-  return named(default_denies());
+
+  // The objects, one scope at a time (the cluster's first, then each namespace's, in name order,
+  // as they are written), so that only one scope's policies are being built at any time. A
+  // scope's rules come from all over the program (the ingress side of another namespace's
+  // `may reach`): they are gathered first, each scope's in program order.
+  struct Work {
+    std::vector<std::uint32_t> rules;
+    std::vector<std::uint32_t> partial_denies;  // default denies for some pods
+    std::vector<Policy> denies;                 // objects of whole default denies
+  };
+  std::map<std::pair<bool, std::string>, Work> by_scope;
+  {
+    Work* last = nullptr;
+    const ir::Scope* last_scope = nullptr;
+    auto work = [&](const ir::Scope& scope) -> Work& {
+      if (last == nullptr || !(*last_scope == scope)) {
+        last = &by_scope[{!scope.cluster, scope.cluster ? std::string() : scope.ns}];
+        last_scope = &scope;
+      }
+      return *last;
+    };
+    for (std::size_t i = 0; i < prog_.rules.size(); ++i) work(prog_.rules[i].scope).rules.push_back(static_cast<std::uint32_t>(i));
+    for (std::size_t i = 0; i < prog_.default_denies.size(); ++i) {
+      if (!prog_.default_denies[i].whole()) work(prog_.default_denies[i].scope).partial_denies.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+  for (auto& d : default_denies()) by_scope[{!d.cluster_wide, d.ns}].denies.push_back(std::move(d));
+
+  std::vector<emit::Object> out;
+  for (auto& [key, w] : by_scope) {
+    for (auto i : w.rules) add(prog_.rules[i]);
+    // A default deny for some pods: an empty rule in their policy, as for a whole namespace.
+    for (auto i : w.partial_denies) {
+      const auto& dd = prog_.default_denies[i];
+      auto& g = group_for(dd.scope, *dd.subject);
+      g.policy.deny_all_egress = g.policy.deny_all_egress || dd.egress;
+      g.policy.deny_all_ingress = g.policy.deny_all_ingress || dd.ingress;
+      add_source(g.policy.sources, g.sources_seen, line_of(sm_, dd.span));
+    }
+    for (auto& g : groups_) finish(g);
+    named(w.denies, out);
+    w = Work{};
+  }
+  return out;
 }
 
 }  // namespace

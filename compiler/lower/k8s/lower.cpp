@@ -83,6 +83,21 @@ std::vector<Port> ports(const std::vector<net::Port>& in) {
   return out;
 }
 
+// Lists that merge thousands of items in a big namespace keep an index of what they hold; while a
+// list is short its index stays empty (a look through is faster, and allocates nothing), and once
+// filled it holds what the list holds.
+constexpr std::size_t kLinear = 16;
+
+template <typename T, typename Index>
+void add_indexed(std::vector<T>& list, Index& index, T&& item) {
+  if (index.empty() && list.size() < kLinear) {
+    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(std::move(item));
+    return;
+  }
+  if (index.empty()) index.insert(list.begin(), list.end());
+  if (index.insert(item).second) list.push_back(std::move(item));
+}
+
 class Lowering {
  public:
   Lowering(const ir::Program& prog, const SourceManager& sm, const Options& opt, DiagnosticSink& sink)
@@ -451,9 +466,11 @@ void Lowering::lower_namespace(const std::string& ns, const std::vector<std::uin
     ir::Direction direction;
     std::vector<Span> origins;  // the statements behind the policy
     // Indexes that keep merging linear in the rules of a group (thousands, in a big namespace).
+    // Each stays empty while its list is short (kLinear), which a look through serves faster,
+    // and with no allocation: most groups have a few rules of a few peers.
     std::unordered_set<std::string> sources_seen;  // what policy.sources holds
     std::map<std::vector<Port>, std::size_t> rule_with_ports;  // -> place in the direction's rules
-    std::vector<std::set<Peer>> peers_seen;                     // per rule, as rule_with_ports
+    std::vector<std::set<Peer>> peers_seen;                     // per rule, as the rules
     std::vector<std::unordered_set<std::string>> origins_seen;
   };
   // The namespace's groups in order of appearance. A deque: a Group (hash sets, maps) was copied,
@@ -496,14 +513,26 @@ void Lowering::lower_namespace(const std::string& ns, const std::vector<std::uin
     for (auto d : deny_sources) add_source(g, rule_at(d));
     for (auto& rule : lowered) {
       // Rules with the same ports merge into one: their peers are alternatives either way.
-      auto [at, fresh] = g.rule_with_ports.try_emplace(rule.ports, rules.size());
+      std::size_t at = 0;
+      bool fresh = false;
+      if (g.rule_with_ports.empty() && rules.size() < kLinear) {
+        at = static_cast<std::size_t>(std::find_if(rules.begin(), rules.end(), [&](const Rule& x) { return x.ports == rule.ports; }) - rules.begin());
+        fresh = at == rules.size();
+      } else {
+        if (g.rule_with_ports.empty()) {
+          for (std::size_t k = 0; k < rules.size(); ++k) g.rule_with_ports.emplace(rules[k].ports, k);
+        }
+        auto [it, inserted] = g.rule_with_ports.try_emplace(rule.ports, rules.size());
+        at = it->second;
+        fresh = inserted;
+      }
       if (fresh) {
         rules.emplace_back();
-        rules.back().ports = rule.ports;
+        rules.back().ports = std::move(rule.ports);
         g.peers_seen.emplace_back();
         g.origins_seen.emplace_back();
       }
-      auto& merged = rules[at->second];
+      auto& merged = rules[at];
       if (rule.every_peer) {
         // Every peer takes in the peers merged before and after it.
         merged.every_peer = true;
@@ -511,11 +540,9 @@ void Lowering::lower_namespace(const std::string& ns, const std::vector<std::uin
       }
       for (auto& p : rule.peers) {
         if (merged.every_peer) break;
-        if (g.peers_seen[at->second].insert(p).second) merged.peers.push_back(std::move(p));
+        add_indexed(merged.peers, g.peers_seen[at], std::move(p));
       }
-      for (auto& o : rule.origins) {
-        if (g.origins_seen[at->second].insert(o).second) merged.origins.push_back(std::move(o));
-      }
+      for (auto& o : rule.origins) add_indexed(merged.origins, g.origins_seen[at], std::move(o));
     }
   }
   // Rule 2 holds for denies too: a deny isolates its subject in its direction. Where nothing
