@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "emit/output.h"
+#include "emit/yaml.h"
 #include "helpers.h"
 
 using namespace fence;
@@ -92,4 +93,26 @@ TEST_CASE("targets without environments put the target first", "[emit][tree]") {
 TEST_CASE("two objects in one file is an internal error, not a silent overwrite", "[emit][tree]") {
   std::vector<emit::Object> objs = {object("NetworkPolicy", "shop", "a"), object("NetworkPolicy", "shop", "a")};
   CHECK_THROWS_AS(emit::output_tree({{"", "k8s", &objs}}, {}), std::logic_error);
+}
+
+TEST_CASE("a unit that gives its objects' YAML to the files: the same files, the objects left without YAML", "[emit][tree]") {
+  std::vector<emit::Object> kept = {object("NetworkPolicy", "shop", "b"), object("NetworkPolicy", "data", "c"), object("NetworkPolicy", "shop", "a")};
+  emit::seal(kept[0]);  // sealed and unsealed objects alike
+  emit::seal(kept[2]);
+  auto given = kept;
+  auto expected = emit::output_tree({{"", "k8s", &kept}}, {});
+  auto files = emit::output_tree({{"", "k8s", nullptr, &given}}, {});
+  REQUIRE(files.size() == expected.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    CHECK(files[i].path == expected[i].path);
+    CHECK(files[i].content == expected[i].content);
+  }
+  CHECK(file(files, "shop/networkpolicy-b.yaml").content == "---\nkind: NetworkPolicy\n");
+  CHECK(file(files, "data/networkpolicy-c.yaml").content == "---\nkind: NetworkPolicy\n");
+  for (const auto& o : given) {
+    CHECK(o.yaml.empty());
+    CHECK(o.doc.map.empty());
+    CHECK(!o.name.empty());
+  }
+  CHECK(!kept[0].yaml.empty());  // `objects` is only read
 }
