@@ -16,7 +16,8 @@ namespace fence::cli::memory {
 namespace {
 
 // The compilation lowers on a second thread while it checks (driver::Compilation::analyze), and a
-// large file is parsed on several (syntax::parse_in_parallel), so the counters are atomic;
+// large file is parsed on several (syntax::parse_in_parallel; in the language server,
+// syntax::parse_clean_ranges), so the counters are atomic;
 // relaxed, as nothing else is ordered by them. Two threads may both pass
 // the limit check before either adds: the limit can be overshot by what they allocate at once.
 // Constant-initialized: they are zero before any allocation.

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +33,17 @@ class ParseCache {
   // Parses file `id` as syntax::parse would; matches LoaderOptions::parse.
   ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink);
 
+  // The pieces that are not in the cache are parsed on up to `threads` threads at once (the
+  // calling thread among them) when their text is at least `min_bytes`; the result is the same
+  // either way. By default: the machine's cores, at most 4, from kParallelBytes on.
+  void set_threads(unsigned threads, std::size_t min_bytes) {
+    threads_ = threads;
+    min_bytes_ = min_bytes;
+  }
+  // Below this much text to parse, starting threads and warming their caches costs more than it
+  // saves (an edit re-parses a piece or two: never on threads).
+  static constexpr std::size_t kParallelBytes = 48 * 1024;
+
   // Forgets pieces that the last few compilations did not use (call after each compilation,
   // which may parse several files).
   void sweep();
@@ -41,6 +53,7 @@ class ParseCache {
     std::size_t parsed = 0;   // of which parsed (not found in the cache)
     std::size_t broken = 0;   // of which had syntax errors, and kept their own parse
     bool whole_tail = false;  // a piece had errors after which the rest was parsed in one go
+    std::size_t threaded = 0; // of the parsed pieces, how many were parsed on several threads at once
   };
   // What the last parse() did, for tests and benchmarks.
   const Stats& last() const { return last_; }
@@ -53,11 +66,19 @@ class ParseCache {
     std::uint32_t begin = 0;              // where the piece was when parsed: the spans' base
     std::uint64_t used = 0;               // the last compilation that used it
   };
+  // Parses the pieces whose keys are not in the cache on several threads, when there are enough
+  // of them: the result has one slot per piece, empty but for those parsed without a diagnostic
+  // (the others parse() parses itself). Empty when nothing was parsed on threads.
+  std::vector<std::optional<ast::File>> parse_new_pieces(const SourceManager& sm, FileId id, const std::vector<Piece>& pieces,
+                                                         const std::vector<std::string>& keys) const;
+
   // By file and text, not place: a piece that an edit above it moved is shifted, not re-parsed.
   static std::string key(FileId id, std::string_view text);
 
   std::unordered_map<std::string, Entry> entries_;
   std::uint64_t generation_ = 1;  // the compilation under way
+  unsigned threads_ = 0;          // 0: the machine's cores, at most 4
+  std::size_t min_bytes_ = kParallelBytes;
   Stats last_;
 };
 
