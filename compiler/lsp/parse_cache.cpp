@@ -88,11 +88,17 @@ ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& 
     auto& k = keys[i];
     auto it = entries_.find(k);
     if (it == entries_.end() && !ready.empty() && ready[i]) {
-      // Parsed on a thread, without a diagnostic: as parse_piece would have.
+      // Parsed on a thread, without a diagnostic, as parse_piece would have; the thread made the
+      // cache's copy too. The piece is where it was parsed: nothing to shift.
       ++last_.parsed;
       ++last_.threaded;
-      it = entries_.emplace(std::move(k), Entry{std::move(ready[i]->items), std::move(ready[i]->comments), {}, piece.begin, 0}).first;
-    } else if (it == entries_.end()) {
+      auto& fresh = *ready[i];
+      entries_.emplace(std::move(k), Entry{std::move(fresh.kept.items), std::move(fresh.kept.comments), {}, piece.begin, generation_});
+      for (auto& item : fresh.file.items) out.items.push_back(std::move(item));
+      for (auto& c : fresh.file.comments) out.comments.push_back(std::move(c));
+      continue;
+    }
+    if (it == entries_.end()) {
       ++last_.parsed;
       auto alone = parse_piece(sm, id, piece.begin, piece.end);
       const auto& local = alone->sink;
@@ -145,7 +151,7 @@ ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& 
   return out;
 }
 
-std::vector<std::optional<ast::File>> ParseCache::parse_new_pieces(const SourceManager& sm, FileId id, const std::vector<Piece>& pieces,
+std::vector<std::optional<ParseCache::Fresh>> ParseCache::parse_new_pieces(const SourceManager& sm, FileId id, const std::vector<Piece>& pieces,
                                                                    const std::vector<std::string>& keys) const {
   unsigned threads = threads_ != 0 ? threads_ : std::min(4u, std::thread::hardware_concurrency());
   if (threads < 2) return {};
@@ -162,9 +168,13 @@ std::vector<std::optional<ast::File>> ParseCache::parse_new_pieces(const SourceM
     bytes += pieces[i].end - pieces[i].begin;
   }
   if (bytes < min_bytes_ || todo.size() < 2) return {};
-  auto parsed = syntax::parse_clean_ranges(sm, id, todo, threads);
-  std::vector<std::optional<ast::File>> out(pieces.size());
-  for (std::size_t j = 0; j < todo.size(); ++j) out[where[j]] = std::move(parsed[j]);
+  // The cache's copy of each piece is made on the thread that parsed it.
+  std::vector<ast::File> kept(todo.size());
+  auto parsed = syntax::parse_clean_ranges(sm, id, todo, threads, [&kept](std::size_t j, ast::File& file) { kept[j] = file; });
+  std::vector<std::optional<Fresh>> out(pieces.size());
+  for (std::size_t j = 0; j < todo.size(); ++j) {
+    if (parsed[j]) out[where[j]] = Fresh{std::move(*parsed[j]), std::move(kept[j])};
+  }
   return out;
 }
 

@@ -66,10 +66,15 @@ class ParseCache {
     std::uint32_t begin = 0;              // where the piece was when parsed: the spans' base
     std::uint64_t used = 0;               // the last compilation that used it
   };
+  // A piece parsed on a thread: its AST, and a copy of it for the cache.
+  struct Fresh {
+    ast::File file;
+    ast::File kept;
+  };
   // Parses the pieces whose keys are not in the cache on several threads, when there are enough
   // of them: the result has one slot per piece, empty but for those parsed without a diagnostic
   // (the others parse() parses itself). Empty when nothing was parsed on threads.
-  std::vector<std::optional<ast::File>> parse_new_pieces(const SourceManager& sm, FileId id, const std::vector<Piece>& pieces,
+  std::vector<std::optional<Fresh>> parse_new_pieces(const SourceManager& sm, FileId id, const std::vector<Piece>& pieces,
                                                          const std::vector<std::string>& keys) const;
 
   // By file and text, not place: a piece that an edit above it moved is shifted, not re-parsed.

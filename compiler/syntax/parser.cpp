@@ -1279,7 +1279,7 @@ ast::File parse_in_parallel(const SourceManager& sm, FileId id, DiagnosticSink& 
 }
 
 std::vector<std::optional<ast::File>> parse_clean_ranges(const SourceManager& sm, FileId id, const std::vector<Piece>& ranges,
-                                                         unsigned threads) {
+                                                         unsigned threads, const std::function<void(std::size_t, ast::File&)>& then) {
   std::vector<std::optional<ast::File>> out(ranges.size());
   if (ranges.empty()) return out;
   // Contiguous runs of ranges of about equal bytes, so that each thread's caches warm on text
@@ -1302,7 +1302,10 @@ std::vector<std::optional<ast::File>> parse_clean_ranges(const SourceManager& sm
       DiagnosticSink sink;
       bool bailed = false;
       auto file = parse_bytes(sm, id, ranges[i].begin, ranges[i].end, sink, own, &bailed);
-      if (!bailed && sink.raw().empty() && sink.dropped() == 0) out[i] = std::move(file);
+      if (!bailed && sink.raw().empty() && sink.dropped() == 0) {
+        out[i] = std::move(file);
+        if (then) then(i, *out[i]);
+      }
     }
   };
   std::vector<std::exception_ptr> failed(runs);
