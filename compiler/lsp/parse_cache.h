@@ -34,14 +34,18 @@ class ParseCache {
   ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink);
 
   // The pieces that are not in the cache are parsed on up to `threads` threads at once (the
-  // calling thread among them) when their text is at least `min_bytes`; the result is the same
-  // either way. By default: the machine's cores, at most 4, from kParallelBytes on.
+  // calling thread among them; 0: the machine's cores, at most 4) when their text is at least
+  // `min_bytes`; the result is the same either way. By default on one thread: on the 2-core
+  // machine of docs/performance.md, the first analysis of a 5,000-line file (228 KB, 52 pieces)
+  // took more wall time on two threads than on one, and about 60 ms more CPU, most of it the
+  // kernel clearing fresh pages for the calling thread in the analysis after the parse (perf),
+  // which it does not need when it parsed everything itself.
   void set_threads(unsigned threads, std::size_t min_bytes) {
     threads_ = threads;
     min_bytes_ = min_bytes;
   }
-  // Below this much text to parse, starting threads and warming their caches costs more than it
-  // saves (an edit re-parses a piece or two: never on threads).
+  // Below this much text to parse, starting threads costs more than it could save (an edit
+  // re-parses a piece or two: never on threads).
   static constexpr std::size_t kParallelBytes = 48 * 1024;
 
   // Forgets pieces that the last few compilations did not use (call after each compilation,
@@ -82,7 +86,7 @@ class ParseCache {
 
   std::unordered_map<std::string, Entry> entries_;
   std::uint64_t generation_ = 1;  // the compilation under way
-  unsigned threads_ = 0;          // 0: the machine's cores, at most 4
+  unsigned threads_ = 1;
   std::size_t min_bytes_ = kParallelBytes;
   Stats last_;
 };
