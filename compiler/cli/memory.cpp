@@ -3,7 +3,9 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -16,37 +18,55 @@ namespace fence::cli::memory {
 namespace {
 
 // The compilation lowers on a second thread while it checks (driver::Compilation::analyze), and a
-// large file is parsed on several (syntax::parse_in_parallel), so the counters are atomic;
-// relaxed, as nothing else is ordered by them. Two threads may both pass
-// the limit check before either adds: the limit can be overshot by what they allocate at once.
+// large file is parsed on several (syntax::parse_in_parallel; in the language server,
+// syntax::parse_clean_ranges), so the shared counters are atomic; relaxed, as nothing else is
+// ordered by them. An atomic add on every allocation and free would have the threads fight over
+// the counter's cache line, so each thread keeps what it allocated and freed since it last added
+// to the shared count, and adds it once that is kBatch bytes either way. The limit check counts
+// the thread's own pending bytes; other threads' (less than kBatch each) and what two threads
+// allocate at once after both passed the check can overshoot the limit. A thread that ends
+// leaves less than kBatch uncounted, either way: the shared count is signed and read as at
+// least zero.
 // Constant-initialized: they are zero before any allocation.
+constexpr std::int64_t kBatch = 64 * 1024;
 std::atomic<std::size_t> g_limit{0};
-std::atomic<std::size_t> g_in_use{0};
+std::atomic<std::int64_t> g_in_use{0};
 std::atomic<std::size_t> g_peak{0};
+thread_local std::int64_t t_pending = 0;
+
+void add_pending() {
+  auto now = g_in_use.fetch_add(t_pending, std::memory_order_relaxed) + t_pending;
+  t_pending = 0;
+  auto used = static_cast<std::size_t>(std::max<std::int64_t>(0, now));
+  auto peak = g_peak.load(std::memory_order_relaxed);
+  while (used > peak && !g_peak.compare_exchange_weak(peak, used, std::memory_order_relaxed)) {
+  }
+}
 
 void* allocate(std::size_t size, bool nothrow) {
   if (size == 0) size = 1;
   auto limit = g_limit.load(std::memory_order_relaxed);
-  if (limit != 0 && (size > limit || g_in_use.load(std::memory_order_relaxed) > limit - size)) {
-    if (nothrow) return nullptr;
-    throw std::bad_alloc();
+  if (limit != 0) {
+    auto used = static_cast<std::size_t>(std::max<std::int64_t>(0, g_in_use.load(std::memory_order_relaxed) + t_pending));
+    if (size > limit || used > limit - size) {
+      if (nothrow) return nullptr;
+      throw std::bad_alloc();
+    }
   }
   void* p = std::malloc(size);
   if (p == nullptr) {
     if (nothrow) return nullptr;
     throw std::bad_alloc();
   }
-  auto usable = ::malloc_usable_size(p);
-  auto now = g_in_use.fetch_add(usable, std::memory_order_relaxed) + usable;
-  auto peak = g_peak.load(std::memory_order_relaxed);
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
+  t_pending += static_cast<std::int64_t>(::malloc_usable_size(p));
+  if (t_pending >= kBatch) add_pending();
   return p;
 }
 
 void release(void* p) noexcept {
   if (p == nullptr) return;
-  g_in_use.fetch_sub(::malloc_usable_size(p), std::memory_order_relaxed);
+  t_pending -= static_cast<std::int64_t>(::malloc_usable_size(p));
+  if (t_pending <= -kBatch) add_pending();
   std::free(p);
 }
 
@@ -120,7 +140,7 @@ std::size_t limit() {
   return g_limit.load(std::memory_order_relaxed);
 }
 std::size_t in_use() {
-  return g_in_use.load(std::memory_order_relaxed);
+  return static_cast<std::size_t>(std::max<std::int64_t>(0, g_in_use.load(std::memory_order_relaxed) + t_pending));
 }
 std::size_t peak() {
   return g_peak.load(std::memory_order_relaxed);

@@ -24,7 +24,8 @@ std::size_t default_limit();
 // Sets the limit (0: none) on the bytes live at once.
 void set_limit(std::size_t bytes);
 std::size_t limit();
-// Bytes allocated now, and the most allocated at once so far.
+// Bytes allocated now, and the most allocated at once so far (give or take what other threads
+// allocated or freed since they last added to the count: less than 64 KiB each).
 std::size_t in_use();
 std::size_t peak();
 

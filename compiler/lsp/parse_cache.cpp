@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <thread>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -76,11 +78,26 @@ ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& 
   ast::File out;
   out.id = id;
   auto pieces = split_items(text);
+  std::vector<std::string> keys;
+  keys.reserve(pieces.size());
+  for (const auto& piece : pieces) keys.push_back(key(id, std::string_view(text).substr(piece.begin, piece.end - piece.begin)));
+  auto ready = parse_new_pieces(sm, id, pieces, keys);
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const auto& piece = pieces[i];
     ++last_.pieces;
-    auto k = key(id, std::string_view(text).substr(piece.begin, piece.end - piece.begin));
+    auto& k = keys[i];
     auto it = entries_.find(k);
+    if (it == entries_.end() && !ready.empty() && ready[i]) {
+      // Parsed on a thread, without a diagnostic, as parse_piece would have; the thread made the
+      // cache's copy too. The piece is where it was parsed: nothing to shift.
+      ++last_.parsed;
+      ++last_.threaded;
+      auto& fresh = *ready[i];
+      entries_.emplace(std::move(k), Entry{std::move(fresh.kept.items), std::move(fresh.kept.comments), {}, piece.begin, generation_});
+      for (auto& item : fresh.file.items) out.items.push_back(std::move(item));
+      for (auto& c : fresh.file.comments) out.comments.push_back(std::move(c));
+      continue;
+    }
     if (it == entries_.end()) {
       ++last_.parsed;
       auto alone = parse_piece(sm, id, piece.begin, piece.end);
@@ -130,6 +147,33 @@ ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& 
       out.comments.push_back(c);
       ast::shift(out.comments.back(), delta);
     }
+  }
+  return out;
+}
+
+std::vector<std::optional<ParseCache::Fresh>> ParseCache::parse_new_pieces(const SourceManager& sm, FileId id, const std::vector<Piece>& pieces,
+                                                                   const std::vector<std::string>& keys) const {
+  unsigned threads = threads_ != 0 ? threads_ : std::min(4u, std::thread::hardware_concurrency());
+  if (threads < 2) return {};
+  // The pieces not in the cache, each text once: the loop in parse() finds a repeated piece in
+  // the cache once its first copy is there.
+  std::vector<Piece> todo;
+  std::vector<std::size_t> where;
+  std::unordered_set<std::string_view> seen;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (entries_.count(keys[i]) != 0 || !seen.insert(keys[i]).second) continue;
+    todo.push_back(pieces[i]);
+    where.push_back(i);
+    bytes += pieces[i].end - pieces[i].begin;
+  }
+  if (bytes < min_bytes_ || todo.size() < 2) return {};
+  // The cache's copy of each piece is made on the thread that parsed it.
+  std::vector<ast::File> kept(todo.size());
+  auto parsed = syntax::parse_clean_ranges(sm, id, todo, threads, [&kept](std::size_t j, ast::File& file) { kept[j] = file; });
+  std::vector<std::optional<Fresh>> out(pieces.size());
+  for (std::size_t j = 0; j < todo.size(); ++j) {
+    if (parsed[j]) out[where[j]] = Fresh{std::move(*parsed[j]), std::move(kept[j])};
   }
   return out;
 }

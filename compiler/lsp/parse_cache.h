@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +33,21 @@ class ParseCache {
   // Parses file `id` as syntax::parse would; matches LoaderOptions::parse.
   ast::File parse(const SourceManager& sm, FileId id, DiagnosticSink& sink);
 
+  // The pieces that are not in the cache are parsed on up to `threads` threads at once (the
+  // calling thread among them; 0: the machine's cores, at most 4) when their text is at least
+  // `min_bytes`; the result is the same either way. By default on one thread: on the 2-core
+  // machine of docs/performance.md, the first analysis of a 5,000-line file (228 KB, 52 pieces)
+  // took more wall time on two threads than on one, and about 60 ms more CPU, most of it the
+  // kernel clearing fresh pages for the calling thread in the analysis after the parse (perf),
+  // which it does not need when it parsed everything itself.
+  void set_threads(unsigned threads, std::size_t min_bytes) {
+    threads_ = threads;
+    min_bytes_ = min_bytes;
+  }
+  // Below this much text to parse, starting threads costs more than it could save (an edit
+  // re-parses a piece or two: never on threads).
+  static constexpr std::size_t kParallelBytes = 48 * 1024;
+
   // Forgets pieces that the last few compilations did not use (call after each compilation,
   // which may parse several files).
   void sweep();
@@ -41,6 +57,7 @@ class ParseCache {
     std::size_t parsed = 0;   // of which parsed (not found in the cache)
     std::size_t broken = 0;   // of which had syntax errors, and kept their own parse
     bool whole_tail = false;  // a piece had errors after which the rest was parsed in one go
+    std::size_t threaded = 0; // of the parsed pieces, how many were parsed on several threads at once
   };
   // What the last parse() did, for tests and benchmarks.
   const Stats& last() const { return last_; }
@@ -53,11 +70,24 @@ class ParseCache {
     std::uint32_t begin = 0;              // where the piece was when parsed: the spans' base
     std::uint64_t used = 0;               // the last compilation that used it
   };
+  // A piece parsed on a thread: its AST, and a copy of it for the cache.
+  struct Fresh {
+    ast::File file;
+    ast::File kept;
+  };
+  // Parses the pieces whose keys are not in the cache on several threads, when there are enough
+  // of them: the result has one slot per piece, empty but for those parsed without a diagnostic
+  // (the others parse() parses itself). Empty when nothing was parsed on threads.
+  std::vector<std::optional<Fresh>> parse_new_pieces(const SourceManager& sm, FileId id, const std::vector<Piece>& pieces,
+                                                         const std::vector<std::string>& keys) const;
+
   // By file and text, not place: a piece that an edit above it moved is shifted, not re-parsed.
   static std::string key(FileId id, std::string_view text);
 
   std::unordered_map<std::string, Entry> entries_;
   std::uint64_t generation_ = 1;  // the compilation under way
+  unsigned threads_ = 1;
+  std::size_t min_bytes_ = kParallelBytes;
   Stats last_;
 };
 

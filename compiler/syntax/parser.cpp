@@ -1278,6 +1278,76 @@ ast::File parse_in_parallel(const SourceManager& sm, FileId id, DiagnosticSink& 
   return out;
 }
 
+std::vector<std::optional<ast::File>> parse_clean_ranges(const SourceManager& sm, FileId id, const std::vector<Piece>& ranges,
+                                                         unsigned threads, const std::function<void(std::size_t, ast::File&)>& then) {
+  std::vector<std::optional<ast::File>> out(ranges.size());
+  if (ranges.empty()) return out;
+  // Contiguous runs of ranges of about equal bytes, so that each thread's caches warm on text
+  // like the rest of its run. Run g is ranges [first[g], first[g + 1]).
+  std::size_t count = std::clamp<std::size_t>(threads, 1, ranges.size());
+  std::uint64_t total = 0;
+  for (const auto& r : ranges) total += r.end - r.begin;
+  std::vector<std::size_t> first{0};
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    if (i > first.back() && first.size() < count && seen * count >= total * first.size()) first.push_back(i);
+    seen += ranges[i].end - ranges[i].begin;
+  }
+  first.push_back(ranges.size());
+  std::size_t runs = first.size() - 1;
+
+  // A range's parse stops at its first syntax error (see parse_bytes): it gets no result then.
+  auto run = [&](std::size_t g, OwnCaches* own) {
+    for (std::size_t i = first[g]; i < first[g + 1]; ++i) {
+      DiagnosticSink sink;
+      bool bailed = false;
+      auto file = parse_bytes(sm, id, ranges[i].begin, ranges[i].end, sink, own, &bailed);
+      if (!bailed && sink.raw().empty() && sink.dropped() == 0) {
+        out[i] = std::move(file);
+        if (then) then(i, *out[i]);
+      }
+    }
+  };
+  std::vector<std::exception_ptr> failed(runs);
+  std::vector<std::thread> workers;
+  std::size_t started = 1;  // runs handed to a thread of their own, after the calling thread's
+  try {
+    workers.reserve(runs - 1);
+    for (; started < runs; ++started) {
+      workers.emplace_back([&, g = started] {
+        try {
+          OwnCaches caches;
+          run(g, &caches);
+        } catch (...) {
+          failed[g] = std::current_exception();
+        }
+      });
+    }
+  } catch (...) {
+    // No thread to be had (std::system_error) or no memory: the runs not started are parsed on
+    // this thread below, or the memory error is rethrown once the started threads have finished.
+    try {
+      throw;
+    } catch (const std::system_error&) {
+    } catch (...) {
+      failed[0] = std::current_exception();
+    }
+  }
+  if (!failed[0]) {
+    try {
+      run(0, nullptr);
+      for (std::size_t g = started; g < runs; ++g) run(g, nullptr);
+    } catch (...) {
+      failed[0] = std::current_exception();
+    }
+  }
+  for (auto& w : workers) w.join();
+  for (const auto& f : failed) {
+    if (f) std::rethrow_exception(f);
+  }
+  return out;
+}
+
 ast::File parse_range(const SourceManager& sm, FileId id, std::uint32_t begin, std::uint32_t end, DiagnosticSink& sink) {
   return parse_bytes(sm, id, begin, end, sink, nullptr);
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +42,19 @@ struct Piece {
 // and the next piece starts with a token that cannot continue any of them. The pieces cover the
 // whole text, in order.
 std::vector<Piece> split_items(std::string_view text);
+
+// Parses each of `ranges` (byte ranges of file `id`, each as parse_range takes it) on up to
+// `threads` threads, the calling thread among them, each thread a contiguous run of the ranges
+// with ANTLR caches of its own. Only a range that parses with no diagnostic at all gets a result,
+// which is then exactly parse_range's; a range with any syntax error stops at it and gets none,
+// for the caller to parse with parse_range (error recovery runs only on the calling thread).
+// `then`, when given, is called on the thread that parsed range i with i and its result, as soon
+// as it has one (e.g. to copy it while the other threads still parse).
+// Running out of memory on any thread is rethrown here, once every thread has finished; when no
+// thread can be started, the ranges are parsed on the calling thread alone.
+std::vector<std::optional<ast::File>> parse_clean_ranges(const SourceManager& sm, FileId id, const std::vector<Piece>& ranges,
+                                                         unsigned threads,
+                                                         const std::function<void(std::size_t, ast::File&)>& then = {});
 
 // The offset of the first byte of `text` that is not valid UTF-8, or npos. parse() rejects a
 // file with any.

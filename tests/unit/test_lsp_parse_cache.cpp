@@ -429,3 +429,77 @@ TEST_CASE("the parse on several threads equals the one-thread parse", "[parse][p
   CHECK(apart > 10);
   CHECK(again > 10);
 }
+
+namespace {
+
+// Two caches, one parsing on one thread and one on four whatever the size, fed the same texts:
+// they must give the same AST, diagnostics and statistics, and so hold the same pieces.
+struct Twins {
+  lsp::ParseCache one;
+  lsp::ParseCache four;
+  std::size_t threaded = 0;  // pieces the second parsed on threads, over all texts
+
+  Twins() {
+    one.set_threads(1, 0);
+    four.set_threads(4, 0);
+  }
+  void same(const std::string& text) {
+    auto a = pieces(one, text);
+    auto b = pieces(four, text);
+    INFO("input:\n" << text);
+    REQUIRE(a.diagnostics == b.diagnostics);
+    REQUIRE(a.ast == b.ast);
+    const auto& s = one.last();
+    const auto& t = four.last();
+    CHECK(s.threaded == 0);
+    CHECK(s.pieces == t.pieces);
+    CHECK(s.parsed == t.parsed);
+    CHECK(s.broken == t.broken);
+    CHECK(s.whole_tail == t.whole_tail);
+    threaded += t.threaded;
+  }
+};
+
+}  // namespace
+
+// The language server parses the pieces that are not in its cache on several threads at once
+// (each a run of pieces with ANTLR caches of its own; a piece with a syntax error is parsed again
+// on the calling thread): the result, and what the cache keeps, are the one-thread parse's.
+TEST_CASE("the piecewise parse on several threads equals the one on one thread", "[lsp][parse-cache][parallel]") {
+  Twins twins;
+  for (const auto& text : corpus()) twins.same(text);
+  auto big = big_program(60);
+  twins.same(big);
+  CHECK(twins.four.last().threaded == twins.four.last().parsed);  // every piece clean, all on threads
+  CHECK(twins.four.last().parsed > 60);
+  twins.same(big);  // all in the cache now: nothing parsed
+  CHECK(twins.four.last().parsed == 0);
+  // Damaged programs, each followed by the program it came from, which then finds in the cache
+  // what the damaged one left there.
+  std::mt19937 rng(11);
+  auto inputs = corpus();
+  inputs.push_back(big_program(12));
+  twins.threaded = 0;
+  for (int round = 0; round < 150; ++round) {
+    INFO("round " << round);
+    const auto& original = inputs[static_cast<std::size_t>(round) % inputs.size()];
+    twins.same(damage(original, rng));
+    twins.same(original);
+  }
+  CHECK(twins.threaded > 100);
+}
+
+TEST_CASE("the piecewise parse on several threads keeps to one thread below its threshold", "[lsp][parse-cache][parallel]") {
+  lsp::ParseCache cache;
+  cache.set_threads(4, 1 << 20);
+  auto text = big_program(20);
+  same(cache, text);
+  CHECK(cache.last().parsed > 20);
+  CHECK(cache.last().threaded == 0);
+  cache.set_threads(4, 1);
+  auto at = text.find("web-7 may reach local:5432");
+  text.replace(at + text.substr(at).find("5432"), 4, "5433");
+  same(cache, text);
+  CHECK(cache.last().parsed == 1);
+  CHECK(cache.last().threaded == 0);  // one piece to parse: no threads
+}
