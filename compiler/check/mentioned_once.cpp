@@ -35,11 +35,17 @@ using Names = std::unordered_map<std::string, Mentions>;
 // Workloads: "namespace\nlabel-key" -> value -> mentions.
 using Workloads = std::unordered_map<std::string, Names>;
 
-void add_endpoint(const ir::Endpoint& e, Span span, Span statement, Workloads& workloads, Names& namespaces) {
+// `key` is a buffer for the workloads' key, kept between calls so that it is not allocated each.
+void add_endpoint(const ir::Endpoint& e, Span span, Span statement, Workloads& workloads, Names& namespaces, std::string& key) {
   if (e.ns.kind != ir::NamespaceSel::Kind::Named) return;
   namespaces[e.ns.name].add(span, statement);
   if (e.pods.reqs.size() == 1 && e.pods.reqs[0].op == net::SelOp::Equals && e.pods.reqs[0].values.size() == 1) {
-    workloads[e.ns.name + "\n" + e.pods.reqs[0].key][e.pods.reqs[0].values[0]].add(span, statement);
+    key.assign(e.ns.name);
+    key += '\n';
+    key += e.pods.reqs[0].key;
+    auto it = workloads.find(key);
+    if (it == workloads.end()) it = workloads.emplace(key, Names{}).first;
+    it->second[e.pods.reqs[0].values[0]].add(span, statement);
   }
 }
 
@@ -269,11 +275,12 @@ void mentioned_once(Context& ctx) {
   auto told = lookalikes(ctx);
   Workloads workloads;
   Names namespaces;
+  std::string key;
   for (const auto& r : ctx.program.rules) {
     if (r.origin.implied) continue;
-    add_endpoint(r.subject, r.subject_span, r.origin.statement, workloads, namespaces);
+    add_endpoint(r.subject, r.subject_span, r.origin.statement, workloads, namespaces, key);
     for (const auto& p : r.peers) {
-      if (p.kind == ir::Peer::Kind::Endpoint) add_endpoint(p.endpoint, p.span, r.origin.statement, workloads, namespaces);
+      if (p.kind == ir::Peer::Kind::Endpoint) add_endpoint(p.endpoint, p.span, r.origin.statement, workloads, namespaces, key);
     }
   }
   // A namespace with a block is known, however often it is mentioned.
