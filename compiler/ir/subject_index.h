@@ -18,6 +18,13 @@ namespace fence::ir {
 
 class ContainmentIndex {
  public:
+  // Not copied: entries point into copies_ (a moved deque keeps its elements in place).
+  ContainmentIndex() = default;
+  ContainmentIndex(const ContainmentIndex&) = delete;
+  ContainmentIndex& operator=(const ContainmentIndex&) = delete;
+  ContainmentIndex(ContainmentIndex&&) = default;
+  ContainmentIndex& operator=(ContainmentIndex&&) = default;
+
   void add(const Endpoint& e, std::size_t id);
   // The same without a copy: `e` must stay where it is for as long as the index is used.
   void add_in_place(const Endpoint& e, std::size_t id);
