@@ -26,6 +26,17 @@ std::size_t signature(const NamespaceSel& ns, const std::vector<std::pair<std::s
   return s;
 }
 
+// The signature of an endpoint filed: one key pinned to one value, the common case, without
+// building its key_values().
+std::size_t signature_of(const Endpoint& e) {
+  const auto& reqs = e.pods.reqs;
+  if (reqs.size() != 1 || reqs[0].op != net::SelOp::Equals || reqs[0].values.size() != 1) return signature(e.ns, e.pods.key_values());
+  std::hash<std::string_view> h;
+  std::size_t s = e.ns.kind == NamespaceSel::Kind::Named ? h(e.ns.name) * 3 + 1 : 2;
+  s = (s * 1000003u) ^ h(reqs[0].key);
+  return (s * 1000003u) ^ (h(reqs[0].values[0]) * 2 + 1);
+}
+
 }  // namespace
 
 void ContainmentIndex::add(const Endpoint& e, std::size_t id) {
@@ -42,7 +53,7 @@ void ContainmentIndex::add_in_place(const Endpoint& e, std::size_t id) {
     return;
   }
   auto here = static_cast<std::uint32_t>(pos);
-  auto [it, fresh] = by_signature_.try_emplace(signature(e.ns, e.pods.key_values()), Chain{here, here});
+  auto [it, fresh] = by_signature_.try_emplace(signature_of(e), Chain{here, here});
   if (!fresh) {
     next_[it->second.last] = here;
     it->second.last = here;
