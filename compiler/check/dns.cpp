@@ -80,12 +80,18 @@ void dns_reachable(Context& ctx) {
   }
   // Scopes where some allow gives DNS to someone: their default deny is not the trap.
   std::set<ir::Scope> scopes_with_dns;
+  // (Rules and groups of one scope mostly come together: the last one inserted is not looked up
+  // again.)
+  const ir::Scope* last = nullptr;
   for (std::size_t i = 0; i < prog.rules.size(); ++i) {
-    if (gives[i] != 0) scopes_with_dns.insert(prog.rules[i].scope);
+    if (gives[i] == 0 || (last != nullptr && *last == prog.rules[i].scope)) continue;
+    last = &*scopes_with_dns.insert(prog.rules[i].scope).first;
   }
   std::set<ir::Scope> scopes_with_egress;
+  last = nullptr;
   for (const auto& g : groups) {
-    if (g.direction == ir::Direction::Egress) scopes_with_egress.insert(g.scope);
+    if (g.direction != ir::Direction::Egress || (last != nullptr && *last == g.scope)) continue;
+    last = &*scopes_with_egress.insert(g.scope).first;
   }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const auto& group = groups[g];

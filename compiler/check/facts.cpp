@@ -1,21 +1,115 @@
 #include "check/facts.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+
 namespace fence::check {
 
+namespace {
+
+// Whether a rule has addresses: a CIDR peer or `anything`.
+bool has_addresses(const ir::Rule& r) {
+  return std::any_of(r.peers.begin(), r.peers.end(), [](const ir::Peer& p) { return p.kind == ir::Peer::Kind::Cidr || p.kind == ir::Peer::Kind::Any; });
+}
+
+struct PortsHash {
+  std::size_t operator()(const std::vector<net::Port>& ports) const {
+    std::size_t h = ports.size();
+    for (const auto& p : ports) {
+      h = h * 1000003u ^ (static_cast<std::size_t>(p.protocol) << 40 | static_cast<std::size_t>(p.kind) << 32 | std::size_t{p.first} << 16 | p.last);
+      if (!p.name.empty()) h = h * 31 + std::hash<std::string>{}(p.name);
+    }
+    return h;
+  }
+};
+
+std::size_t group_hash(const ir::Scope& scope, ir::Direction direction, const ir::Endpoint& subject) {
+  return ir::endpoint_hash(subject) * 131 + std::hash<std::string_view>{}(scope.ns) * 7 + (scope.cluster ? 3 : 0) + static_cast<std::size_t>(direction);
+}
+
+// The groups by (scope, direction, subject): an open addressing table of group numbers, with a
+// part of each one's hash beside it, so that a lookup compares a key only when the hashes agree.
+// The keys are the groups' own.
+class GroupTable {
+ public:
+  explicit GroupTable(const std::deque<Facts::Group>& groups) : groups_(groups) { grow(1024); }
+
+  // The group of the key, or the number a new one would get (== groups.size()), which the caller
+  // then adds.
+  std::size_t find_or_add(const ir::Scope& scope, ir::Direction direction, const ir::Endpoint& subject) {
+    if (2 * (hashes_.size() + 1) > slots_.size()) grow(2 * slots_.size());
+    std::size_t hash = group_hash(scope, direction, subject);
+    auto check = static_cast<std::uint32_t>(hash >> 32) ^ static_cast<std::uint32_t>(hash);
+    std::size_t mask = slots_.size() - 1;
+    std::size_t s = slot_of(hash, mask);
+    for (; slots_[s].number != 0; s = (s + 1) & mask) {
+      if (slots_[s].check != check) continue;
+      std::size_t g = slots_[s].number - 1;
+      const auto& k = groups_[g];
+      if (k.direction == direction && k.scope == scope && k.subject == subject) return g;
+    }
+    slots_[s] = Slot{static_cast<std::uint32_t>(hashes_.size() + 1), check};
+    hashes_.push_back(hash);
+    return hashes_.size() - 1;
+  }
+
+ private:
+  struct Slot {
+    std::uint32_t number = 0;  // the group + 1; 0: empty
+    std::uint32_t check = 0;
+  };
+  static std::size_t slot_of(std::size_t hash, std::size_t mask) {
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+  }
+  void grow(std::size_t slots) {
+    slots_.assign(slots, Slot{});
+    std::size_t mask = slots - 1;
+    for (std::size_t g = 0; g < hashes_.size(); ++g) {
+      std::size_t s = slot_of(hashes_[g], mask);
+      while (slots_[s].number != 0) s = (s + 1) & mask;
+      slots_[s] = Slot{static_cast<std::uint32_t>(g + 1), static_cast<std::uint32_t>(hashes_[g] >> 32) ^ static_cast<std::uint32_t>(hashes_[g])};
+    }
+  }
+
+  const std::deque<Facts::Group>& groups_;
+  std::vector<Slot> slots_;
+  std::vector<std::size_t> hashes_;  // per group
+};
+
+}  // namespace
+
+std::size_t Facts::ScopeHash::operator()(const std::pair<ir::Scope, ir::Direction>& k) const {
+  return std::hash<std::string_view>{}(k.first.ns) * 7 + (k.first.cluster ? 3 : 0) + static_cast<std::size_t>(k.second);
+}
+
 Facts::Facts(const ir::Program& program) : program_(program), denies_(program, false) {
-  cidrs_.reserve(program.rules.size());
+  // Most rules have no addresses: they share the empty set, number 0.
+  cidr_sets_.emplace_back();
+  cidr_of_.reserve(program.rules.size());
   port_set_of_.reserve(program.rules.size());
-  std::map<std::vector<net::Port>, std::uint32_t> interned;
-  ir::SubjectTable index;
+  group_of_.reserve(program.rules.size());
+  std::unordered_map<std::vector<net::Port>, std::uint32_t, PortsHash> interned;
+  GroupTable index(groups_);
+  // The groups' containment indexes, by scope: rules of one scope mostly come together.
+  ir::ContainmentIndex* last_index = nullptr;
+  const ir::Scope* last_scope = nullptr;
+  ir::Direction last_direction = ir::Direction::Egress;
   for (std::size_t i = 0; i < program.rules.size(); ++i) {
     const auto& r = program.rules[i];
-    cidrs_.push_back(ir::peer_addresses(r.peers));
-    auto it = interned.find(r.ports);
-    if (it == interned.end()) {
-      it = interned.emplace(r.ports, static_cast<std::uint32_t>(port_sets_.size())).first;
-      port_sets_.push_back(net::PortSet::of(r.ports));
+    if (has_addresses(r)) {
+      cidr_of_.push_back(static_cast<std::uint32_t>(cidr_sets_.size()));
+      cidr_sets_.push_back(ir::peer_addresses(r.peers));
+    } else {
+      cidr_of_.push_back(0);
     }
-    port_set_of_.push_back(it->second);
+    if (i > 0 && program.rules[i - 1].ports == r.ports) {
+      port_set_of_.push_back(port_set_of_.back());
+    } else {
+      auto [it, fresh] = interned.try_emplace(r.ports, static_cast<std::uint32_t>(port_sets_.size()));
+      if (fresh) port_sets_.push_back(net::PortSet::of(r.ports));
+      port_set_of_.push_back(it->second);
+    }
     // The rules of one statement are consecutive and share their subject: compare with the last
     // rule before looking the key up.
     if (i > 0) {
@@ -26,10 +120,16 @@ Facts::Facts(const ir::Program& program) : program_(program), denies_(program, f
         continue;
       }
     }
-    auto [g, fresh] = index.insert(r.scope, r.direction, r.subject);
-    if (fresh) {
+    std::size_t g = index.find_or_add(r.scope, r.direction, r.subject);
+    if (g == groups_.size()) {
       groups_.push_back(Group{r.scope, r.direction, r.subject, {}});
-      by_scope_[{r.scope, r.direction}].add(r.subject, g);
+      if (last_index == nullptr || last_direction != r.direction || !(*last_scope == r.scope)) {
+        auto it = by_scope_.try_emplace({r.scope, r.direction}).first;
+        last_index = &it->second;
+        last_scope = &it->first.first;
+        last_direction = r.direction;
+      }
+      last_index->add_in_place(groups_.back().subject, g);
     }
     groups_[g].rules.push_back(i);
     group_of_.push_back(g);
@@ -43,7 +143,9 @@ Facts::Facts(const ir::Program& program) : program_(program), denies_(program, f
 }
 
 const std::vector<std::size_t>& Facts::covering(std::size_t g) const {
-  if (auto it = covering_.find(g); it != covering_.end()) return it->second;
+  covering_.resize(groups_.size());
+  covering_done_.resize(groups_.size());
+  if (covering_done_[g]) return covering_[g];
   std::vector<std::size_t> out;
   const auto& group = groups_[g];
   auto consider = [&](const ir::Scope& scope) {
@@ -53,7 +155,9 @@ const std::vector<std::size_t>& Facts::covering(std::size_t g) const {
   };
   consider(group.scope);
   if (!group.scope.cluster) consider(ir::Scope{true, {}});
-  return covering_.emplace(g, std::move(out)).first->second;
+  covering_done_[g] = true;
+  covering_[g] = std::move(out);
+  return covering_[g];
 }
 
 bool Facts::denied_in_part(std::size_t rule) const {
@@ -64,7 +168,7 @@ bool Facts::denied_in_part(std::size_t rule) const {
   auto& a = applicable_[group_of_[rule]];
   if (a == nullptr) a = &denies_.applicable(r);
   if (a->covering.empty() && a->partial.empty()) return false;
-  return denies_.touches(*a, r, cidrs_[rule], ports(rule));
+  return denies_.touches(*a, r, cidrs(rule), ports(rule));
 }
 
 const ir::DefaultDeny* Facts::default_deny(const ir::Scope& scope, ir::Direction d) const {

@@ -3,6 +3,7 @@
 // index. Everything here is indexed, so that no check has to compare every pair of rules.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <unordered_map>
 #include <utility>
@@ -30,9 +31,10 @@ class Facts {
 
   const ir::Program& program() const { return program_; }
   const ir::DenyIndex& denies() const { return denies_; }
-  const net::CidrSet& cidrs(std::size_t rule) const { return cidrs_[rule]; }
+  const net::CidrSet& cidrs(std::size_t rule) const { return cidr_sets_[cidr_of_[rule]]; }
   const net::PortSet& ports(std::size_t rule) const { return port_sets_[port_set_of_[rule]]; }
-  const std::vector<Group>& groups() const { return groups_; }
+  // (A deque: a group stays where it is, and the index of subjects refers to it.)
+  const std::deque<Group>& groups() const { return groups_; }
   std::size_t group_of(std::size_t rule) const { return group_of_[rule]; }
   // Whether some deny bears on allow rule `rule` (see ir::DenyIndex::touches), looked up once per
   // subject.
@@ -47,16 +49,22 @@ class Facts {
  private:
   const ir::Program& program_;
   ir::DenyIndex denies_;
-  std::vector<net::CidrSet> cidrs_;
+  // The address sets of the rules that have addresses; the others share the empty set, the first.
+  std::vector<net::CidrSet> cidr_sets_;
+  std::vector<std::uint32_t> cidr_of_;
   // Port sets are interned: most rules share one of a few port lists.
   std::vector<net::PortSet> port_sets_;
   std::vector<std::uint32_t> port_set_of_;
-  std::vector<Group> groups_;
+  std::deque<Group> groups_;
   std::vector<std::size_t> group_of_;
   mutable std::vector<const ir::DenyIndex::Applicable*> applicable_;  // per group, once looked up
-  std::map<std::pair<ir::Scope, ir::Direction>, ir::ContainmentIndex> by_scope_;  // the groups, by subject
+  struct ScopeHash {
+    std::size_t operator()(const std::pair<ir::Scope, ir::Direction>& k) const;
+  };
+  std::unordered_map<std::pair<ir::Scope, ir::Direction>, ir::ContainmentIndex, ScopeHash> by_scope_;  // the groups, by subject
   std::map<std::pair<ir::Scope, ir::Direction>, const ir::DefaultDeny*> default_denies_;
-  mutable std::unordered_map<std::size_t, std::vector<std::size_t>> covering_;
+  mutable std::vector<std::vector<std::size_t>> covering_;  // per group, once computed
+  mutable std::vector<bool> covering_done_;
 };
 
 }  // namespace fence::check

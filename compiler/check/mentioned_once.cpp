@@ -35,12 +35,31 @@ using Names = std::unordered_map<std::string, Mentions>;
 // Workloads: "namespace\nlabel-key" -> value -> mentions.
 using Workloads = std::unordered_map<std::string, Names>;
 
-void add_endpoint(const ir::Endpoint& e, Span span, Span statement, Workloads& workloads, Names& namespaces) {
-  if (e.ns.kind != ir::NamespaceSel::Kind::Named) return;
-  namespaces[e.ns.name].add(span, statement);
+// Where an endpoint's mentions are counted: its namespace's, and its workload's (or null).
+struct Counted {
+  Mentions* ns = nullptr;
+  Mentions* workload = nullptr;
+};
+
+// `key` is a buffer for the workloads' key, kept between calls so that it is not allocated each.
+Counted counted(const ir::Endpoint& e, Workloads& workloads, Names& namespaces, std::string& key) {
+  Counted out;
+  if (e.ns.kind != ir::NamespaceSel::Kind::Named) return out;
+  out.ns = &namespaces[e.ns.name];
   if (e.pods.reqs.size() == 1 && e.pods.reqs[0].op == net::SelOp::Equals && e.pods.reqs[0].values.size() == 1) {
-    workloads[e.ns.name + "\n" + e.pods.reqs[0].key][e.pods.reqs[0].values[0]].add(span, statement);
+    key.assign(e.ns.name);
+    key += '\n';
+    key += e.pods.reqs[0].key;
+    auto it = workloads.find(key);
+    if (it == workloads.end()) it = workloads.emplace(key, Names{}).first;
+    out.workload = &it->second[e.pods.reqs[0].values[0]];
   }
+  return out;
+}
+
+void add(const Counted& c, Span span, Span statement) {
+  if (c.ns != nullptr) c.ns->add(span, statement);
+  if (c.workload != nullptr) c.workload->add(span, statement);
 }
 
 // The strings left after deleting up to `depth` characters of `s` (s itself included). Two names
@@ -169,25 +188,33 @@ Told lookalikes(Context& ctx) {
   // up to two characters of each (typo_of allows two edits at most), in the order of `blocks`.
   // Comparing every use with every block was quadratic: 200,000 uses by 2,000 blocks at 100,000
   // workloads. A name is written many times, so its candidates are kept.
-  std::unordered_map<std::string, std::vector<std::size_t>> block_index;  // deletion variant -> blocks
+  // A name shorter than 8 characters looks like another only one edit away (see looks_like):
+  // such names are looked up with one deletion, in an index of one deletion. (With two, a
+  // workload w5871 met every block ns587, ns871, ...: more of them the more blocks there are.)
+  std::unordered_map<std::string, std::vector<std::size_t>> block_index;       // deletion variant -> blocks
+  std::unordered_map<std::string, std::vector<std::size_t>> block_index_near;  // the same, one deletion at most
   std::unordered_map<std::string, std::vector<std::size_t>> candidates_of;
   std::vector<std::string> variants;
   std::vector<std::string> block_shapes;
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     block_shapes.push_back(shape(blocks[i]));
-    variants.clear();
-    deletions(blocks[i], kMaxDistance, variants);
-    std::sort(variants.begin(), variants.end());
-    variants.erase(std::unique(variants.begin(), variants.end()), variants.end());
-    for (const auto& v : variants) block_index[v].push_back(i);
+    for (std::size_t depth : {kMaxDistance, std::size_t{1}}) {
+      variants.clear();
+      deletions(blocks[i], depth, variants);
+      std::sort(variants.begin(), variants.end());
+      variants.erase(std::unique(variants.begin(), variants.end()), variants.end());
+      for (const auto& v : variants) (depth == 1 ? block_index_near : block_index)[v].push_back(i);
+    }
   }
   auto candidates = [&](const std::string& name) -> const std::vector<std::size_t>& {
     auto [it, fresh] = candidates_of.try_emplace(name);
     if (!fresh) return it->second;
+    bool near = name.size() < 8;
+    const auto& index = near ? block_index_near : block_index;
     variants.clear();
-    deletions(name, kMaxDistance, variants);
+    deletions(name, near ? 1 : kMaxDistance, variants);
     for (const auto& v : variants) {
-      if (auto b = block_index.find(v); b != block_index.end()) it->second.insert(it->second.end(), b->second.begin(), b->second.end());
+      if (auto b = index.find(v); b != index.end()) it->second.insert(it->second.end(), b->second.begin(), b->second.end());
     }
     std::sort(it->second.begin(), it->second.end());
     it->second.erase(std::unique(it->second.begin(), it->second.end()), it->second.end());
@@ -269,11 +296,20 @@ void mentioned_once(Context& ctx) {
   auto told = lookalikes(ctx);
   Workloads workloads;
   Names namespaces;
+  std::string key;
+  // The rules of a statement are consecutive and share their subject: its entries are looked up
+  // once. (The tables' entries stay in place as they grow.)
+  const ir::Endpoint* last_subject = nullptr;
+  Counted subject;
   for (const auto& r : ctx.program.rules) {
     if (r.origin.implied) continue;
-    add_endpoint(r.subject, r.subject_span, r.origin.statement, workloads, namespaces);
+    if (last_subject == nullptr || !(*last_subject == r.subject)) {
+      subject = counted(r.subject, workloads, namespaces, key);
+      last_subject = &r.subject;
+    }
+    add(subject, r.subject_span, r.origin.statement);
     for (const auto& p : r.peers) {
-      if (p.kind == ir::Peer::Kind::Endpoint) add_endpoint(p.endpoint, p.span, r.origin.statement, workloads, namespaces);
+      if (p.kind == ir::Peer::Kind::Endpoint) add(counted(p.endpoint, workloads, namespaces, key), p.span, r.origin.statement);
     }
   }
   // A namespace with a block is known, however often it is mentioned.

@@ -5,6 +5,7 @@
 // there may admit the subject on these ports. Anything uncertain (an address block that may hold
 // pods, an entity, a namespace chosen by labels, a named port) counts as "may admit": the warning
 // is given only where the answer is sure.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -45,13 +46,11 @@ void one_side_refused(Context& ctx) {
   // The rules of each namespace and direction (cluster-wide ones apply in every namespace).
   std::map<std::pair<std::string, ir::Direction>, std::vector<std::size_t>> by_ns;
   std::map<ir::Direction, std::vector<std::size_t>> cluster;
-  bool any_one_sided = false;
+  if (std::none_of(prog.rules.begin(), prog.rules.end(), [](const ir::Rule& r) { return r.origin.one_sided; })) return;
   for (std::size_t i = 0; i < prog.rules.size(); ++i) {
     const auto& r = prog.rules[i];
-    any_one_sided = any_one_sided || r.origin.one_sided;
     (r.scope.cluster ? cluster[r.direction] : by_ns[{r.scope.ns, r.direction}]).push_back(i);
   }
-  if (!any_one_sided) return;
   std::set<std::pair<std::uint32_t, std::string>> told;  // per statement target and peer
   for (std::size_t i = 0; i < prog.rules.size(); ++i) {
     const auto& r = prog.rules[i];

@@ -4,6 +4,7 @@
 // reported back as a conflict, for the target to turn into its own error.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,7 +30,10 @@ bool overlaps(const Endpoint& a, const Endpoint& b);
 std::size_t endpoint_hash(const Endpoint& e);
 
 // Numbers each distinct (scope, direction, subject) — the rules one policy of a target is about —
-// in the order first seen, and finds them again without copying the key to look it up.
+// in the order first seen, and finds them again without copying the key to look it up. An open
+// addressing table of numbers with a part of each key's hash beside it: a lookup reads one slot
+// and compares the key only when the hashes agree (a table of nodes was a cache miss per step,
+// and allocated a node per lookup).
 class SubjectTable {
  public:
   struct Key {
@@ -42,10 +46,17 @@ class SubjectTable {
   std::optional<std::size_t> find(const Scope& scope, Direction direction, const Endpoint& subject) const;
   const Key& key(std::size_t i) const { return keys_[i]; }
   std::size_t size() const { return keys_.size(); }
+  // Room for `n` keys without growing.
+  void reserve(std::size_t n);
 
  private:
-  std::unordered_map<std::size_t, std::size_t> first_;  // hash -> the first key with that hash
-  std::vector<std::size_t> next_;                        // the next key with the same hash, or npos
+  struct Slot {
+    std::uint32_t number = 0;  // the key's number + 1; 0: empty
+    std::uint32_t check = 0;   // the hash's high bits
+  };
+  void grow(std::size_t slots);
+  std::vector<Slot> slots_;  // a power of two of them, at most half full
+  std::vector<std::size_t> hashes_;  // per key, to move them when the table grows
   std::vector<Key> keys_;
 };
 

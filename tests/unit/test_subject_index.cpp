@@ -1,5 +1,11 @@
-// ContainmentIndex finds exactly the endpoints a brute-force scan with ir::contains finds.
+// ContainmentIndex finds exactly the endpoints a brute-force scan with ir::contains finds;
+// SubjectTable numbers keys as a map would.
+#include <deque>
+#include <map>
+#include <optional>
 #include <random>
+#include <string>
+#include <tuple>
 
 #include <catch2/catch.hpp>
 
@@ -68,4 +74,44 @@ TEST_CASE("the containment index agrees with a scan", "[ir][index][property]") {
       CHECK(index.containing(e) == want);
     }
   }
+}
+
+TEST_CASE("add_in_place finds the same as add", "[ir][index]") {
+  std::mt19937 rng(11);
+  std::deque<Endpoint> kept;  // stays in place
+  fence::ir::ContainmentIndex copied, in_place;
+  for (std::size_t i = 0; i < 60; ++i) {
+    kept.push_back(random_endpoint(rng));
+    copied.add(kept.back(), i);
+    in_place.add_in_place(kept.back(), i);
+  }
+  for (int q = 0; q < 50; ++q) {
+    auto e = random_endpoint(rng);
+    CHECK(in_place.containing(e) == copied.containing(e));
+  }
+}
+
+TEST_CASE("the subject table numbers keys in the order first seen, through growth", "[ir][index]") {
+  std::mt19937 rng(7);
+  fence::ir::SubjectTable table;
+  std::map<std::tuple<fence::ir::Scope, fence::ir::Direction, Endpoint>, std::size_t> want;
+  for (int i = 0; i < 3000; ++i) {
+    fence::ir::Scope scope{rng() % 5 == 0, ""};
+    if (!scope.cluster) scope.ns = "ns" + std::to_string(rng() % 4);
+    auto dir = rng() % 2 ? fence::ir::Direction::Egress : fence::ir::Direction::Ingress;
+    auto e = random_endpoint(rng);
+    // Many distinct keys, so that the table grows several times.
+    e.pods.add(Requirement{"w", SelOp::Equals, {std::to_string(rng() % 400)}});
+    auto [number, fresh] = table.insert(scope, dir, e);
+    auto [it, is_new] = want.try_emplace({scope, dir, e}, want.size());
+    CHECK(fresh == is_new);
+    CHECK(number == it->second);
+    CHECK(table.find(scope, dir, e) == std::optional<std::size_t>(it->second));
+  }
+  CHECK(table.size() == want.size());
+  CHECK(want.size() > 1000);
+  Endpoint absent;
+  absent.ns.name = "nowhere";
+  CHECK_FALSE(table.find(fence::ir::Scope{false, "ns0"}, fence::ir::Direction::Egress, absent).has_value());
+  CHECK_FALSE(fence::ir::SubjectTable{}.find(fence::ir::Scope{false, "ns0"}, fence::ir::Direction::Egress, absent).has_value());
 }
