@@ -24,59 +24,6 @@ struct PortsHash {
   }
 };
 
-std::size_t group_hash(const ir::Scope& scope, ir::Direction direction, const ir::Endpoint& subject) {
-  return ir::endpoint_hash(subject) * 131 + std::hash<std::string_view>{}(scope.ns) * 7 + (scope.cluster ? 3 : 0) + static_cast<std::size_t>(direction);
-}
-
-// The groups by (scope, direction, subject): an open addressing table of group numbers, with a
-// part of each one's hash beside it, so that a lookup compares a key only when the hashes agree.
-// The keys are the groups' own.
-class GroupTable {
- public:
-  explicit GroupTable(const std::deque<Facts::Group>& groups) : groups_(groups) { grow(1024); }
-
-  // The group of the key, or the number a new one would get (== groups.size()), which the caller
-  // then adds.
-  std::size_t find_or_add(const ir::Scope& scope, ir::Direction direction, const ir::Endpoint& subject) {
-    if (2 * (hashes_.size() + 1) > slots_.size()) grow(2 * slots_.size());
-    std::size_t hash = group_hash(scope, direction, subject);
-    auto check = static_cast<std::uint32_t>(hash >> 32) ^ static_cast<std::uint32_t>(hash);
-    std::size_t mask = slots_.size() - 1;
-    std::size_t s = slot_of(hash, mask);
-    for (; slots_[s].number != 0; s = (s + 1) & mask) {
-      if (slots_[s].check != check) continue;
-      std::size_t g = slots_[s].number - 1;
-      const auto& k = groups_[g];
-      if (k.direction == direction && k.scope == scope && k.subject == subject) return g;
-    }
-    slots_[s] = Slot{static_cast<std::uint32_t>(hashes_.size() + 1), check};
-    hashes_.push_back(hash);
-    return hashes_.size() - 1;
-  }
-
- private:
-  struct Slot {
-    std::uint32_t number = 0;  // the group + 1; 0: empty
-    std::uint32_t check = 0;
-  };
-  static std::size_t slot_of(std::size_t hash, std::size_t mask) {
-    return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-  }
-  void grow(std::size_t slots) {
-    slots_.assign(slots, Slot{});
-    std::size_t mask = slots - 1;
-    for (std::size_t g = 0; g < hashes_.size(); ++g) {
-      std::size_t s = slot_of(hashes_[g], mask);
-      while (slots_[s].number != 0) s = (s + 1) & mask;
-      slots_[s] = Slot{static_cast<std::uint32_t>(g + 1), static_cast<std::uint32_t>(hashes_[g] >> 32) ^ static_cast<std::uint32_t>(hashes_[g])};
-    }
-  }
-
-  const std::deque<Facts::Group>& groups_;
-  std::vector<Slot> slots_;
-  std::vector<std::size_t> hashes_;  // per group
-};
-
 }  // namespace
 
 std::size_t Facts::ScopeHash::operator()(const std::pair<ir::Scope, ir::Direction>& k) const {
@@ -90,7 +37,8 @@ Facts::Facts(const ir::Program& program) : program_(program), denies_(program, f
   port_set_of_.reserve(program.rules.size());
   group_of_.reserve(program.rules.size());
   std::unordered_map<std::vector<net::Port>, std::uint32_t, PortsHash> interned;
-  GroupTable index(groups_);
+  // The groups by (scope, direction, subject); the keys are the groups' own.
+  ir::NumberTable index;
   // The groups' containment indexes, by scope: rules of one scope mostly come together.
   ir::ContainmentIndex* last_index = nullptr;
   const ir::Scope* last_scope = nullptr;
@@ -120,8 +68,11 @@ Facts::Facts(const ir::Program& program) : program_(program), denies_(program, f
         continue;
       }
     }
-    std::size_t g = index.find_or_add(r.scope, r.direction, r.subject);
-    if (g == groups_.size()) {
+    auto [g, fresh] = index.find_or_add(ir::subject_hash(r.scope, r.direction, r.subject), [&](std::size_t k) {
+      const auto& group = groups_[k];
+      return group.direction == r.direction && group.scope == r.scope && group.subject == r.subject;
+    });
+    if (fresh) {
       groups_.push_back(Group{r.scope, r.direction, r.subject, {}});
       if (last_index == nullptr || last_direction != r.direction || !(*last_scope == r.scope)) {
         auto it = by_scope_.try_emplace({r.scope, r.direction}).first;

@@ -130,31 +130,11 @@ std::size_t endpoint_hash(const Endpoint& e) {
   return out;
 }
 
-namespace {
 std::size_t subject_hash(const Scope& scope, Direction direction, const Endpoint& subject) {
   return endpoint_hash(subject) * 131 + std::hash<std::string_view>{}(scope.ns) * 7 + (scope.cluster ? 3 : 0) + static_cast<std::size_t>(direction);
 }
-}  // namespace
 
-namespace {
-// The slot to start from: the hash's bits mixed again (std::hash of an integer is the integer).
-std::size_t slot_of(std::size_t hash, std::size_t mask) {
-  return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-}
-std::uint32_t check_of(std::size_t hash) {
-  return static_cast<std::uint32_t>(static_cast<std::uint64_t>(hash) >> 32) ^ static_cast<std::uint32_t>(hash);
-}
-}  // namespace
-
-void SubjectTable::reserve(std::size_t n) {
-  keys_.reserve(n);
-  hashes_.reserve(n);
-  std::size_t slots = 16;
-  while (slots < 2 * n) slots *= 2;
-  if (slots > slots_.size()) grow(slots);
-}
-
-void SubjectTable::grow(std::size_t slots) {
+void NumberTable::grow(std::size_t slots) {
   slots_.assign(slots, Slot{});
   std::size_t mask = slots - 1;
   for (std::size_t i = 0; i < hashes_.size(); ++i) {
@@ -164,37 +144,20 @@ void SubjectTable::grow(std::size_t slots) {
   }
 }
 
+namespace {
+bool same_key(const SubjectTable::Key& k, const Scope& scope, Direction direction, const Endpoint& subject) {
+  return k.direction == direction && k.scope == scope && k.subject == subject;
+}
+}  // namespace
+
 std::pair<std::size_t, bool> SubjectTable::insert(const Scope& scope, Direction direction, const Endpoint& subject) {
-  if (2 * (keys_.size() + 1) > slots_.size()) grow(slots_.empty() ? 16 : 2 * slots_.size());
-  std::size_t hash = subject_hash(scope, direction, subject);
-  std::uint32_t check = check_of(hash);
-  std::size_t mask = slots_.size() - 1;
-  std::size_t s = slot_of(hash, mask);
-  for (; slots_[s].number != 0; s = (s + 1) & mask) {
-    if (slots_[s].check != check) continue;
-    std::size_t i = slots_[s].number - 1;
-    const auto& k = keys_[i];
-    if (k.direction == direction && k.scope == scope && k.subject == subject) return {i, false};
-  }
-  std::size_t number = keys_.size();
-  slots_[s] = Slot{static_cast<std::uint32_t>(number + 1), check};
-  keys_.push_back(Key{scope, direction, subject});
-  hashes_.push_back(hash);
-  return {number, true};
+  auto out = numbers_.find_or_add(subject_hash(scope, direction, subject), [&](std::size_t i) { return same_key(keys_[i], scope, direction, subject); });
+  if (out.second) keys_.push_back(Key{scope, direction, subject});
+  return out;
 }
 
 std::optional<std::size_t> SubjectTable::find(const Scope& scope, Direction direction, const Endpoint& subject) const {
-  if (slots_.empty()) return std::nullopt;
-  std::size_t hash = subject_hash(scope, direction, subject);
-  std::uint32_t check = check_of(hash);
-  std::size_t mask = slots_.size() - 1;
-  for (std::size_t s = slot_of(hash, mask); slots_[s].number != 0; s = (s + 1) & mask) {
-    if (slots_[s].check != check) continue;
-    std::size_t i = slots_[s].number - 1;
-    const auto& k = keys_[i];
-    if (k.direction == direction && k.scope == scope && k.subject == subject) return i;
-  }
-  return std::nullopt;
+  return numbers_.find(subject_hash(scope, direction, subject), [&](std::size_t i) { return same_key(keys_[i], scope, direction, subject); });
 }
 
 bool selects_nothing(const Endpoint& e) {

@@ -29,11 +29,65 @@ bool overlaps(const Endpoint& a, const Endpoint& b);
 // Endpoints hashed, for tables keyed by them.
 std::size_t endpoint_hash(const Endpoint& e);
 
+// A (scope, direction, subject) key hashed, for the tables below.
+std::size_t subject_hash(const Scope& scope, Direction direction, const Endpoint& subject);
+
+// Numbers 0, 1, 2, ... found again by their keys' hashes, the keys kept by the caller: an open
+// addressing table of numbers with a part of each key's hash beside it, so that a lookup reads
+// one slot and compares a key only when the hashes agree (a table of nodes was a cache miss per
+// step, and allocated a node per lookup).
+class NumberTable {
+ public:
+  // The number of the key with this hash that `same(number)` accepts, and false; or, when there
+  // is none, the next number (the former size()), now taken, and true: the caller adds its key.
+  template <class Same>
+  std::pair<std::size_t, bool> find_or_add(std::size_t hash, Same&& same) {
+    if (2 * (hashes_.size() + 1) > slots_.size()) grow(slots_.empty() ? 16 : 2 * slots_.size());
+    std::size_t s = probe(hash, same);
+    if (slots_[s].number != 0) return {slots_[s].number - 1, false};
+    slots_[s] = Slot{static_cast<std::uint32_t>(hashes_.size() + 1), check_of(hash)};
+    hashes_.push_back(hash);
+    return {hashes_.size() - 1, true};
+  }
+  template <class Same>
+  std::optional<std::size_t> find(std::size_t hash, Same&& same) const {
+    if (slots_.empty()) return std::nullopt;
+    std::size_t s = probe(hash, same);
+    if (slots_[s].number == 0) return std::nullopt;
+    return slots_[s].number - 1;
+  }
+  std::size_t size() const { return hashes_.size(); }
+
+ private:
+  struct Slot {
+    std::uint32_t number = 0;  // the number + 1; 0: empty
+    std::uint32_t check = 0;   // the hash's high bits
+  };
+  static std::size_t slot_of(std::size_t hash, std::size_t mask) {
+    // The hash's bits mixed again (std::hash of an integer is the integer).
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+  }
+  static std::uint32_t check_of(std::size_t hash) {
+    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(hash) >> 32) ^ static_cast<std::uint32_t>(hash);
+  }
+  // The slot holding the accepted number, or the empty slot where it would go.
+  template <class Same>
+  std::size_t probe(std::size_t hash, Same& same) const {
+    std::uint32_t check = check_of(hash);
+    std::size_t mask = slots_.size() - 1;
+    std::size_t s = slot_of(hash, mask);
+    for (; slots_[s].number != 0; s = (s + 1) & mask) {
+      if (slots_[s].check == check && same(static_cast<std::size_t>(slots_[s].number - 1))) break;
+    }
+    return s;
+  }
+  void grow(std::size_t slots);
+  std::vector<Slot> slots_;          // a power of two of them, at most half full
+  std::vector<std::size_t> hashes_;  // per number, to move them when the table grows
+};
+
 // Numbers each distinct (scope, direction, subject) — the rules one policy of a target is about —
-// in the order first seen, and finds them again without copying the key to look it up. An open
-// addressing table of numbers with a part of each key's hash beside it: a lookup reads one slot
-// and compares the key only when the hashes agree (a table of nodes was a cache miss per step,
-// and allocated a node per lookup).
+// in the order first seen, and finds them again without copying the key to look it up.
 class SubjectTable {
  public:
   struct Key {
@@ -46,17 +100,9 @@ class SubjectTable {
   std::optional<std::size_t> find(const Scope& scope, Direction direction, const Endpoint& subject) const;
   const Key& key(std::size_t i) const { return keys_[i]; }
   std::size_t size() const { return keys_.size(); }
-  // Room for `n` keys without growing.
-  void reserve(std::size_t n);
 
  private:
-  struct Slot {
-    std::uint32_t number = 0;  // the key's number + 1; 0: empty
-    std::uint32_t check = 0;   // the hash's high bits
-  };
-  void grow(std::size_t slots);
-  std::vector<Slot> slots_;  // a power of two of them, at most half full
-  std::vector<std::size_t> hashes_;  // per key, to move them when the table grows
+  NumberTable numbers_;
   std::vector<Key> keys_;
 };
 
