@@ -10,7 +10,6 @@ namespace fence::lower {
 
 namespace {
 constexpr std::size_t kMaxSourcesListed = 20;
-constexpr std::size_t kLinearSources = 16;
 }  // namespace
 
 std::string line_of(const SourceManager& sm, const Span& s) {
@@ -36,17 +35,6 @@ std::string origin_comment(const SourceManager& sm, const ir::Rule& r) {
 
 void add_source(std::vector<std::string>& sources, std::string source) {
   if (std::find(sources.begin(), sources.end(), source) == sources.end()) sources.push_back(std::move(source));
-}
-
-void add_source(std::vector<std::string>& sources, std::unordered_set<std::string>& seen, std::string source) {
-  // Most objects have a few sources: a look through them beats hashing, and needs no set. The set
-  // is filled once there are more, and from then on holds what `sources` holds.
-  if (seen.empty() && sources.size() < kLinearSources) {
-    add_source(sources, std::move(source));
-    return;
-  }
-  if (seen.empty()) seen.insert(sources.begin(), sources.end());
-  if (seen.insert(source).second) sources.push_back(std::move(source));
 }
 
 void cap_sources(std::vector<std::string>& sources) {

@@ -2,6 +2,7 @@
 // rule, and the sources annotation of an object.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -19,9 +20,24 @@ std::string line_of(const SourceManager& sm, const Span& s);
 std::string origin_comment(const SourceManager& sm, const ir::Rule& r);
 // Adds `source` to an object's sources unless it is there already.
 void add_source(std::vector<std::string>& sources, std::string source);
-// The same in constant time, for objects built from thousands of statements: `seen` is empty
-// (while `sources` is short) or holds what `sources` holds. Every addition goes through here.
-void add_source(std::vector<std::string>& sources, std::unordered_set<std::string>& seen, std::string source);
+// Adds `item` to `list` unless it is there already, in constant time for the lists that merge
+// thousands of items in a big namespace: `index` stays empty while the list is short (a look
+// through is faster, and allocates nothing), and once filled holds what the list holds. Every
+// addition to the list goes through here.
+template <typename T, typename Index>
+void add_once(std::vector<T>& list, Index& index, T&& item) {
+  constexpr std::size_t kLinear = 16;
+  if (index.empty() && list.size() < kLinear) {
+    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(std::move(item));
+    return;
+  }
+  if (index.empty()) index.insert(list.begin(), list.end());
+  if (index.insert(item).second) list.push_back(std::move(item));
+}
+// add_source in constant time, for objects built from thousands of statements (see add_once).
+inline void add_source(std::vector<std::string>& sources, std::unordered_set<std::string>& seen, std::string source) {
+  add_once(sources, seen, std::move(source));
+}
 // Keeps an annotation readable: the first 20 sources, then "and N more".
 void cap_sources(std::vector<std::string>& sources);
 // An object with apiVersion, kind and metadata written: its name, its namespace (none when `ns`

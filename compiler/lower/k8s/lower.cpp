@@ -83,20 +83,8 @@ std::vector<Port> ports(const std::vector<net::Port>& in) {
   return out;
 }
 
-// Lists that merge thousands of items in a big namespace keep an index of what they hold; while a
-// list is short its index stays empty (a look through is faster, and allocates nothing), and once
-// filled it holds what the list holds.
+// A group's rules by ports are searched directly while they are few, like add_once's lists.
 constexpr std::size_t kLinear = 16;
-
-template <typename T, typename Index>
-void add_indexed(std::vector<T>& list, Index& index, T&& item) {
-  if (index.empty() && list.size() < kLinear) {
-    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(std::move(item));
-    return;
-  }
-  if (index.empty()) index.insert(list.begin(), list.end());
-  if (index.insert(item).second) list.push_back(std::move(item));
-}
 
 class Lowering {
  public:
@@ -540,9 +528,9 @@ void Lowering::lower_namespace(const std::string& ns, const std::vector<std::uin
       }
       for (auto& p : rule.peers) {
         if (merged.every_peer) break;
-        add_indexed(merged.peers, g.peers_seen[at], std::move(p));
+        add_once(merged.peers, g.peers_seen[at], std::move(p));
       }
-      for (auto& o : rule.origins) add_indexed(merged.origins, g.origins_seen[at], std::move(o));
+      for (auto& o : rule.origins) add_once(merged.origins, g.origins_seen[at], std::move(o));
     }
   }
   // Rule 2 holds for denies too: a deny isolates its subject in its direction. Where nothing
