@@ -29,6 +29,8 @@ nlohmann::json diagnostics(const DocContext& doc);
 // The same as JSON text, byte for byte diagnostics(doc).dump(-1, ' ', false, replace), written
 // without building the JSON values (a file may have thousands of warnings).
 std::string diagnostics_text(const DocContext& doc);
+// The same, appended to `out` (publishDiagnostics writes the message around it in place).
+void append_diagnostics_text(const DocContext& doc, std::string& out);
 
 // textDocument/hover: what the name, selector or value under the cursor resolves to, and the
 // YAML that the statement around it generates. Null when there is nothing to say.

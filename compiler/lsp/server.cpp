@@ -429,7 +429,7 @@ void Server::publish(Document& doc) {
   DocContext ctx{*doc.analysis, doc.text, doc.lines, encoding_, doc.uri};
   // Written as text, as notify() would dump {"uri", "version", "diagnostics"} (keys sorted).
   std::string text = R"({"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"diagnostics":)";
-  text += diagnostics_text(ctx);
+  append_diagnostics_text(ctx, text);
   text += R"(,"uri":)";
   text += json(doc.uri).dump(-1, ' ', false, json::error_handler_t::replace);
   text += fmt::format(R"(,"version":{}}}}})", doc.version);
