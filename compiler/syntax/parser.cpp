@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <set>
@@ -66,17 +67,25 @@ class Utf8Stream : public antlr4::ANTLRInputStream {
  public:
   explicit Utf8Stream(std::string_view text) {
     if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-    _data.reserve(text.size());
+    _data.resize(text.size());  // at most one character a byte
+    std::size_t n = 0;
     for (std::size_t i = 0; i < text.size();) {
-      auto d = utf8::decode(text, i);
-      if (d.len == 0) {
-        _data.push_back(0xFFFD);  // not reached for checked text; never throws either way
+      auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x80) {
+        _data[n++] = c;
         ++i;
         continue;
       }
-      _data.push_back(d.cp);
+      auto d = utf8::decode(text, i);
+      if (d.len == 0) {
+        _data[n++] = 0xFFFD;  // not reached for checked text; never throws either way
+        ++i;
+        continue;
+      }
+      _data[n++] = d.cp;
       i += d.len;
     }
+    _data.resize(n);
   }
 };
 
@@ -102,6 +111,62 @@ class Lexer : public FenceLexer {
     }
     return t;
   }
+
+  // As Lexer's, which find the simulator with a dynamic_cast for every token they make; a
+  // lexer's interpreter is always a LexerATNSimulator (its own, or OwnCaches').
+  std::size_t getLine() const override { return static_cast<const antlr4::atn::LexerATNSimulator*>(_interpreter)->getLine(); }
+  std::size_t getCharPositionInLine() override { return static_cast<antlr4::atn::LexerATNSimulator*>(_interpreter)->getCharPositionInLine(); }
+};
+
+// The lexer's tokens, made in blocks that are freed together when the parse ends, instead of one
+// allocation each (ANTLR's CommonTokenFactory). The arena must outlive the lexer, the token
+// stream and the parser (whose error recovery makes its missing tokens with the same factory).
+class TokenArena {
+ public:
+  void* allocate(std::size_t size) {
+    size = (size + 15) & ~static_cast<std::size_t>(15);
+    if (blocks_.empty() || used_ + size > kBlock) {
+      blocks_.push_back(std::make_unique<std::byte[]>(std::max(kBlock, size)));
+      used_ = 0;
+    }
+    void* p = blocks_.back().get() + used_;
+    used_ += size;
+    return p;
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 64 * 1024;
+  std::vector<std::unique_ptr<std::byte[]>> blocks_;
+  std::size_t used_ = 0;
+};
+
+class ArenaToken final : public antlr4::CommonToken {
+ public:
+  using antlr4::CommonToken::CommonToken;
+  static void* operator new(std::size_t size, TokenArena& arena) { return arena.allocate(size); }
+  static void operator delete(void* /*p*/, TokenArena& /*arena*/) {}  // a constructor that throws
+  static void operator delete(void* /*p*/) {}                          // the arena frees the memory
+};
+
+// As CommonTokenFactory makes tokens (its copyText off): the text only when one is given.
+class ArenaTokenFactory final : public antlr4::TokenFactory<antlr4::CommonToken> {
+ public:
+  explicit ArenaTokenFactory(TokenArena& arena) : arena_(arena) {}
+  std::unique_ptr<antlr4::CommonToken> create(std::pair<antlr4::TokenSource*, antlr4::CharStream*> source, std::size_t type,
+                                              const std::string& text, std::size_t channel, std::size_t start, std::size_t stop,
+                                              std::size_t line, std::size_t charPositionInLine) override {
+    std::unique_ptr<antlr4::CommonToken> t(new (arena_) ArenaToken(source, type, channel, start, stop));
+    t->setLine(line);
+    t->setCharPositionInLine(charPositionInLine);
+    if (!text.empty()) t->setText(text);
+    return t;
+  }
+  std::unique_ptr<antlr4::CommonToken> create(std::size_t type, const std::string& text) override {
+    return std::make_unique<antlr4::CommonToken>(type, text);
+  }
+
+ private:
+  TokenArena& arena_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -559,15 +624,20 @@ T* kid(antlr4::ParserRuleContext* c) {
   return nullptr;
 }
 
-// ctx->rule() of a rule that may occur more than once: every child of rule T, in order.
-template <class T>
-std::vector<T*> kids(antlr4::ParserRuleContext* c) {
-  std::vector<T*> out;
+// ctx->rule() of a rule that may occur more than once: `f` on every child of rule T, in order.
+template <class T, class F>
+void each(antlr4::ParserRuleContext* c, F&& f) {
   for (auto* child : c->children) {
     if (child == nullptr) continue;
     auto n = node(child);
-    if (n.rule != nullptr && n.rule->getRuleIndex() == RuleOf<T>::index) out.push_back(static_cast<T*>(n.rule));
+    if (n.rule != nullptr && n.rule->getRuleIndex() == RuleOf<T>::index) f(static_cast<T*>(n.rule));
   }
+}
+
+template <class T>
+std::vector<T*> kids(antlr4::ParserRuleContext* c) {
+  std::vector<T*> out;
+  each<T>(c, [&](T* k) { out.push_back(k); });
   return out;
 }
 
@@ -582,14 +652,18 @@ antlr4::Token* tok(antlr4::ParserRuleContext* c, std::size_t type) {
   return nullptr;
 }
 
-std::vector<antlr4::Token*> toks(antlr4::ParserRuleContext* c, std::size_t type) {
-  std::vector<antlr4::Token*> out;
+// How many terminal children of that type; the first two of them in `first`.
+std::size_t toks(antlr4::ParserRuleContext* c, std::size_t type, antlr4::Token* first[2]) {
+  std::size_t count = 0;
   for (auto* child : c->children) {
     if (child == nullptr) continue;
     auto n = node(child);
-    if (n.token != nullptr && n.token->getType() == type) out.push_back(n.token);
+    if (n.token != nullptr && n.token->getType() == type) {
+      if (count < 2) first[count] = n.token;
+      ++count;
+    }
   }
-  return out;
+  return count;
 }
 
 // The first child of each rule, found in one pass, for a node asked for several.
@@ -657,9 +731,12 @@ class Builder {
   std::string text(antlr4::tree::ParseTree* n) const {
     auto k = node(n);
     if (k.terminal) return k.token != nullptr ? text(k.token) : n->getText();
-    if (k.rule->children.size() == 1 && k.rule->children[0] != nullptr) return text(k.rule->children[0]);
+    return text(k.rule);
+  }
+  std::string text(antlr4::ParserRuleContext* c) const {
+    if (c->children.size() == 1 && c->children[0] != nullptr) return text(c->children[0]);
     std::string out;
-    for (auto* child : k.rule->children) {
+    for (auto* child : c->children) {
       if (child != nullptr) out += text(child);
     }
     return out;
@@ -862,9 +939,9 @@ class Builder {
       if (tok(c, FenceLexer::FOR) != nullptr) {
         auto* subjects = kid<FenceParser::SubjectsContext>(c);
         if (subjects == nullptr) return std::nullopt;
-        for (auto* r : kids<FenceParser::RefContext>(subjects)) {
+        each<FenceParser::RefContext>(subjects, [&](FenceParser::RefContext* r) {
           if (auto ref = this->ref(r)) d.subjects.push_back(std::move(*ref));
-        }
+        });
         if (d.subjects.empty()) return std::nullopt;
       }
       switch (c->direction->getType()) {
@@ -944,7 +1021,7 @@ class Builder {
   // The names of `c` (an environments or targets list, a clause, a `when`).
   std::vector<ast::Name> env_list(antlr4::ParserRuleContext* c) {
     std::vector<ast::Name> out;
-    for (auto* n : kids<FenceParser::NameContext>(c)) out.push_back(name(n));
+    each<FenceParser::NameContext>(c, [&](FenceParser::NameContext* n) { out.push_back(name(n)); });
     return out;
   }
 
@@ -968,9 +1045,9 @@ class Builder {
     auto* v = k.get<FenceParser::VerbContext>();
     auto* targets = k.get<FenceParser::TargetListContext>();
     if (subjects == nullptr || v == nullptr || targets == nullptr) return std::nullopt;
-    for (auto* r : kids<FenceParser::RefContext>(subjects)) {
+    each<FenceParser::RefContext>(subjects, [&](FenceParser::RefContext* r) {
       if (auto ref = this->ref(r)) s.subjects.push_back(std::move(*ref));
-    }
+    });
     s.verb_span = span(v);
     auto* modality = kid<FenceParser::ModalityContext>(v);
     if (modality == nullptr) return std::nullopt;
@@ -1043,9 +1120,9 @@ class Builder {
   std::vector<ast::Target> target_list(FenceParser::TargetListContext* c) {
     std::vector<ast::Target> out;
     if (c == nullptr) return out;
-    for (auto* t : kids<FenceParser::TargetContext>(c)) {
+    each<FenceParser::TargetContext>(c, [&](FenceParser::TargetContext* t) {
       if (auto tg = target(t)) out.push_back(std::move(*tg));
-    }
+    });
     return out;
   }
 
@@ -1061,19 +1138,19 @@ class Builder {
     if (auto* ps = k.get<FenceParser::PortSpecContext>()) {
       t.has_ports = true;
       t.ports_span = span(ps);
-      for (auto* pi : kids<FenceParser::PortItemContext>(ps)) {
+      each<FenceParser::PortItemContext>(ps, [&](FenceParser::PortItemContext* pi) {
         if (auto p = port_item(pi)) t.ports.push_back(std::move(*p));
-      }
+      });
     }
     if (auto* l7 = k.get<FenceParser::L7Context>()) {
-      for (auto* hr : kids<FenceParser::HttpRuleContext>(l7)) {
-        if (hr == nullptr) continue;
+      each<FenceParser::HttpRuleContext>(l7, [&](FenceParser::HttpRuleContext* hr) {
         auto* method = tok(hr, FenceLexer::METHOD);
-        if (method == nullptr) continue;
+        if (method == nullptr) return;
         ast::HttpRule r;
         r.span = span(hr);
         r.method = term_name(method);
-        std::size_t strings = toks(hr, FenceLexer::STRING).size();
+        antlr4::Token* unused[2] = {nullptr, nullptr};
+        std::size_t strings = toks(hr, FenceLexer::STRING, unused);
         std::size_t next = 0;
         // The grammar is METHOD STRING? (HOST STRING)? (HEADER STRING)*: walk the children in order.
         for (auto* child : hr->children) {
@@ -1099,7 +1176,7 @@ class Builder {
         }
         pending_ = 0;
         t.http.push_back(std::move(r));
-      }
+      });
     }
     return t;
   }
@@ -1253,45 +1330,44 @@ class Builder {
   void sel_values(FenceParser::RequirementContext* c, std::vector<ast::Name>& out) const {
     auto* values = kid<FenceParser::SelValuesContext>(c);
     if (values == nullptr) return;
-    for (auto* w : kids<FenceParser::SelWordContext>(values)) out.push_back(sel_word(w));
+    each<FenceParser::SelWordContext>(values, [&](FenceParser::SelWordContext* w) { out.push_back(sel_word(w)); });
   }
 
   ast::Selector selector(FenceParser::SelectorBodyContext* c, Span whole) {
     ast::Selector sel;
     sel.span = whole;
     if (c == nullptr) return sel;
-    for (auto* rq : kids<FenceParser::RequirementContext>(c)) {
-      if (rq == nullptr) continue;
+    each<FenceParser::RequirementContext>(c, [&](FenceParser::RequirementContext* rq) {
       ast::SelRequirement r;
       r.span = span(rq);
       if (auto* e = alt<FenceParser::EqRequirementContext>(rq)) {
-        if (e->key == nullptr || e->val == nullptr || e->op == nullptr) continue;
+        if (e->key == nullptr || e->val == nullptr || e->op == nullptr) return;
         r.key = sel_word(e->key);
         r.op = e->op->getType() == FenceLexer::SEL_NEQ ? ast::SelOp::NotEquals : ast::SelOp::Equals;
         r.values.push_back(sel_word(e->val));
       } else if (auto* x = alt<FenceParser::ExistsRequirementContext>(rq)) {
-        if (x->key == nullptr) continue;
+        if (x->key == nullptr) return;
         r.key = sel_word(x->key);
         r.op = ast::SelOp::Exists;
       } else if (auto* i = alt<FenceParser::InRequirementContext>(rq)) {
-        if (i->key == nullptr) continue;
+        if (i->key == nullptr) return;
         r.key = sel_word(i->key);
         r.op = ast::SelOp::In;
         sel_values(i, r.values);
       } else if (auto* n = alt<FenceParser::NotInRequirementContext>(rq)) {
-        if (n->key == nullptr) continue;
+        if (n->key == nullptr) return;
         r.key = sel_word(n->key);
         r.op = ast::SelOp::NotIn;
         sel_values(n, r.values);
       } else if (auto* nx = alt<FenceParser::NotExistsRequirementContext>(rq)) {
-        if (nx->key == nullptr) continue;
+        if (nx->key == nullptr) return;
         r.key = sel_word(nx->key);
         r.op = ast::SelOp::DoesNotExist;
       } else {
-        continue;
+        return;
       }
       sel.reqs.push_back(std::move(r));
-    }
+    });
     return sel;
   }
 
@@ -1302,11 +1378,12 @@ class Builder {
     ast::PortItem p;
     p.span = span(c);
     if (auto* n = alt<FenceParser::NumericPortContext>(v)) {
-      auto ints = toks(n, FenceLexer::INT);
-      if (ints.empty()) return std::nullopt;
+      antlr4::Token* ints[2] = {nullptr, nullptr};
+      std::size_t count = toks(n, FenceLexer::INT, ints);
+      if (count == 0) return std::nullopt;
       p.first = term_name(ints[0]);
       if (tok(n, FenceLexer::DASH) != nullptr) {
-        if (ints.size() < 2) return std::nullopt;
+        if (count < 2) return std::nullopt;
         p.kind = ast::PortItem::Kind::Range;
         p.last = term_name(ints[1]);
       } else {
@@ -1642,8 +1719,11 @@ ast::File parse_bytes(const SourceManager& sm, FileId id, std::uint32_t begin, s
   OffsetMap offsets(text, begin);
   ErrorListener listener(id, offsets, sink);
 
+  TokenArena arena;
+  ArenaTokenFactory factory(arena);
   Utf8Stream input(text);
   Lexer lexer(&input);
+  lexer.setTokenFactory(&factory);
   if (own != nullptr) own->install(lexer);
   lexer.removeErrorListeners();
   lexer.addErrorListener(&listener);
