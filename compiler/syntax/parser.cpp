@@ -126,7 +126,7 @@ class TokenArena {
   void* allocate(std::size_t size) {
     size = (size + 15) & ~static_cast<std::size_t>(15);
     if (blocks_.empty() || used_ + size > kBlock) {
-      blocks_.push_back(std::make_unique<std::byte[]>(std::max(kBlock, size)));
+      blocks_.emplace_back(new std::byte[std::max(kBlock, size)]);  // uninitialised: each token is constructed in place
       used_ = 0;
     }
     void* p = blocks_.back().get() + used_;
@@ -604,6 +604,8 @@ struct Node {
 };
 
 Node node(antlr4::tree::ParseTree* n) {
+  // Only a rule's node has children: most are told apart without comparing types.
+  if (!n->children.empty()) return Node{static_cast<antlr4::ParserRuleContext*>(n), nullptr, false};
   const std::type_info& type = typeid(*n);
   if (type == typeid(antlr4::tree::TerminalNodeImpl) || type == typeid(antlr4::tree::ErrorNodeImpl)) {
     SymbolOf s;
