@@ -636,6 +636,14 @@ void each(antlr4::ParserRuleContext* c, F&& f) {
   }
 }
 
+// How many children of rule T, to reserve room for what they make.
+template <class T>
+std::size_t count(antlr4::ParserRuleContext* c) {
+  std::size_t n = 0;
+  each<T>(c, [&](T* /*k*/) { ++n; });
+  return n;
+}
+
 template <class T>
 std::vector<T*> kids(antlr4::ParserRuleContext* c) {
   std::vector<T*> out;
@@ -1023,6 +1031,7 @@ class Builder {
   // The names of `c` (an environments or targets list, a clause, a `when`).
   std::vector<ast::Name> env_list(antlr4::ParserRuleContext* c) {
     std::vector<ast::Name> out;
+    out.reserve(count<FenceParser::NameContext>(c));
     each<FenceParser::NameContext>(c, [&](FenceParser::NameContext* n) { out.push_back(name(n)); });
     return out;
   }
@@ -1047,6 +1056,7 @@ class Builder {
     auto* v = k.get<FenceParser::VerbContext>();
     auto* targets = k.get<FenceParser::TargetListContext>();
     if (subjects == nullptr || v == nullptr || targets == nullptr) return std::nullopt;
+    s.subjects.reserve(count<FenceParser::RefContext>(subjects));
     each<FenceParser::RefContext>(subjects, [&](FenceParser::RefContext* r) {
       if (auto ref = this->ref(r)) s.subjects.push_back(std::move(*ref));
     });
@@ -1122,6 +1132,7 @@ class Builder {
   std::vector<ast::Target> target_list(FenceParser::TargetListContext* c) {
     std::vector<ast::Target> out;
     if (c == nullptr) return out;
+    out.reserve(count<FenceParser::TargetContext>(c));
     each<FenceParser::TargetContext>(c, [&](FenceParser::TargetContext* t) {
       if (auto tg = target(t)) out.push_back(std::move(*tg));
     });
@@ -1140,6 +1151,7 @@ class Builder {
     if (auto* ps = k.get<FenceParser::PortSpecContext>()) {
       t.has_ports = true;
       t.ports_span = span(ps);
+      t.ports.reserve(count<FenceParser::PortItemContext>(ps));
       each<FenceParser::PortItemContext>(ps, [&](FenceParser::PortItemContext* pi) {
         if (auto p = port_item(pi)) t.ports.push_back(std::move(*p));
       });
@@ -1165,11 +1177,11 @@ class Builder {
             ++next;
             auto lit = string(n.token);
             if (pending_ == FenceLexer::HOST) {
-              r.host = lit;
+              r.host = std::move(lit);
             } else if (pending_ == FenceLexer::HEADER) {
-              r.headers.push_back(lit);
+              r.headers.push_back(std::move(lit));
             } else {
-              r.path = lit;
+              r.path = std::move(lit);
             }
             pending_ = 0;
           } else if (type == FenceLexer::HOST || type == FenceLexer::HEADER) {
@@ -1339,6 +1351,7 @@ class Builder {
     ast::Selector sel;
     sel.span = whole;
     if (c == nullptr) return sel;
+    sel.reqs.reserve(count<FenceParser::RequirementContext>(c));
     each<FenceParser::RequirementContext>(c, [&](FenceParser::RequirementContext* rq) {
       ast::SelRequirement r;
       r.span = span(rq);
