@@ -1,11 +1,14 @@
 #include "syntax/parser.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <set>
 #include <system_error>
 #include <thread>
+#include <typeinfo>
 
 #include <antlr4-runtime.h>
 #include <fmt/format.h>
@@ -64,17 +67,25 @@ class Utf8Stream : public antlr4::ANTLRInputStream {
  public:
   explicit Utf8Stream(std::string_view text) {
     if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-    _data.reserve(text.size());
+    _data.resize(text.size());  // at most one character a byte
+    std::size_t n = 0;
     for (std::size_t i = 0; i < text.size();) {
-      auto d = utf8::decode(text, i);
-      if (d.len == 0) {
-        _data.push_back(0xFFFD);  // not reached for checked text; never throws either way
+      auto c = static_cast<unsigned char>(text[i]);
+      if (c < 0x80) {
+        _data[n++] = c;
         ++i;
         continue;
       }
-      _data.push_back(d.cp);
+      auto d = utf8::decode(text, i);
+      if (d.len == 0) {
+        _data[n++] = 0xFFFD;  // not reached for checked text; never throws either way
+        ++i;
+        continue;
+      }
+      _data[n++] = d.cp;
       i += d.len;
     }
+    _data.resize(n);
   }
 };
 
@@ -100,6 +111,62 @@ class Lexer : public FenceLexer {
     }
     return t;
   }
+
+  // As Lexer's, which find the simulator with a dynamic_cast for every token they make; a
+  // lexer's interpreter is always a LexerATNSimulator (its own, or OwnCaches').
+  std::size_t getLine() const override { return static_cast<const antlr4::atn::LexerATNSimulator*>(_interpreter)->getLine(); }
+  std::size_t getCharPositionInLine() override { return static_cast<antlr4::atn::LexerATNSimulator*>(_interpreter)->getCharPositionInLine(); }
+};
+
+// The lexer's tokens, made in blocks that are freed together when the parse ends, instead of one
+// allocation each (ANTLR's CommonTokenFactory). The arena must outlive the lexer, the token
+// stream and the parser (whose error recovery makes its missing tokens with the same factory).
+class TokenArena {
+ public:
+  void* allocate(std::size_t size) {
+    size = (size + 15) & ~static_cast<std::size_t>(15);
+    if (blocks_.empty() || used_ + size > kBlock) {
+      blocks_.emplace_back(new std::byte[std::max(kBlock, size)]);  // uninitialised: each token is constructed in place
+      used_ = 0;
+    }
+    void* p = blocks_.back().get() + used_;
+    used_ += size;
+    return p;
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 64 * 1024;
+  std::vector<std::unique_ptr<std::byte[]>> blocks_;
+  std::size_t used_ = 0;
+};
+
+class ArenaToken final : public antlr4::CommonToken {
+ public:
+  using antlr4::CommonToken::CommonToken;
+  static void* operator new(std::size_t size, TokenArena& arena) { return arena.allocate(size); }
+  static void operator delete(void* /*p*/, TokenArena& /*arena*/) {}  // a constructor that throws
+  static void operator delete(void* /*p*/) {}                          // the arena frees the memory
+};
+
+// As CommonTokenFactory makes tokens (its copyText off): the text only when one is given.
+class ArenaTokenFactory final : public antlr4::TokenFactory<antlr4::CommonToken> {
+ public:
+  explicit ArenaTokenFactory(TokenArena& arena) : arena_(arena) {}
+  std::unique_ptr<antlr4::CommonToken> create(std::pair<antlr4::TokenSource*, antlr4::CharStream*> source, std::size_t type,
+                                              const std::string& text, std::size_t channel, std::size_t start, std::size_t stop,
+                                              std::size_t line, std::size_t charPositionInLine) override {
+    std::unique_ptr<antlr4::CommonToken> t(new (arena_) ArenaToken(source, type, channel, start, stop));
+    t->setLine(line);
+    t->setCharPositionInLine(charPositionInLine);
+    if (!text.empty()) t->setText(text);
+    return t;
+  }
+  std::unique_ptr<antlr4::CommonToken> create(std::size_t type, const std::string& text) override {
+    return std::make_unique<antlr4::CommonToken>(type, text);
+  }
+
+ private:
+  TokenArena& arena_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -453,12 +520,200 @@ class ResyncStrategy : public antlr4::DefaultErrorStrategy {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Reading the parse tree. The generated accessors (ctx->name(), ctx->COMMA()) test every child
+// with dynamic_cast, and GCC's runtime answers a failed one by comparing the mangled type names as
+// strings: that, with RuleContext::getText's stringstream, was a third of the parse. The helpers
+// below find exactly the children the accessors find, from each node's exact type (typeid: a
+// pointer compare when it matches, a string compare that stops at the first characters when it
+// does not) and its rule index.
+
+// The rule index of each context type (of a labeled rule: of its base context, which every
+// alternative's context derives from, as the accessors' dynamic_cast to it matches them all).
+template <class T>
+struct RuleOf;
+#define FENCE_RULE_OF(Ctx, Rule)                    \
+  template <>                                       \
+  struct RuleOf<FenceParser::Ctx> {                 \
+    static constexpr std::size_t index = FenceParser::Rule; \
+  };
+FENCE_RULE_OF(ItemContext, RuleItem)
+FENCE_RULE_OF(ImportDeclContext, RuleImportDecl)
+FENCE_RULE_OF(EnvironmentsDeclContext, RuleEnvironmentsDecl)
+FENCE_RULE_OF(TargetsDeclContext, RuleTargetsDecl)
+FENCE_RULE_OF(LetDeclContext, RuleLetDecl)
+FENCE_RULE_OF(SetDeclContext, RuleSetDecl)
+FENCE_RULE_OF(EnvClauseContext, RuleEnvClause)
+FENCE_RULE_OF(TargetClauseContext, RuleTargetClause)
+FENCE_RULE_OF(ValueContext, RuleValue)
+FENCE_RULE_OF(NamespaceBlockContext, RuleNamespaceBlock)
+FENCE_RULE_OF(ClusterBlockContext, RuleClusterBlock)
+FENCE_RULE_OF(WhenBlockContext, RuleWhenBlock)
+FENCE_RULE_OF(ForBlockContext, RuleForBlock)
+FENCE_RULE_OF(TierBlockContext, RuleTierBlock)
+FENCE_RULE_OF(DefaultDenyContext, RuleDefaultDeny)
+FENCE_RULE_OF(StatementContext, RuleStatement)
+FENCE_RULE_OF(SubjectsContext, RuleSubjects)
+FENCE_RULE_OF(VerbContext, RuleVerb)
+FENCE_RULE_OF(ModalityContext, RuleModality)
+FENCE_RULE_OF(TargetListContext, RuleTargetList)
+FENCE_RULE_OF(TargetContext, RuleTarget)
+FENCE_RULE_OF(PeerContext, RulePeer)
+FENCE_RULE_OF(PrimaryContext, RulePrimary)
+FENCE_RULE_OF(CidrContext, RuleCidr)
+FENCE_RULE_OF(EntityNameContext, RuleEntityName)
+FENCE_RULE_OF(RefContext, RuleRef)
+FENCE_RULE_OF(NsRefContext, RuleNsRef)
+FENCE_RULE_OF(PodRefContext, RulePodRef)
+FENCE_RULE_OF(NsSelectorContext, RuleNsSelector)
+FENCE_RULE_OF(SelectorBodyContext, RuleSelectorBody)
+FENCE_RULE_OF(RequirementContext, RuleRequirement)
+FENCE_RULE_OF(SelValuesContext, RuleSelValues)
+FENCE_RULE_OF(SelWordContext, RuleSelWord)
+FENCE_RULE_OF(PortSpecContext, RulePortSpec)
+FENCE_RULE_OF(PortItemContext, RulePortItem)
+FENCE_RULE_OF(PortValueContext, RulePortValue)
+FENCE_RULE_OF(L7Context, RuleL7)
+FENCE_RULE_OF(HttpRuleContext, RuleHttpRule)
+FENCE_RULE_OF(NsNameContext, RuleNsName)
+FENCE_RULE_OF(NameContext, RuleName)
+#undef FENCE_RULE_OF
+
+// Takes the token out of a terminal node (an error node is one too) by its own virtual accept,
+// without a cast: TerminalNode is a virtual base, which only dynamic_cast could reach.
+class SymbolOf final : public antlr4::tree::ParseTreeVisitor {
+ public:
+  antlrcpp::Any visit(antlr4::tree::ParseTree* /*tree*/) override { return {}; }
+  antlrcpp::Any visitChildren(antlr4::tree::ParseTree* /*node*/) override { return {}; }
+  antlrcpp::Any visitTerminal(antlr4::tree::TerminalNode* node) override {
+    symbol = node->getSymbol();
+    return {};
+  }
+  antlrcpp::Any visitErrorNode(antlr4::tree::ErrorNode* node) override {
+    symbol = node->getSymbol();
+    return {};
+  }
+  antlr4::Token* symbol = nullptr;
+};
+
+// A child of a rule's node: a rule's node, or a terminal's token. A parser's tree holds terminal
+// and error nodes (TerminalNodeImpl, ErrorNodeImpl) and rule contexts, nothing else.
+struct Node {
+  antlr4::ParserRuleContext* rule = nullptr;
+  antlr4::Token* token = nullptr;
+  bool terminal = false;
+};
+
+Node node(antlr4::tree::ParseTree* n) {
+  // Only a rule's node has children: most are told apart without comparing types.
+  if (!n->children.empty()) return Node{static_cast<antlr4::ParserRuleContext*>(n), nullptr, false};
+  const std::type_info& type = typeid(*n);
+  if (type == typeid(antlr4::tree::TerminalNodeImpl) || type == typeid(antlr4::tree::ErrorNodeImpl)) {
+    SymbolOf s;
+    n->accept(&s);
+    return Node{nullptr, s.symbol, true};
+  }
+  return Node{static_cast<antlr4::ParserRuleContext*>(n), nullptr, false};
+}
+
+// ctx->rule(): the first child of rule T.
+template <class T>
+T* kid(antlr4::ParserRuleContext* c) {
+  for (auto* child : c->children) {
+    if (child == nullptr) continue;
+    auto n = node(child);
+    if (n.rule != nullptr && n.rule->getRuleIndex() == RuleOf<T>::index) return static_cast<T*>(n.rule);
+  }
+  return nullptr;
+}
+
+// ctx->rule() of a rule that may occur more than once: `f` on every child of rule T, in order.
+template <class T, class F>
+void each(antlr4::ParserRuleContext* c, F&& f) {
+  for (auto* child : c->children) {
+    if (child == nullptr) continue;
+    auto n = node(child);
+    if (n.rule != nullptr && n.rule->getRuleIndex() == RuleOf<T>::index) f(static_cast<T*>(n.rule));
+  }
+}
+
+// How many children of rule T, to reserve room for what they make.
+template <class T>
+std::size_t count(antlr4::ParserRuleContext* c) {
+  std::size_t n = 0;
+  each<T>(c, [&](T* /*k*/) { ++n; });
+  return n;
+}
+
+template <class T>
+std::vector<T*> kids(antlr4::ParserRuleContext* c) {
+  std::vector<T*> out;
+  each<T>(c, [&](T* k) { out.push_back(k); });
+  return out;
+}
+
+// ctx->TOKEN(): the token of the first terminal child of that type (error nodes count, as they do
+// for ParserRuleContext::getToken).
+antlr4::Token* tok(antlr4::ParserRuleContext* c, std::size_t type) {
+  for (auto* child : c->children) {
+    if (child == nullptr) continue;
+    auto n = node(child);
+    if (n.token != nullptr && n.token->getType() == type) return n.token;
+  }
+  return nullptr;
+}
+
+// How many terminal children of that type; the first two of them in `first`.
+std::size_t toks(antlr4::ParserRuleContext* c, std::size_t type, antlr4::Token* first[2]) {
+  std::size_t count = 0;
+  for (auto* child : c->children) {
+    if (child == nullptr) continue;
+    auto n = node(child);
+    if (n.token != nullptr && n.token->getType() == type) {
+      if (count < 2) first[count] = n.token;
+      ++count;
+    }
+  }
+  return count;
+}
+
+// The first child of each rule, found in one pass, for a node asked for several.
+class Kids {
+ public:
+  explicit Kids(antlr4::ParserRuleContext* c) {
+    for (auto* child : c->children) {
+      if (child == nullptr) continue;
+      auto n = node(child);
+      if (n.rule == nullptr) continue;
+      auto index = n.rule->getRuleIndex();
+      if (index < first_.size() && first_[index] == nullptr) first_[index] = n.rule;
+    }
+  }
+  template <class T>
+  T* get() const {
+    return static_cast<T*>(first_[RuleOf<T>::index]);
+  }
+
+ private:
+  std::array<antlr4::ParserRuleContext*, FenceParser::RuleName + 1> first_{};
+};
+
+// The alternative of a labeled rule: `c` when it is exactly T (no alternative's context derives
+// from another, so this is what dynamic_cast<T*> finds).
+template <class T, class Base>
+T* alt(Base* c) {
+  return typeid(*c) == typeid(T) ? static_cast<T*>(c) : nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
 // AST builder. Error recovery can leave null children behind, so every accessor is checked:
 // a malformed piece is skipped, never dereferenced.
 
 class Builder {
  public:
-  Builder(FileId file, const OffsetMap& offsets, DiagnosticSink& sink) : file_(file), offsets_(offsets), sink_(sink) {}
+  // `text` is the whole file; `tokens` the stream the tree was parsed from, of `chars` characters.
+  Builder(FileId file, std::string_view text, const OffsetMap& offsets, antlr4::BufferedTokenStream* tokens, std::size_t chars,
+          DiagnosticSink& sink)
+      : file_(file), text_(text), offsets_(offsets), stream_(tokens), chars_(chars), sink_(sink) {}
 
   // After errors: which items they broke (ErrorListener::mark_broken), and where they were.
   void set_errors(const std::set<const antlr4::ParserRuleContext*>* broken, const std::vector<std::size_t>* error_tokens,
@@ -468,6 +723,35 @@ class Builder {
     tokens_ = tokens;
   }
 
+  // t->getText(), which for a token the lexer made is its source text; ANTLR would build it again
+  // from the stream's code points. Tokens error recovery makes up have their own text.
+  std::string text(const antlr4::Token* t) const {
+    auto start = t->getStartIndex();
+    auto stop = t->getStopIndex();
+    auto index = t->getTokenIndex();
+    if (start != INVALID_INDEX && stop != INVALID_INDEX && start <= stop && stop < chars_ && t->getType() != antlr4::Token::EOF &&
+        index < stream_->size() && stream_->get(index) == t) {
+      auto b = offsets_.byte(start);
+      auto e = offsets_.byte(stop + 1);
+      return std::string(text_.substr(b, e - b));
+    }
+    return t->getText();
+  }
+  // n->getText(): the text of its tokens, without what lies between them.
+  std::string text(antlr4::tree::ParseTree* n) const {
+    auto k = node(n);
+    if (k.terminal) return k.token != nullptr ? text(k.token) : n->getText();
+    return text(k.rule);
+  }
+  std::string text(antlr4::ParserRuleContext* c) const {
+    if (c->children.size() == 1 && c->children[0] != nullptr) return text(c->children[0]);
+    std::string out;
+    for (auto* child : c->children) {
+      if (child != nullptr) out += text(child);
+    }
+    return out;
+  }
+
   Span span(const antlr4::Token* t) const {
     if (t == nullptr) return Span{file_, 0, 0};
     auto start = t->getStartIndex();
@@ -475,7 +759,6 @@ class Builder {
     if (start == INVALID_INDEX || stop == INVALID_INDEX || stop + 1 < start) return Span{file_, 0, 0};
     return Span{file_, offsets_.byte(start), offsets_.byte(stop + 1)};
   }
-  Span span(antlr4::tree::TerminalNode* n) const { return n ? span(n->getSymbol()) : Span{file_, 0, 0}; }
   Span span(antlr4::ParserRuleContext* c) const {
     if (c == nullptr || c->getStart() == nullptr) return Span{file_, 0, 0};
     Span a = span(c->getStart());
@@ -484,10 +767,11 @@ class Builder {
     return Span::cover(a, span(stop));
   }
 
-  ast::Name name(const antlr4::Token* t) const { return t ? ast::Name{t->getText(), span(t)} : ast::Name{"", Span{file_, 0, 0}}; }
-  ast::Name name(antlr4::tree::TerminalNode* n) const { return n ? name(n->getSymbol()) : ast::Name{}; }
-  ast::Name name(FenceParser::NameContext* c) const { return c ? ast::Name{c->getText(), span(c)} : ast::Name{}; }
-  ast::Name ns_name(FenceParser::NsNameContext* c) const { return c ? ast::Name{c->getText(), span(c)} : ast::Name{}; }
+  ast::Name name(const antlr4::Token* t) const { return t ? ast::Name{text(t), span(t)} : ast::Name{"", Span{file_, 0, 0}}; }
+  // A terminal's name: nothing at all when there is no such terminal.
+  ast::Name term_name(const antlr4::Token* t) const { return t ? name(t) : ast::Name{}; }
+  ast::Name name(FenceParser::NameContext* c) const { return c ? ast::Name{text(c), span(c)} : ast::Name{}; }
+  ast::Name ns_name(FenceParser::NsNameContext* c) const { return c ? ast::Name{text(c), span(c)} : ast::Name{}; }
 
   static std::string unescape(const std::string& quoted) {
     std::string out;
@@ -513,16 +797,16 @@ class Builder {
     }
     return out;
   }
-  ast::StringLit string(antlr4::tree::TerminalNode* n) const {
-    if (n == nullptr) return {};
-    return ast::StringLit{unescape(n->getText()), span(n)};
+  ast::StringLit string(const antlr4::Token* t) const {
+    if (t == nullptr) return {};
+    return ast::StringLit{unescape(text(t)), span(t)};
   }
 
   ast::File file(FenceParser::FileContext* ctx) {
     ast::File f;
     f.id = file_;
     if (ctx == nullptr) return f;
-    f.items = items(ctx->item());
+    f.items = items(kids<FenceParser::ItemContext>(ctx));
     return f;
   }
 
@@ -531,6 +815,7 @@ class Builder {
   // either (rather than taking the name for a workload's).
   std::vector<ast::Item> items(const std::vector<FenceParser::ItemContext*>& list) {
     std::vector<ast::Item> out;
+    out.reserve(list.size());
     for (std::size_t k = 0; k < list.size(); ++k) {
       auto* it = list[k];
       if (it == nullptr) continue;
@@ -551,7 +836,9 @@ class Builder {
   bool broken(FenceParser::ItemContext* it, std::size_t limit) const {
     if (broken_ == nullptr) return false;
     if (broken_->count(it) > 0) return true;
-    if (it->namespaceBlock() != nullptr || it->clusterBlock() != nullptr || it->whenBlock() != nullptr || it->tierBlock() != nullptr) {
+    Kids k(it);
+    if (k.get<FenceParser::NamespaceBlockContext>() != nullptr || k.get<FenceParser::ClusterBlockContext>() != nullptr ||
+        k.get<FenceParser::WhenBlockContext>() != nullptr || k.get<FenceParser::TierBlockContext>() != nullptr) {
       return false;
     }
     const antlr4::Token* stop = it->getStop();
@@ -564,11 +851,13 @@ class Builder {
   }
 
   std::optional<ast::Item> poisoned(FenceParser::ItemContext* it) const {
-    auto* c = it->letDecl();
-    if (c == nullptr || c->name() == nullptr || c->name()->getStart() == nullptr) return std::nullopt;
-    if (c->name()->getStart()->getType() == antlr4::Token::EOF || c->name()->getText().empty()) return std::nullopt;
+    auto* c = kid<FenceParser::LetDeclContext>(it);
+    if (c == nullptr) return std::nullopt;
+    auto* n = kid<FenceParser::NameContext>(c);
+    if (n == nullptr || n->getStart() == nullptr) return std::nullopt;
+    if (n->getStart()->getType() == antlr4::Token::EOF || text(n).empty()) return std::nullopt;
     ast::Let l;
-    l.name = name(c->name());
+    l.name = name(n);
     l.span = span(c);
     l.poisoned = true;
     return ast::Item{std::move(l)};
@@ -576,88 +865,93 @@ class Builder {
 
   std::optional<ast::Item> item(FenceParser::ItemContext* ctx) {
     if (ctx == nullptr) return std::nullopt;
-    if (auto* c = ctx->importDecl()) return wrap(import_decl(c));
-    if (auto* c = ctx->environmentsDecl()) {
+    Kids k(ctx);
+    if (auto* c = k.get<FenceParser::ImportDeclContext>()) return wrap(import_decl(c));
+    if (auto* c = k.get<FenceParser::EnvironmentsDeclContext>()) {
       ast::Environments e;
-      for (auto* n : c->name()) e.names.push_back(name(n));
+      e.names = env_list(c);
       e.span = span(c);
       return ast::Item{std::move(e)};
     }
-    if (auto* c = ctx->targetsDecl()) {
+    if (auto* c = k.get<FenceParser::TargetsDeclContext>()) {
       ast::Targets t;
-      for (auto* n : c->name()) t.names.push_back(name(n));
+      t.names = env_list(c);
       t.span = span(c);
       return ast::Item{std::move(t)};
     }
-    if (auto* c = ctx->letDecl()) {
+    if (auto* c = k.get<FenceParser::LetDeclContext>()) {
+      Kids ck(c);
       ast::Let l;
-      l.name = name(c->name());
-      if (c->envClause()) l.envs = env_list(c->envClause()->name());
-      if (c->targetClause()) l.targets = env_list(c->targetClause()->name());
-      l.value = value(c->value());
+      l.name = name(ck.get<FenceParser::NameContext>());
+      if (auto* e = ck.get<FenceParser::EnvClauseContext>()) l.envs = env_list(e);
+      if (auto* t = ck.get<FenceParser::TargetClauseContext>()) l.targets = env_list(t);
+      l.value = value(ck.get<FenceParser::ValueContext>());
       l.span = span(c);
       return ast::Item{std::move(l)};
     }
-    if (auto* c = ctx->setDecl()) {
+    if (auto* c = k.get<FenceParser::SetDeclContext>()) {
+      Kids ck(c);
       ast::Set s;
-      s.name = name(c->name());
-      if (c->envClause()) s.envs = env_list(c->envClause()->name());
-      s.value = value(c->value());
+      s.name = name(ck.get<FenceParser::NameContext>());
+      if (auto* e = ck.get<FenceParser::EnvClauseContext>()) s.envs = env_list(e);
+      s.value = value(ck.get<FenceParser::ValueContext>());
       s.span = span(c);
       return ast::Item{std::move(s)};
     }
-    if (auto* c = ctx->namespaceBlock()) {
+    if (auto* c = k.get<FenceParser::NamespaceBlockContext>()) {
       ast::Block b;
       b.kind = ast::Block::Kind::Namespace;
-      b.name = ns_name(c->nsName());
-      b.header_span = Span::cover(span(c->NAMESPACE()), b.name.span);
-      b.items = items(c->item());
+      b.name = ns_name(kid<FenceParser::NsNameContext>(c));
+      b.header_span = Span::cover(span(tok(c, FenceLexer::NAMESPACE)), b.name.span);
+      b.items = items(kids<FenceParser::ItemContext>(c));
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
-    if (auto* c = ctx->clusterBlock()) {
+    if (auto* c = k.get<FenceParser::ClusterBlockContext>()) {
       ast::Block b;
       b.kind = ast::Block::Kind::Cluster;
-      b.header_span = span(c->CLUSTER());
-      b.items = items(c->item());
+      b.header_span = span(tok(c, FenceLexer::CLUSTER));
+      b.items = items(kids<FenceParser::ItemContext>(c));
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
-    if (auto* c = ctx->whenBlock()) {
+    if (auto* c = k.get<FenceParser::WhenBlockContext>()) {
       ast::Block b;
       b.kind = ast::Block::Kind::When;
-      b.envs = env_list(c->name());
-      b.header_span = span(c->WHEN());
+      b.envs = env_list(c);
+      b.header_span = span(tok(c, FenceLexer::WHEN));
       if (!b.envs.empty()) b.header_span = Span::cover(b.header_span, b.envs.back().span);
-      if (c->targetClause()) {
-        b.targets = env_list(c->targetClause()->name());
+      if (auto* t = kid<FenceParser::TargetClauseContext>(c)) {
+        b.targets = env_list(t);
         if (!b.targets.empty()) b.header_span = Span::cover(b.header_span, b.targets.back().span);
       }
-      b.items = items(c->item());
+      b.items = items(kids<FenceParser::ItemContext>(c));
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
-    if (auto* c = ctx->forBlock()) {
+    if (auto* c = k.get<FenceParser::ForBlockContext>()) {
       ast::Block b;
       b.kind = ast::Block::Kind::When;
-      if (c->targetClause() == nullptr) return std::nullopt;
-      b.targets = env_list(c->targetClause()->name());
-      b.header_span = span(c->targetClause()->FOR());
+      auto* t = kid<FenceParser::TargetClauseContext>(c);
+      if (t == nullptr) return std::nullopt;
+      b.targets = env_list(t);
+      b.header_span = span(tok(t, FenceLexer::FOR));
       if (!b.targets.empty()) b.header_span = Span::cover(b.header_span, b.targets.back().span);
-      b.items = items(c->item());
+      b.items = items(kids<FenceParser::ItemContext>(c));
       b.span = span(c);
       return ast::Item{std::move(b)};
     }
-    if (auto* c = ctx->tierBlock()) return tier_block(c);
-    if (auto* c = ctx->defaultDeny()) {
+    if (auto* c = k.get<FenceParser::TierBlockContext>()) return tier_block(c);
+    if (auto* c = k.get<FenceParser::DefaultDenyContext>()) {
       ast::DefaultDeny d;
       d.span = span(c);
       if (c->direction == nullptr) return std::nullopt;
-      if (c->FOR() != nullptr) {
-        if (c->subjects() == nullptr) return std::nullopt;
-        for (auto* r : c->subjects()->ref()) {
+      if (tok(c, FenceLexer::FOR) != nullptr) {
+        auto* subjects = kid<FenceParser::SubjectsContext>(c);
+        if (subjects == nullptr) return std::nullopt;
+        each<FenceParser::RefContext>(subjects, [&](FenceParser::RefContext* r) {
           if (auto ref = this->ref(r)) d.subjects.push_back(std::move(*ref));
-        }
+        });
         if (d.subjects.empty()) return std::nullopt;
       }
       switch (c->direction->getType()) {
@@ -673,7 +967,7 @@ class Builder {
       }
       return ast::Item{std::move(d)};
     }
-    if (auto* c = ctx->statement()) {
+    if (auto* c = k.get<FenceParser::StatementContext>()) {
       auto s = statement(c);
       if (!s) return std::nullopt;
       return ast::Item{std::move(*s)};
@@ -690,7 +984,7 @@ class Builder {
     b.tier = c->tier->getType() == FenceLexer::BASELINE ? ast::Tier::Baseline : ast::Tier::Admin;
     const char* word = b.tier == ast::Tier::Admin ? "admin" : "baseline";
     b.header_span = span(c->tier);
-    if (c->PRIORITY() != nullptr) b.header_span = Span::cover(b.header_span, span(c->PRIORITY()));
+    if (auto* p = tok(c, FenceLexer::PRIORITY)) b.header_span = Span::cover(b.header_span, span(p));
     b.priority = ast::Name{"", Span{file_, 0, 0}};
     if (c->priority != nullptr) {
       b.priority = name(c->priority);
@@ -708,7 +1002,7 @@ class Builder {
       sink_.error(Code::E0119, b.header_span, fmt::format("{} `{}` block needs a priority", b.tier == ast::Tier::Admin ? "an" : "a", word))
           .hint(fmt::format("write `{} priority N {{ ... }}`, N from 0 (evaluated first) to 1000", word));
     }
-    b.items = items(c->item());
+    b.items = items(kids<FenceParser::ItemContext>(c));
     b.span = span(c);
     return ast::Item{std::move(b)};
   }
@@ -721,12 +1015,12 @@ class Builder {
   std::optional<ast::Import> import_decl(FenceParser::ImportDeclContext* c) {
     ast::Import i;
     i.span = span(c);
-    if (auto* s = c->STRING()) {
+    if (auto* s = tok(c, FenceLexer::STRING)) {
       i.is_path = true;
-      i.target = unescape(s->getText());
+      i.target = unescape(text(s));
       i.target_span = span(s);
-    } else if (auto* n = c->name()) {
-      i.target = n->getText();
+    } else if (auto* n = kid<FenceParser::NameContext>(c)) {
+      i.target = text(n);
       i.target_span = span(n);
     } else {
       return std::nullopt;
@@ -734,9 +1028,11 @@ class Builder {
     return i;
   }
 
-  std::vector<ast::Name> env_list(const std::vector<FenceParser::NameContext*>& names) {
+  // The names of `c` (an environments or targets list, a clause, a `when`).
+  std::vector<ast::Name> env_list(antlr4::ParserRuleContext* c) {
     std::vector<ast::Name> out;
-    for (auto* n : names) out.push_back(name(n));
+    out.reserve(count<FenceParser::NameContext>(c));
+    each<FenceParser::NameContext>(c, [&](FenceParser::NameContext* n) { out.push_back(name(n)); });
     return out;
   }
 
@@ -744,9 +1040,9 @@ class Builder {
     ast::Value v;
     if (c == nullptr) return v;
     v.span = span(c);
-    if (auto* s = c->STRING()) {
+    if (auto* s = tok(c, FenceLexer::STRING)) {
       v.string = string(s);
-    } else if (auto* tl = c->targetList()) {
+    } else if (auto* tl = kid<FenceParser::TargetListContext>(c)) {
       v.targets = target_list(tl);
     }
     return v;
@@ -755,21 +1051,52 @@ class Builder {
   std::optional<ast::Statement> statement(FenceParser::StatementContext* c) {
     ast::Statement s;
     s.span = span(c);
-    if (c->subjects() == nullptr || c->verb() == nullptr || c->targetList() == nullptr) return std::nullopt;
-    for (auto* r : c->subjects()->ref()) {
+    Kids k(c);
+    auto* subjects = k.get<FenceParser::SubjectsContext>();
+    auto* v = k.get<FenceParser::VerbContext>();
+    auto* targets = k.get<FenceParser::TargetListContext>();
+    if (subjects == nullptr || v == nullptr || targets == nullptr) return std::nullopt;
+    s.subjects.reserve(count<FenceParser::RefContext>(subjects));
+    each<FenceParser::RefContext>(subjects, [&](FenceParser::RefContext* r) {
       if (auto ref = this->ref(r)) s.subjects.push_back(std::move(*ref));
-    }
-    auto* v = c->verb();
+    });
     s.verb_span = span(v);
-    if (v->modality() == nullptr) return std::nullopt;
-    bool allow = v->modality()->MAY() != nullptr;
-    if (v->modality()->DEFER() != nullptr) {
-      if (v->REACH() != nullptr) {
+    auto* modality = kid<FenceParser::ModalityContext>(v);
+    if (modality == nullptr) return std::nullopt;
+    // The verb's words, each the first of its type.
+    antlr4::Token* reach = nullptr;
+    antlr4::Token* by = nullptr;
+    antlr4::Token* to = nullptr;
+    antlr4::Token* from = nullptr;
+    for (auto* child : v->children) {
+      if (child == nullptr) continue;
+      auto n = node(child);
+      if (n.token == nullptr) continue;
+      switch (n.token->getType()) {
+        case FenceLexer::REACH:
+          if (reach == nullptr) reach = n.token;
+          break;
+        case FenceLexer::BY:
+          if (by == nullptr) by = n.token;
+          break;
+        case FenceLexer::TO:
+          if (to == nullptr) to = n.token;
+          break;
+        case FenceLexer::FROM:
+          if (from == nullptr) from = n.token;
+          break;
+        default:
+          break;
+      }
+    }
+    bool allow = tok(modality, FenceLexer::MAY) != nullptr;
+    if (tok(modality, FenceLexer::DEFER) != nullptr) {
+      if (reach != nullptr) {
         s.verb = ast::Verb::DeferReach;
-      } else if (v->BY() != nullptr) {
+      } else if (by != nullptr) {
         s.verb = ast::Verb::DeferBeReachedBy;
-      } else if (v->TO() != nullptr || v->FROM() != nullptr) {
-        bool send = v->TO() != nullptr;
+      } else if (to != nullptr || from != nullptr) {
+        bool send = to != nullptr;
         // A defer decides one side already (the subject's): there is no other side to leave out.
         sink_.error(Code::E0121, s.verb_span, fmt::format("`defer {}` is not a statement: a defer only ever applies to its subject's side",
                                                           send ? "send to" : "receive from"))
@@ -778,15 +1105,15 @@ class Builder {
       } else {
         return std::nullopt;
       }
-      s.targets = target_list(c->targetList());
+      s.targets = target_list(targets);
       return s;
     }
-    if (v->REACH() != nullptr) {
+    if (reach != nullptr) {
       s.verb = allow ? ast::Verb::MayReach : ast::Verb::MustNotReach;
-    } else if (v->BY() != nullptr) {
+    } else if (by != nullptr) {
       s.verb = allow ? ast::Verb::MayBeReachedBy : ast::Verb::MustNotBeReachedBy;
-    } else if (v->TO() != nullptr || v->FROM() != nullptr) {
-      bool send = v->TO() != nullptr;
+    } else if (to != nullptr || from != nullptr) {
+      bool send = to != nullptr;
       if (!allow) {
         // A deny is about its subject's side only already: there is no one-sided deny.
         sink_.error(Code::E0110, s.verb_span, fmt::format("`must not {}` is not a statement: a deny only ever applies to its subject's side",
@@ -798,55 +1125,63 @@ class Builder {
     } else {
       return std::nullopt;
     }
-    s.targets = target_list(c->targetList());
+    s.targets = target_list(targets);
     return s;
   }
 
   std::vector<ast::Target> target_list(FenceParser::TargetListContext* c) {
     std::vector<ast::Target> out;
     if (c == nullptr) return out;
-    for (auto* t : c->target()) {
+    out.reserve(count<FenceParser::TargetContext>(c));
+    each<FenceParser::TargetContext>(c, [&](FenceParser::TargetContext* t) {
       if (auto tg = target(t)) out.push_back(std::move(*tg));
-    }
+    });
     return out;
   }
 
   std::optional<ast::Target> target(FenceParser::TargetContext* c) {
-    if (c == nullptr || c->peer() == nullptr) return std::nullopt;
+    if (c == nullptr) return std::nullopt;
+    Kids k(c);
+    auto* peer = k.get<FenceParser::PeerContext>();
+    if (peer == nullptr) return std::nullopt;
     ast::Target t;
     t.span = span(c);
-    t.peer = peer(c->peer());
+    t.peer = this->peer(peer);
     if (!t.peer) return std::nullopt;
-    if (auto* ps = c->portSpec()) {
+    if (auto* ps = k.get<FenceParser::PortSpecContext>()) {
       t.has_ports = true;
       t.ports_span = span(ps);
-      for (auto* pi : ps->portItem()) {
+      t.ports.reserve(count<FenceParser::PortItemContext>(ps));
+      each<FenceParser::PortItemContext>(ps, [&](FenceParser::PortItemContext* pi) {
         if (auto p = port_item(pi)) t.ports.push_back(std::move(*p));
-      }
+      });
     }
-    if (auto* l7 = c->l7()) {
-      for (auto* hr : l7->httpRule()) {
-        if (hr == nullptr || hr->METHOD() == nullptr) continue;
+    if (auto* l7 = k.get<FenceParser::L7Context>()) {
+      each<FenceParser::HttpRuleContext>(l7, [&](FenceParser::HttpRuleContext* hr) {
+        auto* method = tok(hr, FenceLexer::METHOD);
+        if (method == nullptr) return;
         ast::HttpRule r;
         r.span = span(hr);
-        r.method = name(hr->METHOD());
-        auto strings = hr->STRING();
+        r.method = term_name(method);
+        antlr4::Token* unused[2] = {nullptr, nullptr};
+        std::size_t strings = toks(hr, FenceLexer::STRING, unused);
         std::size_t next = 0;
         // The grammar is METHOD STRING? (HOST STRING)? (HEADER STRING)*: walk the children in order.
         for (auto* child : hr->children) {
-          auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(child);
-          if (term == nullptr) continue;
-          auto type = term->getSymbol()->getType();
+          if (child == nullptr) continue;
+          auto n = node(child);
+          if (!n.terminal) continue;
+          auto type = n.token->getType();
           if (type == FenceLexer::STRING) {
-            if (next >= strings.size()) break;
+            if (next >= strings) break;
             ++next;
-            auto lit = string(term);
+            auto lit = string(n.token);
             if (pending_ == FenceLexer::HOST) {
-              r.host = lit;
+              r.host = std::move(lit);
             } else if (pending_ == FenceLexer::HEADER) {
-              r.headers.push_back(lit);
+              r.headers.push_back(std::move(lit));
             } else {
-              r.path = lit;
+              r.path = std::move(lit);
             }
             pending_ = 0;
           } else if (type == FenceLexer::HOST || type == FenceLexer::HEADER) {
@@ -855,18 +1190,30 @@ class Builder {
         }
         pending_ = 0;
         t.http.push_back(std::move(r));
-      }
+      });
     }
     return t;
   }
 
   std::unique_ptr<ast::Expr> peer(FenceParser::PeerContext* c) {
-    auto prims = c->primary();
-    if (prims.empty()) return nullptr;
+    FenceParser::PrimaryContext* prims[2] = {nullptr, nullptr};
+    std::size_t count = 0;
+    antlr4::Token* except = nullptr;
+    for (auto* child : c->children) {
+      if (child == nullptr) continue;
+      auto n = node(child);
+      if (n.rule != nullptr && n.rule->getRuleIndex() == FenceParser::RulePrimary) {
+        if (count < 2) prims[count] = static_cast<FenceParser::PrimaryContext*>(n.rule);
+        ++count;
+      } else if (n.token != nullptr && n.token->getType() == FenceLexer::EXCEPT && except == nullptr) {
+        except = n.token;
+      }
+    }
+    if (count == 0) return nullptr;
     auto lhs = primary(prims[0]);
     if (!lhs) return nullptr;
-    if (c->EXCEPT() == nullptr) return lhs;
-    if (prims.size() < 2) return nullptr;
+    if (except == nullptr) return lhs;
+    if (count < 2) return nullptr;
     auto rhs = primary(prims[1]);
     if (!rhs) return nullptr;
     auto e = std::make_unique<ast::Expr>();
@@ -881,28 +1228,30 @@ class Builder {
     if (c == nullptr) return nullptr;
     auto e = std::make_unique<ast::Expr>();
     e->span = span(c);
-    if (auto* cp = dynamic_cast<FenceParser::CidrPeerContext*>(c)) {
-      if (cp->cidr() == nullptr) return nullptr;
-      e->kind = ast::Expr::Kind::Cidr;
-      e->text = ast::Name{cp->cidr()->getText(), span(cp->cidr())};
-    } else if (auto* dp = dynamic_cast<FenceParser::DnsPeerContext*>(c)) {
-      e->kind = ast::Expr::Kind::DnsName;
-      e->text = name(dp->DNS_NAME());
-    } else if (auto* ep = dynamic_cast<FenceParser::EntityPeerContext*>(c)) {
-      if (ep->entityName() == nullptr) return nullptr;
-      e->kind = ast::Expr::Kind::Entity;
-      e->text = ast::Name{ep->entityName()->getText(), span(ep->entityName())};
-    } else if (dynamic_cast<FenceParser::AnythingPeerContext*>(c) != nullptr) {
-      e->kind = ast::Expr::Kind::Anything;
-      e->text = ast::Name{"anything", e->span};
-    } else if (auto* rp = dynamic_cast<FenceParser::RefPeerContext*>(c)) {
-      auto r = ref(rp->ref());
+    if (auto* rp = alt<FenceParser::RefPeerContext>(c)) {
+      auto r = ref(kid<FenceParser::RefContext>(rp));
       if (!r) return nullptr;
       e->kind = ast::Expr::Kind::Ref;
       e->ref = std::move(*r);
-    } else if (auto* gp = dynamic_cast<FenceParser::GroupPeerContext*>(c)) {
+    } else if (auto* cp = alt<FenceParser::CidrPeerContext>(c)) {
+      auto* cidr = kid<FenceParser::CidrContext>(cp);
+      if (cidr == nullptr) return nullptr;
+      e->kind = ast::Expr::Kind::Cidr;
+      e->text = ast::Name{text(cidr), span(cidr)};
+    } else if (auto* dp = alt<FenceParser::DnsPeerContext>(c)) {
+      e->kind = ast::Expr::Kind::DnsName;
+      e->text = term_name(tok(dp, FenceLexer::DNS_NAME));
+    } else if (auto* ep = alt<FenceParser::EntityPeerContext>(c)) {
+      auto* entity = kid<FenceParser::EntityNameContext>(ep);
+      if (entity == nullptr) return nullptr;
+      e->kind = ast::Expr::Kind::Entity;
+      e->text = ast::Name{text(entity), span(entity)};
+    } else if (alt<FenceParser::AnythingPeerContext>(c) != nullptr) {
+      e->kind = ast::Expr::Kind::Anything;
+      e->text = ast::Name{"anything", e->span};
+    } else if (auto* gp = alt<FenceParser::GroupPeerContext>(c)) {
       e->kind = ast::Expr::Kind::Group;
-      e->items = target_list(gp->targetList());
+      e->items = target_list(kid<FenceParser::TargetListContext>(gp));
     } else {
       return nullptr;
     }
@@ -913,24 +1262,26 @@ class Builder {
     if (c == nullptr) return std::nullopt;
     ast::Ref r;
     r.span = span(c);
-    if (auto* q = dynamic_cast<FenceParser::QualifiedRefContext*>(c)) {
-      auto ns = ns_ref(q->nsRef());
-      auto pod = pod_ref(q->podRef());
+    if (auto* p = alt<FenceParser::PodOnlyRefContext>(c)) {
+      auto pod = pod_ref(kid<FenceParser::PodRefContext>(p));
+      if (!pod) return std::nullopt;
+      r.pod = std::move(pod);
+    } else if (auto* q = alt<FenceParser::QualifiedRefContext>(c)) {
+      Kids k(q);
+      auto ns = ns_ref(k.get<FenceParser::NsRefContext>());
+      auto pod = pod_ref(k.get<FenceParser::PodRefContext>());
       if (!ns || !pod) return std::nullopt;
       r.ns = std::move(ns);
       r.pod = std::move(pod);
-    } else if (auto* p = dynamic_cast<FenceParser::PodOnlyRefContext*>(c)) {
-      auto pod = pod_ref(p->podRef());
-      if (!pod) return std::nullopt;
-      r.pod = std::move(pod);
-    } else if (auto* n = dynamic_cast<FenceParser::NsOnlyRefContext*>(c)) {
-      if (n->nsSelector() == nullptr) return std::nullopt;
+    } else if (auto* n = alt<FenceParser::NsOnlyRefContext>(c)) {
+      auto* sel = kid<FenceParser::NsSelectorContext>(n);
+      if (sel == nullptr) return std::nullopt;
       ast::NsRef ns;
       ns.kind = ast::NsRef::Kind::Selector;
-      ns.selector = selector(n->nsSelector()->selectorBody(), span(n->nsSelector()));
-      ns.span = span(n->nsSelector());
+      ns.selector = selector(kid<FenceParser::SelectorBodyContext>(sel), span(sel));
+      ns.span = span(sel);
       r.ns = std::move(ns);
-    } else if (dynamic_cast<FenceParser::AllNamespacesRefContext*>(c)) {
+    } else if (alt<FenceParser::AllNamespacesRefContext>(c) != nullptr) {
       ast::NsRef ns;
       ns.kind = ast::NsRef::Kind::All;
       ns.span = r.span;
@@ -945,15 +1296,17 @@ class Builder {
     if (c == nullptr) return std::nullopt;
     ast::NsRef ns;
     ns.span = span(c);
-    if (auto* n = dynamic_cast<FenceParser::NsByNameContext*>(c)) {
-      if (n->nsName() == nullptr) return std::nullopt;
+    if (auto* n = alt<FenceParser::NsByNameContext>(c)) {
+      auto* nm = kid<FenceParser::NsNameContext>(n);
+      if (nm == nullptr) return std::nullopt;
       ns.kind = ast::NsRef::Kind::Name;
-      ns.name = ns_name(n->nsName());
-    } else if (auto* s = dynamic_cast<FenceParser::NsBySelectorContext*>(c)) {
-      if (s->nsSelector() == nullptr) return std::nullopt;
+      ns.name = ns_name(nm);
+    } else if (auto* s = alt<FenceParser::NsBySelectorContext>(c)) {
+      auto* sel = kid<FenceParser::NsSelectorContext>(s);
+      if (sel == nullptr) return std::nullopt;
       ns.kind = ast::NsRef::Kind::Selector;
-      ns.selector = selector(s->nsSelector()->selectorBody(), span(s->nsSelector()));
-    } else if (dynamic_cast<FenceParser::NsAllContext*>(c)) {
+      ns.selector = selector(kid<FenceParser::SelectorBodyContext>(sel), span(sel));
+    } else if (alt<FenceParser::NsAllContext>(c) != nullptr) {
       ns.kind = ast::NsRef::Kind::All;
     } else {
       return std::nullopt;
@@ -965,14 +1318,15 @@ class Builder {
     if (c == nullptr) return std::nullopt;
     ast::PodRef p;
     p.span = span(c);
-    if (auto* n = dynamic_cast<FenceParser::PodByNameContext*>(c)) {
-      if (n->name() == nullptr) return std::nullopt;
+    if (auto* n = alt<FenceParser::PodByNameContext>(c)) {
+      auto* nm = kid<FenceParser::NameContext>(n);
+      if (nm == nullptr) return std::nullopt;
       p.kind = ast::PodRef::Kind::Name;
-      p.name = name(n->name());
-    } else if (auto* s = dynamic_cast<FenceParser::PodBySelectorContext*>(c)) {
+      p.name = name(nm);
+    } else if (auto* s = alt<FenceParser::PodBySelectorContext>(c)) {
       p.kind = ast::PodRef::Kind::Selector;
-      p.selector = selector(s->selectorBody(), span(s));
-    } else if (dynamic_cast<FenceParser::PodAllContext*>(c)) {
+      p.selector = selector(kid<FenceParser::SelectorBodyContext>(s), span(s));
+    } else if (alt<FenceParser::PodAllContext>(c) != nullptr) {
       p.kind = ast::PodRef::Kind::All;
     } else {
       return std::nullopt;
@@ -982,74 +1336,80 @@ class Builder {
 
   ast::Name sel_word(FenceParser::SelWordContext* c) const {
     if (c == nullptr) return ast::Name{"", Span{file_, 0, 0}};
-    if (auto* s = c->SEL_STRING()) return ast::Name{unescape(s->getText()), span(s)};
-    return ast::Name{c->getText(), span(c)};
+    if (auto* s = tok(c, FenceLexer::SEL_STRING)) return ast::Name{unescape(text(s)), span(s)};
+    return ast::Name{text(c), span(c)};
+  }
+
+  // The values of `key in (...)`, `key notin (...)`.
+  void sel_values(FenceParser::RequirementContext* c, std::vector<ast::Name>& out) const {
+    auto* values = kid<FenceParser::SelValuesContext>(c);
+    if (values == nullptr) return;
+    each<FenceParser::SelWordContext>(values, [&](FenceParser::SelWordContext* w) { out.push_back(sel_word(w)); });
   }
 
   ast::Selector selector(FenceParser::SelectorBodyContext* c, Span whole) {
     ast::Selector sel;
     sel.span = whole;
     if (c == nullptr) return sel;
-    for (auto* rq : c->requirement()) {
-      if (rq == nullptr) continue;
+    sel.reqs.reserve(count<FenceParser::RequirementContext>(c));
+    each<FenceParser::RequirementContext>(c, [&](FenceParser::RequirementContext* rq) {
       ast::SelRequirement r;
       r.span = span(rq);
-      if (auto* e = dynamic_cast<FenceParser::EqRequirementContext*>(rq)) {
-        if (e->key == nullptr || e->val == nullptr || e->op == nullptr) continue;
+      if (auto* e = alt<FenceParser::EqRequirementContext>(rq)) {
+        if (e->key == nullptr || e->val == nullptr || e->op == nullptr) return;
         r.key = sel_word(e->key);
         r.op = e->op->getType() == FenceLexer::SEL_NEQ ? ast::SelOp::NotEquals : ast::SelOp::Equals;
         r.values.push_back(sel_word(e->val));
-      } else if (auto* i = dynamic_cast<FenceParser::InRequirementContext*>(rq)) {
-        if (i->key == nullptr) continue;
-        r.key = sel_word(i->key);
-        r.op = ast::SelOp::In;
-        if (i->selValues()) {
-          for (auto* w : i->selValues()->selWord()) r.values.push_back(sel_word(w));
-        }
-      } else if (auto* n = dynamic_cast<FenceParser::NotInRequirementContext*>(rq)) {
-        if (n->key == nullptr) continue;
-        r.key = sel_word(n->key);
-        r.op = ast::SelOp::NotIn;
-        if (n->selValues()) {
-          for (auto* w : n->selValues()->selWord()) r.values.push_back(sel_word(w));
-        }
-      } else if (auto* x = dynamic_cast<FenceParser::ExistsRequirementContext*>(rq)) {
-        if (x->key == nullptr) continue;
+      } else if (auto* x = alt<FenceParser::ExistsRequirementContext>(rq)) {
+        if (x->key == nullptr) return;
         r.key = sel_word(x->key);
         r.op = ast::SelOp::Exists;
-      } else if (auto* nx = dynamic_cast<FenceParser::NotExistsRequirementContext*>(rq)) {
-        if (nx->key == nullptr) continue;
+      } else if (auto* i = alt<FenceParser::InRequirementContext>(rq)) {
+        if (i->key == nullptr) return;
+        r.key = sel_word(i->key);
+        r.op = ast::SelOp::In;
+        sel_values(i, r.values);
+      } else if (auto* n = alt<FenceParser::NotInRequirementContext>(rq)) {
+        if (n->key == nullptr) return;
+        r.key = sel_word(n->key);
+        r.op = ast::SelOp::NotIn;
+        sel_values(n, r.values);
+      } else if (auto* nx = alt<FenceParser::NotExistsRequirementContext>(rq)) {
+        if (nx->key == nullptr) return;
         r.key = sel_word(nx->key);
         r.op = ast::SelOp::DoesNotExist;
       } else {
-        continue;
+        return;
       }
       sel.reqs.push_back(std::move(r));
-    }
+    });
     return sel;
   }
 
   std::optional<ast::PortItem> port_item(FenceParser::PortItemContext* c) {
-    if (c == nullptr || c->portValue() == nullptr) return std::nullopt;
+    if (c == nullptr) return std::nullopt;
+    auto* v = kid<FenceParser::PortValueContext>(c);
+    if (v == nullptr) return std::nullopt;
     ast::PortItem p;
     p.span = span(c);
-    auto* v = c->portValue();
-    if (auto* n = dynamic_cast<FenceParser::NumericPortContext*>(v)) {
-      auto ints = n->INT();
-      if (ints.empty()) return std::nullopt;
-      p.first = name(ints[0]);
-      if (n->DASH() != nullptr) {
-        if (ints.size() < 2) return std::nullopt;
+    if (auto* n = alt<FenceParser::NumericPortContext>(v)) {
+      antlr4::Token* ints[2] = {nullptr, nullptr};
+      std::size_t count = toks(n, FenceLexer::INT, ints);
+      if (count == 0) return std::nullopt;
+      p.first = term_name(ints[0]);
+      if (tok(n, FenceLexer::DASH) != nullptr) {
+        if (count < 2) return std::nullopt;
         p.kind = ast::PortItem::Kind::Range;
-        p.last = name(ints[1]);
+        p.last = term_name(ints[1]);
       } else {
         p.kind = ast::PortItem::Kind::Number;
       }
-    } else if (auto* np = dynamic_cast<FenceParser::NamedPortContext*>(v)) {
-      if (np->name() == nullptr) return std::nullopt;
+    } else if (auto* np = alt<FenceParser::NamedPortContext>(v)) {
+      auto* nm = kid<FenceParser::NameContext>(np);
+      if (nm == nullptr) return std::nullopt;
       p.kind = ast::PortItem::Kind::Named;
-      p.first = name(np->name());
-    } else if (dynamic_cast<FenceParser::AnyPortContext*>(v)) {
+      p.first = name(nm);
+    } else if (alt<FenceParser::AnyPortContext>(v) != nullptr) {
       p.kind = ast::PortItem::Kind::Any;
       p.first = ast::Name{"*", span(v)};
     } else {
@@ -1061,7 +1421,10 @@ class Builder {
 
  private:
   FileId file_;
+  std::string_view text_;
   const OffsetMap& offsets_;
+  antlr4::BufferedTokenStream* stream_;
+  std::size_t chars_;
   DiagnosticSink& sink_;
   std::size_t pending_ = 0;
   const std::set<const antlr4::ParserRuleContext*>* broken_ = nullptr;
@@ -1371,20 +1734,23 @@ ast::File parse_bytes(const SourceManager& sm, FileId id, std::uint32_t begin, s
   OffsetMap offsets(text, begin);
   ErrorListener listener(id, offsets, sink);
 
+  TokenArena arena;
+  ArenaTokenFactory factory(arena);
   Utf8Stream input(text);
   Lexer lexer(&input);
+  lexer.setTokenFactory(&factory);
   if (own != nullptr) own->install(lexer);
   lexer.removeErrorListeners();
   lexer.addErrorListener(&listener);
   antlr4::CommonTokenStream tokens(&lexer);
   tokens.fill();
 
-  Builder builder(id, offsets, sink);
+  Builder builder(id, whole, offsets, &tokens, input.size(), sink);
   ast::File result;
   result.id = id;
   for (auto* t : tokens.getTokens()) {
     if (t->getType() == FenceLexer::COMMENT || t->getType() == FenceLexer::SEL_COMMENT) {
-      result.comments.push_back(ast::Comment{t->getText(), builder.span(t)});
+      result.comments.push_back(ast::Comment{builder.text(t), builder.span(t)});
     }
   }
   if (!prescan(tokens, listener, sink)) return result;
