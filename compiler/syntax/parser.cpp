@@ -690,6 +690,7 @@ class Kids {
   }
   template <class T>
   T* get() const {
+    static_assert(RuleOf<T>::index < std::tuple_size_v<decltype(first_)>, "a rule added after `name` in the grammar needs room here");
     return static_cast<T*>(first_[RuleOf<T>::index]);
   }
 
