@@ -178,11 +178,18 @@ Told lookalikes(Context& ctx) {
   Told told;
   if (ctx.source == nullptr || (ctx.inventory != nullptr && !ctx.inventory->workloads().empty())) return told;
   // How many statements each namespace's rules come from: a block that few use is the likelier typo.
+  // Counted when first needed: most programs have no namespace that looks like another.
   std::map<std::string, std::set<std::pair<FileId, std::uint32_t>>> statements;
-  for (const auto& r : ctx.program.rules) {
-    if (!r.scope.cluster && !r.origin.implied) statements[r.scope.ns].insert({r.origin.statement.file, r.origin.statement.begin});
-  }
-  auto count = [&](const std::string& ns) { return statements.count(ns) != 0 ? statements.at(ns).size() : 0; };
+  bool counted_statements = false;
+  auto count = [&](const std::string& ns) {
+    if (!counted_statements) {
+      for (const auto& r : ctx.program.rules) {
+        if (!r.scope.cluster && !r.origin.implied) statements[r.scope.ns].insert({r.origin.statement.file, r.origin.statement.begin});
+      }
+      counted_statements = true;
+    }
+    return statements.count(ns) != 0 ? statements.at(ns).size() : 0;
+  };
   const auto& blocks = ctx.program.namespaces;
   const ast::File* in_file = nullptr;
   const ast::Block* in_block = nullptr;
@@ -240,11 +247,17 @@ Told lookalikes(Context& ctx) {
     const auto& file = ctx.source->files[f];
     if (in_stdlib(ctx.sm, Span{file.id, 0, 0})) continue;
     per_block.clear();
+    BlockNames* last = nullptr;  // the last block's, where the next name most likely is
+    const ast::Block* last_block = nullptr;
     for_each_name(file.ast, [&](const NameUse& use) {
       const auto& name = use.name->text;
       if (use.kind == NameUse::Kind::Workload || name.size() < 4) return;
       bool pods = use.kind == NameUse::Kind::Bare;
-      auto& here = per_block[use.block];
+      if (last == nullptr || use.block != last_block) {
+        last = &per_block[use.block];
+        last_block = use.block;
+      }
+      auto& here = *last;
       auto& quiet = here.quiet[pods ? 1 : 0];
       if (quiet.count(name) != 0) return;
       in_file = &file.ast;
