@@ -32,6 +32,7 @@ std::size_t Facts::ScopeHash::operator()(const std::pair<ir::Scope, ir::Directio
 
 Facts::Facts(const ir::Program& program) : program_(program), denies_(program, false) {
   // Most rules have no addresses: they share the empty set, number 0.
+  cidr_sets_.reserve(1 + static_cast<std::size_t>(std::count_if(program.rules.begin(), program.rules.end(), has_addresses)));
   cidr_sets_.emplace_back();
   cidr_of_.reserve(program.rules.size());
   port_set_of_.reserve(program.rules.size());

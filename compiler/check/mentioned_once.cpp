@@ -6,8 +6,11 @@
 // svc-2) are siblings, not misspellings. Names written in the standard library are left out.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -175,11 +178,18 @@ Told lookalikes(Context& ctx) {
   Told told;
   if (ctx.source == nullptr || (ctx.inventory != nullptr && !ctx.inventory->workloads().empty())) return told;
   // How many statements each namespace's rules come from: a block that few use is the likelier typo.
+  // Counted when first needed: most programs have no namespace that looks like another.
   std::map<std::string, std::set<std::pair<FileId, std::uint32_t>>> statements;
-  for (const auto& r : ctx.program.rules) {
-    if (!r.scope.cluster && !r.origin.implied) statements[r.scope.ns].insert({r.origin.statement.file, r.origin.statement.begin});
-  }
-  auto count = [&](const std::string& ns) { return statements.count(ns) != 0 ? statements.at(ns).size() : 0; };
+  bool counted_statements = false;
+  auto count = [&](const std::string& ns) {
+    if (!counted_statements) {
+      for (const auto& r : ctx.program.rules) {
+        if (!r.scope.cluster && !r.origin.implied) statements[r.scope.ns].insert({r.origin.statement.file, r.origin.statement.begin});
+      }
+      counted_statements = true;
+    }
+    return statements.count(ns) != 0 ? statements.at(ns).size() : 0;
+  };
   const auto& blocks = ctx.program.namespaces;
   const ast::File* in_file = nullptr;
   const ast::Block* in_block = nullptr;
@@ -224,19 +234,42 @@ Told lookalikes(Context& ctx) {
     it->second.erase(std::remove_if(it->second.begin(), it->second.end(), [&](std::size_t b) { return block_shapes[b] == form; }), it->second.end());
     return it->second;
   };
+  // A name is written many times in a block, and whether it looks like something depends only
+  // on the name, the file, the block and whether it stands for pods: per block of the file at
+  // hand, the definitions visible there (looked up once) and the names found to look like
+  // nothing, which are not looked at again.
+  struct BlockNames {
+    std::optional<std::vector<sema::Scopes::Found>> visible;
+    std::unordered_set<std::string_view> quiet[2];  // [pods]
+  };
+  std::unordered_map<const ast::Block*, BlockNames> per_block;
   for (std::size_t f = 0; f < ctx.source->files.size(); ++f) {
     const auto& file = ctx.source->files[f];
     if (in_stdlib(ctx.sm, Span{file.id, 0, 0})) continue;
+    per_block.clear();
+    BlockNames* last = nullptr;  // the last block's, where the next name most likely is
+    const ast::Block* last_block = nullptr;
     for_each_name(file.ast, [&](const NameUse& use) {
       const auto& name = use.name->text;
       if (use.kind == NameUse::Kind::Workload || name.size() < 4) return;
+      bool pods = use.kind == NameUse::Kind::Bare;
+      if (last == nullptr || use.block != last_block) {
+        last = &per_block[use.block];
+        last_block = use.block;
+      }
+      auto& here = *last;
+      auto& quiet = here.quiet[pods ? 1 : 0];
+      if (quiet.count(name) != 0) return;
       in_file = &file.ast;
       in_block = use.block;
-      if (ctx.scopes().lookup(name, f, use.block)) return;  // a definition's name: not a guess
-      bool pods = use.kind == NameUse::Kind::Bare;
+      if (ctx.scopes().lookup(name, f, use.block)) {  // a definition's name: not a guess
+        quiet.insert(name);
+        return;
+      }
       if (pods && unimported_std_name(ctx, use.name->span)) return;  // W0615's
       // Definitions first: they are what the user wrote on purpose.
-      for (const auto& def : ctx.scopes().visible(f, use.block)) {
+      if (!here.visible) here.visible = ctx.scopes().visible(f, use.block);
+      for (const auto& def : *here.visible) {
         bool similar = pods ? looks_like(name, def.name) && shape(name) != shape(def.name) : typo_of(name, def.name);
         if (!similar) continue;
         auto which = in_stdlib(ctx.sm, def.variants.front()->name.span) ? fmt::format("'{}' of the standard library", def.name)
@@ -285,6 +318,7 @@ Told lookalikes(Context& ctx) {
         (pods ? told.workloads : told.namespaces).insert(name);
         return;
       }
+      quiet.insert(name);
     });
   }
   return told;

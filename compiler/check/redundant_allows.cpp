@@ -4,6 +4,8 @@
 // that contains another must contain that peer, so it has that peer's CIDR or a CIDR around it,
 // the same endpoint or a broad one, or the same DNS name or entity.
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -186,6 +188,11 @@ void redundant_allows(Context& ctx) {
     }
     if (allows.size() < 2) continue;
     index.fill(allows);
+    std::optional<std::string> subject;  // the group's subject as text, written once when needed
+    auto subject_text = [&]() -> const std::string& {
+      if (!subject) subject = g.subject.str();
+      return *subject;
+    };
     for (auto i : allows) {
       index.candidates(i, candidates);
       for (auto j : candidates) {
@@ -197,7 +204,7 @@ void redundant_allows(Context& ctx) {
         ctx.sink
             .warning(Code::W0603, prog.rules[i].origin.target,
                      same_statement ? std::string("this allows nothing that the same statement does not already allow")
-                                    : fmt::format("this allows nothing that another allow for {} does not already allow", g.subject.str()))
+                                    : fmt::format("this allows nothing that another allow for {} does not already allow", subject_text()))
             .note(other.origin.target, "that allow is here")
             .hint("remove it, or narrow the other allow if this one says what is meant");
         break;

@@ -96,8 +96,8 @@ void DiagnosticSink::replace(std::vector<Diagnostic> diags) {
   }
 }
 
-std::vector<Diagnostic> DiagnosticSink::sorted(const SourceManager& sm) const {
-  std::vector<Diagnostic> out = diags_;
+namespace {
+void sort_unique(std::vector<Diagnostic>& out, const SourceManager& sm) {
   auto key = [&](const Diagnostic& d) {
     std::string_view path = d.span.valid() ? std::string_view(sm.file(d.span.file).path) : std::string_view();
     return std::make_tuple(path, d.span.begin, d.span.end, static_cast<int>(d.code));
@@ -107,6 +107,19 @@ std::vector<Diagnostic> DiagnosticSink::sorted(const SourceManager& sm) const {
     return a.code == b.code && a.span == b.span && a.message == b.message && a.severity == b.severity;
   };
   out.erase(std::unique(out.begin(), out.end(), same), out.end());
+}
+}  // namespace
+
+std::vector<Diagnostic> DiagnosticSink::sorted(const SourceManager& sm) const {
+  std::vector<Diagnostic> out = diags_;
+  sort_unique(out, sm);
+  return out;
+}
+
+std::vector<Diagnostic> DiagnosticSink::take_sorted(const SourceManager& sm) {
+  std::vector<Diagnostic> out = std::move(diags_);
+  diags_.clear();
+  sort_unique(out, sm);
   return out;
 }
 

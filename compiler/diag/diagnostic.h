@@ -78,6 +78,9 @@ class DiagnosticSink {
 
   // The kept diagnostics, sorted by file path and position, duplicates removed.
   std::vector<Diagnostic> sorted(const SourceManager& sm) const;
+  // The same, moved out of the sink, which keeps only its counts (the language server, which
+  // reads the diagnostics once, then the counts): no copy of each.
+  std::vector<Diagnostic> take_sorted(const SourceManager& sm);
   const std::vector<Diagnostic>& raw() const { return diags_; }
 
   // Changes a diagnostic's severity after the fact (used by --werror); keeps the counts right.

@@ -1,11 +1,20 @@
 #include "diag/suggest.h"
 
 #include <algorithm>
+#include <array>
+#include <vector>
 
 namespace fence {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
+  // One row of the table; names are short, and the checks compare many: on the stack then.
+  std::array<std::size_t, 64> small;
+  std::vector<std::size_t> large;
+  std::size_t* row = small.data();
+  if (b.size() + 1 > small.size()) {
+    large.resize(b.size() + 1);
+    row = large.data();
+  }
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diagonal = row[0];

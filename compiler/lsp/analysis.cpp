@@ -75,7 +75,7 @@ Analysis::Analysis(const std::string& path, const std::string& text, const Analy
     c_->analyze(env);
     analyzed_ = false;
   }
-  diagnostics_ = c_->sink().sorted(c_->sources());
+  diagnostics_ = c_->sink().take_sorted(c_->sources());
 }
 
 Analysis::Yaml Analysis::yaml_for(const Span& span) const {
