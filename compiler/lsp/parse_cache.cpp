@@ -77,6 +77,8 @@ ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& 
   if (syntax::invalid_utf8(text) != std::string_view::npos) return syntax::parse(sm, id, sink);
   ast::File out;
   out.id = id;
+  // What the last parse of this file left to settle is of an older text: forgotten.
+  std::erase_if(entries_, [id](const auto& kv) { return kv.second.pending && kv.second.file == id; });
   auto pieces = split_items(text);
   std::vector<std::string> keys;
   keys.reserve(pieces.size());
@@ -87,6 +89,11 @@ ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& 
     ++last_.pieces;
     auto& k = keys[i];
     auto it = entries_.find(k);
+    if (it != entries_.end() && it->second.pending) {
+      // The same text earlier in this file, not copied yet: parsed again (and noted again).
+      entries_.erase(it);
+      it = entries_.end();
+    }
     if (it == entries_.end() && !ready.empty() && ready[i]) {
       // Parsed on a thread, without a diagnostic, as parse_piece would have; the thread made the
       // cache's copy too. The piece is where it was parsed: nothing to shift.
@@ -121,6 +128,22 @@ ast::File ParseCache::parse(const SourceManager& sm, FileId id, DiagnosticSink& 
         return out;
       }
       if (!clean) ++last_.broken;
+      if (clean && defer_) {
+        Entry e;
+        e.begin = piece.begin;
+        e.used = generation_;
+        e.pending = true;
+        e.file = id;
+        e.end = piece.end;
+        e.first_item = out.items.size();
+        e.item_count = alone->file.items.size();
+        e.first_comment = out.comments.size();
+        e.comment_count = alone->file.comments.size();
+        for (auto& item : alone->file.items) out.items.push_back(std::move(item));
+        for (auto& c : alone->file.comments) out.comments.push_back(std::move(c));
+        entries_.insert_or_assign(std::move(k), std::move(e));
+        continue;
+      }
       it = entries_.emplace(std::move(k), Entry{std::move(alone->file.items), std::move(alone->file.comments), local.raw(), piece.begin, 0}).first;
     }
     auto& e = it->second;
@@ -176,6 +199,34 @@ std::vector<std::optional<ParseCache::Fresh>> ParseCache::parse_new_pieces(const
     if (parsed[j]) out[where[j]] = Fresh{std::move(*parsed[j]), std::move(kept[j])};
   }
   return out;
+}
+
+void ParseCache::settle(const ast::File& file) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto& e = it->second;
+    if (!e.pending || e.file != file.id) {
+      ++it;
+      continue;
+    }
+    auto inside = [&e](const Span& s) { return s.file == e.file && s.begin >= e.begin && s.end <= e.end; };
+    bool ok = e.first_item + e.item_count <= file.items.size() && e.first_comment + e.comment_count <= file.comments.size();
+    for (std::size_t i = 0; ok && i < e.item_count; ++i) ok = inside(file.items[e.first_item + i].span());
+    for (std::size_t i = 0; ok && i < e.comment_count; ++i) ok = inside(file.comments[e.first_comment + i].span);
+    if (!ok) {
+      it = entries_.erase(it);
+      continue;
+    }
+    auto first = file.items.begin() + static_cast<std::ptrdiff_t>(e.first_item);
+    e.items.assign(first, first + static_cast<std::ptrdiff_t>(e.item_count));
+    auto firstc = file.comments.begin() + static_cast<std::ptrdiff_t>(e.first_comment);
+    e.comments.assign(firstc, firstc + static_cast<std::ptrdiff_t>(e.comment_count));
+    e.pending = false;
+    ++it;
+  }
+}
+
+std::size_t ParseCache::unsettled() const {
+  return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(), [](const auto& kv) { return kv.second.pending; }));
 }
 
 void ParseCache::sweep() {

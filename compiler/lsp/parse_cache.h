@@ -52,6 +52,19 @@ class ParseCache {
   // which may parse several files).
   void sweep();
 
+  // With deferred copies (the language server's), a piece parse() parses is moved into its
+  // result whole, and the cache only notes where its items went: settle() copies them from there
+  // later (the server does once the diagnostics are out, so that the first analysis of a file
+  // neither copies its AST nor touches twice its memory). Until then the piece is not in the
+  // cache; a piece not settled before the next parse() of its file is forgotten.
+  void defer_copies(bool on) { defer_ = on; }
+  // Copies what the last parse() of `file.id` left to copy out of `file`, the AST that parse()
+  // returned (unchanged since). A piece whose items are not where they were noted, within the
+  // piece's bytes, is forgotten instead.
+  void settle(const ast::File& file);
+  // Pieces parsed but not settled yet, for tests.
+  std::size_t unsettled() const;
+
   struct Stats {
     std::size_t pieces = 0;   // pieces looked up
     std::size_t parsed = 0;   // of which parsed (not found in the cache)
@@ -69,6 +82,12 @@ class ParseCache {
     std::vector<Diagnostic> diagnostics;  // the piece's syntax errors
     std::uint32_t begin = 0;              // where the piece was when parsed: the spans' base
     std::uint64_t used = 0;               // the last compilation that used it
+    // Deferred (see defer_copies): not copied yet; its items and comments are the result's
+    // [first_item, first_item + item_count) and [first_comment, first_comment + comment_count).
+    bool pending = false;
+    FileId file = 0;
+    std::uint32_t end = 0;
+    std::size_t first_item = 0, item_count = 0, first_comment = 0, comment_count = 0;
   };
   // A piece parsed on a thread: its AST, and a copy of it for the cache.
   struct Fresh {
@@ -87,6 +106,7 @@ class ParseCache {
   std::unordered_map<std::string, Entry> entries_;
   std::uint64_t generation_ = 1;  // the compilation under way
   unsigned threads_ = 1;
+  bool defer_ = false;
   std::size_t min_bytes_ = kParallelBytes;
   Stats last_;
 };

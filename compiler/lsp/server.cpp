@@ -87,6 +87,8 @@ struct Server::Document {
   ParseCache cache;
   std::unique_ptr<Analysis> analysis;
 
+  Document() { cache.defer_copies(true); }
+
   void set_text(std::string t) {
     text = std::move(t);
     lines = LineIndex(text);
@@ -111,6 +113,7 @@ int Server::run(std::istream& in, std::ostream& out, std::function<bool()> pendi
       idle();
       flush();
       retired_.clear();  // after the diagnostics went out: freeing a large program takes a while
+      settle_caches();   // likewise, the parse cache's copies of what was parsed
     }
     auto frame = reader.next();
     if (frame.kind == Frame::Kind::End) break;
@@ -385,6 +388,13 @@ void Server::did_close(const json& params) {
   mark_dependents(canonical);
 }
 
+void Server::settle_caches() {
+  for (auto& [uri, d] : docs_) {
+    if (!d->analysis) continue;
+    for (const auto& f : d->analysis->program().files) d->cache.settle(f.ast);
+  }
+}
+
 void Server::mark_dependents(const std::string& canonical) {
   for (auto& [uri, d] : docs_) {
     if (d->canonical == canonical || (d->analysis && d->analysis->loaded_paths().count(canonical) > 0)) d->dirty = true;
@@ -404,6 +414,7 @@ std::optional<std::string> Server::read_file(const std::string& path) const {
 
 void Server::idle() {
   retired_.clear();
+  settle_caches();  // what the last analyses parsed, before the next may use it
   for (auto& [uri, d] : docs_) refresh(*d);
 }
 

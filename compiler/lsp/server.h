@@ -84,6 +84,8 @@ class Server {
   void refresh(Document& doc);
   void publish(Document& doc);
   void mark_dependents(const std::string& canonical);
+  // Fills each document's parse cache from its analysis (see ParseCache::defer_copies).
+  void settle_caches();
   std::optional<std::string> read_file(const std::string& path) const;
   std::uint32_t offset_of(const Document& doc, const nlohmann::json& params) const;
 

@@ -503,3 +503,63 @@ TEST_CASE("the piecewise parse on several threads keeps to one thread below its 
   CHECK(cache.last().parsed == 1);
   CHECK(cache.last().threaded == 0);  // one piece to parse: no threads
 }
+
+TEST_CASE("deferred copies: the same AST; the pieces are cached once settled, and only from the AST they were parsed into", "[lsp][parse-cache]") {
+  auto text = big_program(20);
+  SourceManager sm;
+  auto id = sm.add("t.fence", text);
+  lsp::ParseCache cache;
+  cache.defer_copies(true);
+  DiagnosticSink sink;
+  auto first = cache.parse(sm, id, sink);
+  Dump a;
+  a.file(first);
+  CHECK(a.out == whole(text).ast);
+  auto pieces = cache.last().pieces;
+  CHECK(cache.unsettled() == pieces);
+  cache.sweep();
+
+  // Not settled: the next parse parses every piece again, and forgets what the first noted.
+  DiagnosticSink again_sink;
+  auto again = cache.parse(sm, id, again_sink);
+  CHECK(cache.last().parsed == pieces);
+  CHECK(cache.unsettled() == pieces);
+  cache.sweep();
+
+  // An AST that is not the one parsed: nothing is where it was noted, so nothing is kept.
+  ast::File other = again;
+  other.items.erase(other.items.begin());
+  cache.settle(other);
+  CHECK(cache.unsettled() == 0);
+  DiagnosticSink third_sink;
+  auto third = cache.parse(sm, id, third_sink);
+  CHECK(cache.last().parsed == pieces);
+  cache.sweep();
+
+  // Settled from the AST the pieces went into: the next parse finds every piece, and gives the
+  // same AST.
+  cache.settle(third);
+  CHECK(cache.unsettled() == 0);
+  DiagnosticSink fourth_sink;
+  auto fourth = cache.parse(sm, id, fourth_sink);
+  CHECK(cache.last().parsed == 0);
+  Dump d;
+  d.file(fourth);
+  CHECK(d.out == a.out);
+  cache.sweep();
+
+  // An edit: one piece parsed again (noted, not copied), the rest from the cache.
+  auto at = text.find("web-3 may reach local:5432");
+  REQUIRE(at != std::string::npos);
+  text.insert(at, "web-3 may reach 192.0.2.0/24:443, extra\n  ");
+  SourceManager sm2;
+  auto id2 = sm2.add("t.fence", text);
+  REQUIRE(id2 == id);
+  DiagnosticSink edit_sink;
+  auto edited = cache.parse(sm2, id2, edit_sink);
+  CHECK(cache.last().parsed == 1);
+  CHECK(cache.unsettled() == 1);
+  Dump e;
+  e.file(edited);
+  CHECK(e.out == whole(text).ast);
+}
