@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/memory.h"
 #include "lsp/server.h"
 
 #ifndef FENCE_VERSION
@@ -36,6 +37,7 @@ class LspCommand : public Command {
 
   int run() override {
     std::ios::sync_with_stdio(false);
+    memory::stop_counting();  // the server sets no --max-memory limit
     lsp::ServerOptions options;
     options.version = FENCE_VERSION;
     lsp::Server server(options);

@@ -27,16 +27,15 @@ namespace {
 // allocate at once after both passed the check can overshoot the limit. A thread that ends
 // leaves less than kBatch uncounted, either way: the shared count is signed and read as at
 // least zero.
-// Only while a limit is set are the bytes counted at all, on allocation and free alike: the
-// language server and `--max-memory none` skip the cost (malloc_usable_size twice per object,
-// about 3% of the language server's first analysis). What was allocated before the limit was set
-// (the command line's parsing) and is freed under it makes the count low by that much; what is
-// freed after the limit is lifted (only to report running out) is not subtracted, and nothing
-// reads the count then.
+// A process that never sets a limit (the language server) stops counting at its start
+// (stop_counting): two malloc_usable_size calls per object were about 3% of its first analysis.
+// Counting from the start otherwise keeps what the command line allocated before the limit was
+// set in the count, so that a tight limit runs out where it always did.
 // Constant-initialized: they are zero before any allocation.
 constexpr std::int64_t kBatch = 64 * 1024;
 std::atomic<std::size_t> g_limit{0};
 std::atomic<std::int64_t> g_in_use{0};
+std::atomic<bool> g_counting{true};
 std::atomic<std::size_t> g_peak{0};
 thread_local std::int64_t t_pending = 0;
 
@@ -64,7 +63,7 @@ void* allocate(std::size_t size, bool nothrow) {
     if (nothrow) return nullptr;
     throw std::bad_alloc();
   }
-  if (limit != 0) {
+  if (g_counting.load(std::memory_order_relaxed)) {
     t_pending += static_cast<std::int64_t>(::malloc_usable_size(p));
     if (t_pending >= kBatch) add_pending();
   }
@@ -73,7 +72,7 @@ void* allocate(std::size_t size, bool nothrow) {
 
 void release(void* p) noexcept {
   if (p == nullptr) return;
-  if (g_limit.load(std::memory_order_relaxed) != 0) {
+  if (g_counting.load(std::memory_order_relaxed)) {
     t_pending -= static_cast<std::int64_t>(::malloc_usable_size(p));
     if (t_pending <= -kBatch) add_pending();
   }
@@ -141,6 +140,10 @@ std::size_t default_limit() {
     if (auto v = read_number(path); v && *v > 0 && (total == 0 || *v < total)) total = *v;
   }
   return total / 4 * 3;
+}
+
+void stop_counting() {
+  g_counting.store(false, std::memory_order_relaxed);
 }
 
 void set_limit(std::size_t bytes) {
